@@ -1,0 +1,1 @@
+"""Telegram bot carrying the Help Refugees in Calais fundraiser."""

@@ -1,0 +1,159 @@
+"""Start-up and shutdown: Redis, the Telegram application and the HTTP server on one loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+from aiohttp import web
+from redis.asyncio import Redis
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
+
+from bot.config import Settings
+from bot.context import BotData, CampaignApplication, CampaignContext, Services
+from bot.embedded_redis import EmbeddedRedis
+from bot.i18n import Localizer
+from bot.ledger import DonationLedger
+from bot.profile import publish_bot_profile
+from bot.redis_connection import connect as connect_redis
+from bot.store import UserStore
+from bot.web import build_web_app
+from handlers import register_handlers
+
+log = logging.getLogger(__name__)
+
+# Long-poll length: long enough to be cheap, short enough for shutdown to be quick.
+POLL_TIMEOUT_SECONDS = 10
+
+
+class CampaignBot:
+    """Owns every long-lived component and starts and stops them together, in order."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.embedded_redis: EmbeddedRedis | None = None
+        self.redis: Redis | None = None
+        self.application: CampaignApplication | None = None
+        self._web_runner: web.AppRunner | None = None
+        self._ready = False
+        self.http_port: int | None = None
+
+    async def start(self) -> None:
+        """Start Redis (embedded unless REDIS_URL), the bot, then the HTTP server."""
+        settings = self.settings
+        redis_url = settings.redis_url
+        if redis_url is None:
+            self.embedded_redis = EmbeddedRedis(settings.data_dir)
+            redis_url = await self.embedded_redis.start()
+        self.redis = connect_redis(redis_url)
+        services = Services(
+            settings=settings,
+            redis=self.redis,
+            users=UserStore(self.redis),
+            l10n=Localizer(),
+            ledger=DonationLedger(self.redis),
+        )
+        self.application = build_application(settings)
+        self.application.bot_data.services = services
+        register_handlers(self.application)
+
+        web_app = build_web_app(services, lambda: self._ready)
+        self._web_runner = web.AppRunner(web_app, access_log=None)
+        await self._web_runner.setup()
+        site = web.TCPSite(self._web_runner, settings.http_host, settings.http_port)
+        await site.start()
+        self.http_port = _bound_port(self._web_runner)
+
+        await self.application.initialize()
+        await publish_bot_profile(self.application.bot, services.l10n)
+        await self.application.start()
+        if settings.telegram_mode == "polling" and self.application.updater is not None:
+            await self.application.updater.start_polling(
+                poll_interval=0,
+                timeout=POLL_TIMEOUT_SECONDS,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        self._ready = True
+        log.info(
+            "bot started mode=%s http=%s:%s", settings.telegram_mode, settings.http_host,
+            self.http_port,
+        )
+
+    async def stop(self) -> None:
+        """Stop in reverse order; each step runs even if an earlier one failed."""
+        self._ready = False
+        application = self.application
+        if application is not None:
+            if application.updater is not None and application.updater.running:
+                with _logged("updater"):
+                    await application.updater.stop()
+            if application.running:
+                with _logged("application"):
+                    await application.stop()
+            with _logged("application shutdown"):
+                await application.shutdown()
+        if self._web_runner is not None:
+            with _logged("http server"):
+                await self._web_runner.cleanup()
+        if self.redis is not None:
+            with _logged("redis client"):
+                await self.redis.aclose()
+        if self.embedded_redis is not None:
+            with _logged("embedded redis"):
+                await self.embedded_redis.stop()
+        log.info("bot stopped")
+
+
+def build_application(settings: Settings) -> CampaignApplication:
+    """The PTB application pointed at TELEGRAM_API_URL, with the typed context."""
+    context_types = ContextTypes(context=CampaignContext, bot_data=BotData)
+    builder: Any = (
+        ApplicationBuilder()
+        .token(settings.telegram_token)
+        .base_url(f"{settings.telegram_api_url}/bot")
+        .base_file_url(f"{settings.telegram_api_url}/file/bot")
+        .context_types(context_types)
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        # Many people tap at once during a campaign push; one slow reply must not queue the rest.
+        .concurrent_updates(64)
+        .get_updates_read_timeout(POLL_TIMEOUT_SECONDS + 5)
+    )
+    if settings.telegram_mode == "webhook":
+        builder = builder.updater(None)
+    application: CampaignApplication = builder.build()
+    return application
+
+
+def _bound_port(runner: web.AppRunner) -> int | None:
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return int(address[1])
+    return None
+
+
+@contextlib.contextmanager
+def _logged(step: str) -> Any:
+    try:
+        yield
+    except Exception as exc:
+        log.error("shutdown step failed step=%s error=%s", step, type(exc).__name__)
+
+
+async def run_until_stopped(settings: Settings) -> None:
+    """Run the bot until SIGTERM or SIGINT, then stop everything within the grace period."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    bot = CampaignBot(settings)
+    try:
+        await bot.start()
+        await stop.wait()
+        log.info("stop signal received")
+    finally:
+        await bot.stop()

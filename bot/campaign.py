@@ -1,0 +1,191 @@
+"""The campaign file: goal, amounts, milestones, photo and video link, read once at start-up."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.money import MINOR_DIGITS, STRIPE_MINIMUM_MINOR, major_to_minor
+
+SUPPORTED_LOCALES = ("en", "fr")
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """Everything about the fundraiser that organizers may change without touching code."""
+
+    currency: str
+    goal: int
+    preset_amounts: tuple[int, ...]
+    custom_min: int
+    custom_max: int
+    milestone_percents: tuple[int, ...]
+    milestone_every: int
+    photo: Path | None
+    video_url: str
+    timezone: ZoneInfo
+    notify_interval_minutes: int
+    daily_summary_at: time
+    default_locale: str
+
+
+class CampaignFileError(Exception):
+    """The campaign file is missing or has values the bot cannot use; one entry per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def load_campaign(path: Path) -> Campaign:
+    """Read and check the campaign file, collecting every problem before failing."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CampaignFileError([f"{path} does not exist"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CampaignFileError([f"{path} cannot be read ({exc.__class__.__name__})"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CampaignFileError([f"{path} is not valid TOML: {exc}"]) from None
+    return _CampaignReader(raw, path).read()
+
+
+class _CampaignReader:
+    """Reads one field at a time, turning each bad value into a message instead of an exception."""
+
+    def __init__(self, raw: dict[str, Any], path: Path) -> None:
+        self.raw = raw
+        self.path = path
+        self.problems: list[str] = []
+
+    def field(self, name: str, default: Any, convert: Callable[[Any], Any]) -> Any:
+        section, _, key = name.rpartition(".")
+        table = self.raw.get(section, {}) if section else self.raw
+        value = table.get(key, default) if isinstance(table, dict) else default
+        try:
+            return convert(value)
+        except (ValueError, TypeError, ZoneInfoNotFoundError) as exc:
+            self.problems.append(f"{self.path}: {name} {exc}")
+            return None
+
+    def read(self) -> Campaign:
+        currency = self.field("currency", "EUR", _currency)
+        goal = self.field("goal", 10_000, _positive_amount)
+        presets = self.field("preset_amounts", [5, 10, 20, 50, 100], _amount_list)
+        custom_min = self.field("custom_min", 2, _positive_amount)
+        custom_max = self.field("custom_max", 10_000, _positive_amount)
+        percents = self.field("milestones.percent", [25, 50, 75, 100], _percent_list)
+        every = self.field("milestones.every", 1_000, _amount_or_zero)
+        photo = self.field("photo", "assets/campaign-photo.png", self._photo)
+        video_url = self.field("video_url", "", _https_url)
+        timezone = self.field("timezone", "Europe/Paris", _zone)
+        interval = self.field("notifications.interval_minutes", 10, _positive_int)
+        daily = self.field("notifications.daily_summary", "20:00", _clock_time)
+        default_locale = self.field("default_locale", "en", _locale)
+        if custom_min is not None and custom_min < STRIPE_MINIMUM_MINOR:
+            self.problems.append(f"{self.path}: custom_min is below Stripe's minimum of 0.50")
+        if custom_min is not None and custom_max is not None and custom_min > custom_max:
+            self.problems.append(f"{self.path}: custom_min is larger than custom_max")
+        if presets and custom_max is not None and max(presets) > custom_max:
+            self.problems.append(f"{self.path}: preset_amounts go above custom_max")
+        if self.problems:
+            raise CampaignFileError(self.problems)
+        return Campaign(
+            currency=currency,
+            goal=goal,
+            preset_amounts=presets,
+            custom_min=custom_min,
+            custom_max=custom_max,
+            milestone_percents=percents,
+            milestone_every=every,
+            photo=photo,
+            video_url=video_url,
+            timezone=timezone,
+            notify_interval_minutes=interval,
+            daily_summary_at=daily,
+            default_locale=default_locale,
+        )
+
+    def _photo(self, value: Any) -> Path | None:
+        if value in ("", None):
+            return None
+        photo = Path(str(value))
+        if not photo.is_absolute():
+            photo = self.path.parent / photo
+        if not photo.is_file():
+            raise ValueError(f"points to {photo}, which is not a file")
+        return photo
+
+
+def _currency(value: Any) -> str:
+    code = str(value).upper()
+    if code not in MINOR_DIGITS:
+        raise ValueError(f"must be one of {', '.join(sorted(MINOR_DIGITS))}")
+    return code
+
+
+def _positive_amount(value: Any) -> int:
+    minor = major_to_minor(value)
+    if minor <= 0:
+        raise ValueError("must be greater than zero")
+    return minor
+
+
+def _amount_or_zero(value: Any) -> int:
+    return major_to_minor(value)
+
+
+def _amount_list(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list) or not 1 <= len(value) <= 8:
+        raise ValueError("must be a list of 1 to 8 amounts")
+    amounts = tuple(_positive_amount(item) for item in value)
+    if any(amount < STRIPE_MINIMUM_MINOR for amount in amounts):
+        raise ValueError("has an amount below Stripe's minimum of 0.50")
+    return amounts
+
+
+def _percent_list(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list) or not all(
+        isinstance(item, int) and not isinstance(item, bool) and 0 < item <= 1000
+        for item in value
+    ):
+        raise ValueError("must be a list of whole percentages between 1 and 1000")
+    return tuple(sorted(set(value)))
+
+
+def _positive_int(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError("must be a whole number greater than zero")
+    return value
+
+
+def _https_url(value: Any) -> str:
+    url = str(value)
+    if url and not url.startswith("https://"):
+        raise ValueError("must start with https://")
+    return url
+
+
+def _zone(value: Any) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not a known time zone such as Europe/Paris") from None
+
+
+def _clock_time(value: Any) -> time:
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a time such as 20:00") from None
+
+
+def _locale(value: Any) -> str:
+    if value not in SUPPORTED_LOCALES:
+        raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+    return str(value)

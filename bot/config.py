@@ -1,0 +1,264 @@
+"""Settings from the environment (and .env) plus the campaign file, checked once at start-up."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, TypeVar
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+from bot.campaign import Campaign, CampaignFileError, load_campaign
+
+T = TypeVar("T")
+
+DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
+_TOKEN = re.compile(r"\d{3,20}:[A-Za-z0-9_-]{30,64}", re.ASCII)
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}", re.ASCII)
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the bot runs with; built once in main() and passed down explicitly."""
+
+    telegram_token: str
+    telegram_api_url: str
+    telegram_mode: Literal["polling", "webhook"]
+    telegram_webhook_secret: str | None
+    public_url: str | None
+    http_host: str
+    http_port: int
+    stripe_secret_key: str
+    stripe_webhook_secret: str
+    stripe_api_base: str | None
+    redis_url: str | None
+    data_dir: Path
+    admin_ids: frozenset[int]
+    beneficiary_chat_ids: frozenset[int]
+    campaign_file: Path
+    campaign: Campaign
+    broadcast_rate: float
+    log_level: str
+
+    def __repr__(self) -> str:
+        # Settings may end up in a traceback or a debugger; never let the secrets go with them.
+        return f"Settings(mode={self.telegram_mode}, http={self.http_host}:{self.http_port})"
+
+
+class ConfigError(Exception):
+    """Start-up configuration problems, one line each, none of them echoing a secret."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def load_settings(environ: Mapping[str, str], dotenv_path: Path | None = Path(".env")) -> Settings:
+    """Build Settings from the environment, the .env file under it, and the campaign file."""
+    values: dict[str, str] = {}
+    if dotenv_path is not None and dotenv_path.is_file():
+        values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    values.update(environ)
+    return _SettingsReader(values).read()
+
+
+class _SettingsReader:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: list[str] = []
+
+    def get(
+        self, name: str, parse: Callable[[str], T], *, default: str | None = None,
+        required: bool = False, hint: str = "",
+    ) -> T | None:
+        raw = self.env.get(name, "").strip()
+        if not raw:
+            if required:
+                self.problems.append(f"{name} is not set: {hint}".rstrip(": "))
+                return None
+            if default is None:
+                return None
+            raw = default
+        try:
+            return parse(raw)
+        except ValueError as exc:
+            self.problems.append(f"{name} {exc}")
+            return None
+
+    def read(self) -> Settings:
+        token = self.get(
+            "TELEGRAM_BOT_TOKEN", _token, required=True,
+            hint="set it to the token @BotFather gave you (looks like 123456:ABC-DEF…)",
+        )
+        api_url = self.get("TELEGRAM_API_URL", _http_url, default=DEFAULT_TELEGRAM_API_URL)
+        mode = self.get("TELEGRAM_MODE", _mode, default="polling")
+        public_url = self.get("PUBLIC_URL", _public_url)
+        webhook_secret = self.get("TELEGRAM_WEBHOOK_SECRET", _webhook_secret)
+        if mode == "webhook":
+            if not self.env.get("TELEGRAM_WEBHOOK_SECRET", "").strip():
+                self.problems.append(
+                    "TELEGRAM_WEBHOOK_SECRET is not set: webhook mode needs a secret of "
+                    "1-256 characters A-Z a-z 0-9 _ -"
+                )
+            if not self.env.get("PUBLIC_URL", "").strip():
+                self.problems.append(
+                    "PUBLIC_URL is not set: webhook mode needs the public https URL"
+                )
+        host = self.get("HTTP_HOST", str, default="127.0.0.1")
+        port = self.get("HTTP_PORT", _port, default="8080")
+        stripe_key = self.get(
+            "STRIPE_SECRET_KEY", _stripe_key, required=True,
+            hint="set it to your Stripe secret key (sk_test_… or sk_live_…)",
+        )
+        stripe_whsec = self.get(
+            "STRIPE_WEBHOOK_SECRET", _stripe_webhook_secret, required=True,
+            hint="set it to the signing secret (whsec_…) of the /stripe/webhook endpoint",
+        )
+        stripe_base = self.get("STRIPE_API_BASE", _http_url)
+        redis_url = self.get("REDIS_URL", _redis_url)
+        data_dir = self.get("DATA_DIR", Path, default="./data")
+        admin_ids = self.get(
+            "ADMIN_IDS", _user_ids, required=True,
+            hint="set it to the organizers' numeric Telegram user ids, comma-separated",
+        )
+        beneficiaries = self.get("BENEFICIARY_CHAT_IDS", _chat_ids, default="")
+        campaign_file = self.get("CAMPAIGN_FILE", Path, default="campaign.toml")
+        rate = self.get("BROADCAST_RATE", _rate, default="25")
+        log_level = self.get("LOG_LEVEL", _log_level, default="INFO")
+        campaign = None
+        if campaign_file is not None:
+            try:
+                campaign = load_campaign(campaign_file)
+            except CampaignFileError as exc:
+                self.problems.extend(f"CAMPAIGN_FILE {problem}" for problem in exc.problems)
+        if self.problems:
+            raise ConfigError(self.problems)
+        assert token and api_url and mode and host and port is not None and stripe_key
+        assert stripe_whsec and data_dir and admin_ids and campaign_file and campaign
+        assert rate is not None and log_level and beneficiaries is not None
+        return Settings(
+            telegram_token=token,
+            telegram_api_url=api_url,
+            telegram_mode=mode,
+            telegram_webhook_secret=webhook_secret,
+            public_url=public_url,
+            http_host=host,
+            http_port=port,
+            stripe_secret_key=stripe_key,
+            stripe_webhook_secret=stripe_whsec,
+            stripe_api_base=stripe_base,
+            redis_url=redis_url,
+            data_dir=data_dir,
+            admin_ids=admin_ids,
+            beneficiary_chat_ids=beneficiaries,
+            campaign_file=campaign_file,
+            campaign=campaign,
+            broadcast_rate=rate,
+            log_level=log_level,
+        )
+
+# Parsers: each raises ValueError with the reason, phrased to follow the variable's name, and
+# never includes the value when the value may be a secret.
+
+
+def _token(raw: str) -> str:
+    if not _TOKEN.fullmatch(raw):
+        raise ValueError("does not look like a bot token from @BotFather (digits:letters)")
+    return raw
+
+
+def _http_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an http:// or https:// URL")
+    return raw.rstrip("/")
+
+
+def _public_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    loopback = parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS
+    if not (parts.scheme == "https" or loopback) or not parts.netloc:
+        raise ValueError("must be a public https:// URL (http:// only for localhost)")
+    if parts.query or parts.fragment:
+        raise ValueError("must not have a query or fragment")
+    return raw.rstrip("/")
+
+
+def _mode(raw: str) -> Literal["polling", "webhook"]:
+    if raw == "polling":
+        return "polling"
+    if raw == "webhook":
+        return "webhook"
+    raise ValueError("must be polling or webhook")
+
+
+def _webhook_secret(raw: str) -> str:
+    if not _WEBHOOK_SECRET.fullmatch(raw):
+        raise ValueError("must be 1-256 characters from A-Z a-z 0-9 _ -")
+    return raw
+
+
+def _port(raw: str) -> int:
+    if not raw.isascii() or not raw.isdigit() or not 0 <= int(raw) <= 65535:
+        raise ValueError("must be a port number between 0 and 65535")
+    return int(raw)
+
+
+def _stripe_key(raw: str) -> str:
+    if not re.fullmatch(r"(sk|rk)_(test|live)_[A-Za-z0-9_]{8,}", raw, re.ASCII):
+        raise ValueError("does not look like a Stripe secret key (sk_test_… or sk_live_…)")
+    return raw
+
+
+def _stripe_webhook_secret(raw: str) -> str:
+    if not re.fullmatch(r"whsec_[A-Za-z0-9_]{8,}", raw, re.ASCII):
+        raise ValueError("does not look like a Stripe signing secret (whsec_…)")
+    return raw
+
+
+def _redis_url(raw: str) -> str:
+    if urlsplit(raw).scheme not in ("redis", "rediss", "unix"):
+        raise ValueError("must start with redis://, rediss:// or unix://")
+    return raw
+
+
+def _ids(raw: str, *, users_only: bool) -> frozenset[int]:
+    ids: set[int] = set()
+    for part in raw.split(","):
+        item = part.strip()
+        if not item:
+            continue
+        if not re.fullmatch(r"-?\d{1,20}", item, re.ASCII) or (users_only and item[0] == "-"):
+            kind = "positive numeric user ids" if users_only else "numeric chat ids"
+            raise ValueError(f"must be comma-separated {kind}; {item!r} is not one")
+        ids.add(int(item))
+    return frozenset(ids)
+
+
+def _user_ids(raw: str) -> frozenset[int]:
+    ids = _ids(raw, users_only=True)
+    if not ids:
+        raise ValueError("must list at least one organizer id")
+    return ids
+
+
+def _chat_ids(raw: str) -> frozenset[int]:
+    return _ids(raw, users_only=False)
+
+
+def _rate(raw: str) -> float:
+    if not re.fullmatch(r"\d{1,6}(\.\d{1,3})?", raw, re.ASCII):
+        raise ValueError("must be a number of messages per second (0 means unlimited)")
+    return float(raw)
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in logging.getLevelNamesMapping():
+        raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return level

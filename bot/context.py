@@ -1,0 +1,79 @@
+"""The typed context every handler receives: services built once at start-up, not bot_data keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from telegram import Update, User
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.config import Settings
+from bot.i18n import Localizer, resolve_locale
+from bot.ledger import DonationLedger
+from bot.store import UserStore
+
+
+@dataclass(frozen=True)
+class Services:
+    """Long-lived clients and stores, created in one place and passed down explicitly."""
+
+    settings: Settings
+    redis: Redis
+    users: UserStore
+    l10n: Localizer
+    ledger: DonationLedger
+
+
+class BotData:
+    """PTB creates this with no arguments; the application fills in the services at start-up."""
+
+    services: Services | None = None
+
+
+class CampaignContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """CallbackContext with typed access to the campaign's services."""
+
+    @property
+    def services(self) -> Services:
+        services = self.bot_data.services
+        if services is None:
+            raise RuntimeError("services are attached before the application starts")
+        return services
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def l10n(self) -> Localizer:
+        return self.services.l10n
+
+    @property
+    def users(self) -> UserStore:
+        return self.services.users
+
+    @property
+    def ledger(self) -> DonationLedger:
+        return self.services.ledger
+
+    async def locale_of(self, user: User | None) -> str:
+        """The user's stored locale, else the one guessed from language_code (then stored)."""
+        if user is None:
+            return resolve_locale(None)
+        guessed = resolve_locale(user.language_code)
+        return await self.users.remember_locale(user.id, guessed)
+
+    async def locale_for(self, update: Update) -> str:
+        """Locale of the person behind an update."""
+        return await self.locale_of(update.effective_user)
+
+    def text(self, locale: str, message_id: str, **args: Any) -> str:
+        """Shorthand for formatting one localised message."""
+        return self.l10n.format(locale, message_id, **args)
+
+
+CampaignApplication = Application[
+    ExtBot[None], CampaignContext, dict[Any, Any], dict[Any, Any], BotData, Any
+]

@@ -1,0 +1,94 @@
+"""Fluent localisation: one bundle per locale, English fallback, money through Fluent numbers."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, cast
+
+from babel import Locale
+from fluent.runtime import FluentBundle, FluentResource
+from fluent.runtime.types import FluentDecimal
+
+from bot.campaign import SUPPORTED_LOCALES
+from bot.money import minor_to_decimal
+
+log = logging.getLogger(__name__)
+
+FALLBACK_LOCALE = "en"
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+
+
+def resolve_locale(language_code: str | None) -> str:
+    """Map Telegram's language_code ("fr", "fr-FR", "fr-ca", "de", None) to a supported locale."""
+    if not language_code:
+        return FALLBACK_LOCALE
+    primary = language_code.replace("_", "-").split("-", 1)[0].lower()
+    return primary if primary in SUPPORTED_LOCALES else FALLBACK_LOCALE
+
+
+class MoneyAmount(FluentDecimal):
+    """A Fluent currency number that may drop the cents of a whole amount ("10 €", "€10")."""
+
+    def format(self, locale: Locale) -> str:
+        options = self.options
+        if options.maximumFractionDigits is None:
+            return super().format(locale)
+        # Fluent's NUMBER always forces the currency's two decimals; honour maximumFractionDigits
+        # the way Intl.NumberFormat does, so button labels can read "10 €".
+        pattern = self._apply_options(locale.currency_formats["standard"])
+        formatted: str = pattern.apply(
+            Decimal(self), locale, currency=options.currency, currency_digits=False
+        )
+        return formatted
+
+
+def money(minor: int, currency: str) -> MoneyAmount:
+    """A Fluent argument for an amount in minor units; whole amounts show no cents."""
+    value = minor_to_decimal(minor)
+    if value == value.to_integral_value():
+        return MoneyAmount(value, style="currency", currency=currency, maximumFractionDigits=0)
+    return MoneyAmount(value, style="currency", currency=currency, minimumFractionDigits=2)
+
+
+class Localizer:
+    """Formats message ids for a locale explicitly passed in; never a global current language."""
+
+    def __init__(self, locales_dir: Path = LOCALES_DIR) -> None:
+        self._bundles: dict[str, FluentBundle] = {}
+        for locale in SUPPORTED_LOCALES:
+            bundle = FluentBundle([locale], use_isolating=False)
+            for path in sorted((locales_dir / locale).glob("*.ftl")):
+                bundle.add_resource(FluentResource(path.read_text(encoding="utf-8")))
+            self._bundles[locale] = bundle
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        return tuple(self._bundles)
+
+    def message_ids(self, locale: str) -> set[str]:
+        """Every message id defined for a locale (terms excluded)."""
+        return set(self._bundles[locale]._messages)
+
+    def format(self, locale: str, message_id: str, **args: Any) -> str:
+        """The message in that locale, else in English; a missing id is a bug and raises."""
+        bundle = self._bundles.get(locale, self._bundles[FALLBACK_LOCALE])
+        if not bundle.has_message(message_id):
+            bundle = self._bundles[FALLBACK_LOCALE]
+        message = bundle.get_message(message_id)
+        if message.value is None:
+            raise KeyError(f"message {message_id} has no value")
+        text, errors = bundle.format_pattern(message.value, args)
+        for error in errors:
+            # Only the id and the kind of error: arguments may hold names or amounts.
+            log.warning("fluent error id=%s error=%s", message_id, error.__class__.__name__)
+        return cast(str, text)
+
+    def format_errors(self, locale: str, message_id: str, **args: Any) -> list[Exception]:
+        """The formatting errors of one message, for the locale parity tests."""
+        bundle = self._bundles[locale]
+        message = bundle.get_message(message_id)
+        if message.value is None:
+            return [KeyError(message_id)]
+        return bundle.format_pattern(message.value, args)[1]

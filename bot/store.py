@@ -1,0 +1,37 @@
+"""Per-user records in Redis: language choice and what the bot remembers about a supporter."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from bot import keys
+from bot.redis_connection import as_text
+
+
+class UserStore:
+    """Reads and writes the small per-user hash; every write is a single command."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def chosen_locale(self, user_id: int) -> str | None:
+        """The locale stored for this user, if any."""
+        return as_text(await self._redis.hget(keys.user(user_id), "locale"))
+
+    async def set_locale(self, user_id: int, locale: str, *, chosen: bool) -> None:
+        """Remember the user's locale; an explicit choice wins over later language_code guesses."""
+        await self._redis.hset(
+            keys.user(user_id), mapping={"locale": locale, "chosen": int(chosen)}
+        )
+
+    async def remember_locale(self, user_id: int, locale: str) -> str:
+        """Store a guessed locale unless one is already stored; returns the stored one."""
+        key = keys.user(user_id)
+        await self._redis.hsetnx(key, "locale", locale)
+        return as_text(await self._redis.hget(key, "locale")) or locale
+
+    async def photo_file_id(self, fingerprint: str) -> str | None:
+        return as_text(await self._redis.get(keys.photo_file_id(fingerprint)))
+
+    async def set_photo_file_id(self, fingerprint: str, file_id: str) -> None:
+        await self._redis.set(keys.photo_file_id(fingerprint), file_id)

@@ -1,0 +1,45 @@
+"""The one aiohttp server: health, readiness and (later) webhooks, on the bot's event loop."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from bot.context import Services
+
+log = logging.getLogger(__name__)
+
+SERVICES = web.AppKey("services", Services)
+BOT_READY: web.AppKey[Callable[[], bool]] = web.AppKey("bot_ready")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness: the event loop answers; no I/O so a slow Redis never gets the bot restarted."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: Redis answers a PING and the Telegram application is initialised."""
+    services = request.app[SERVICES]
+    checks = {"bot": request.app[BOT_READY](), "redis": False}
+    try:
+        checks["redis"] = bool(await services.redis.ping())
+    except (RedisError, OSError):
+        log.warning("readiness: redis did not answer")
+    ready = all(checks.values())
+    return web.json_response(
+        {"status": "ready" if ready else "not ready", **checks}, status=200 if ready else 503
+    )
+
+
+def build_web_app(services: Services, bot_ready: Callable[[], bool]) -> web.Application:
+    """All HTTP routes, with their dependencies under typed AppKeys."""
+    app = web.Application(client_max_size=1024 * 1024)
+    app[SERVICES] = services
+    app[BOT_READY] = bot_ready
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app

@@ -1,0 +1,44 @@
+"""The one error handler: log with context (never secrets or message text), apologise politely."""
+
+from __future__ import annotations
+
+import logging
+
+from redis.exceptions import RedisError
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot.context import CampaignContext
+from bot.i18n import resolve_locale
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: CampaignContext) -> None:
+    """Log the failure by update id and error type, and tell the user in their language."""
+    error = context.error
+    if not isinstance(update, Update):
+        log.error("background error error=%s", type(error).__name__, exc_info=error)
+        return
+    user = update.effective_user
+    log.error(
+        "handler failed update_id=%s user_id=%s error=%s",
+        update.update_id, user.id if user else None, type(error).__name__,
+        exc_info=error,
+    )
+    chat = update.effective_chat
+    if chat is None or chat.type != "private":
+        return
+    # Redis may be the thing that failed, so the stored language cannot be read: guess it.
+    locale = resolve_locale(user.language_code if user else None)
+    unavailable = isinstance(error, RedisError | OSError)
+    message_id = "common-unavailable" if unavailable else "common-error"
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(context.text(locale, message_id), show_alert=True)
+        else:
+            await context.bot.send_message(chat.id, context.text(locale, message_id))
+    except TelegramError as exc:
+        log.warning(
+            "could not apologise update_id=%s error=%s", update.update_id, type(exc).__name__
+        )

@@ -1,0 +1,51 @@
+"""/start: the welcome with the campaign photo, the summary, progress and the main buttons."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CommandHandler
+
+from bot.campaign_photo import send_campaign_photo
+from bot.context import CampaignApplication, CampaignContext
+from bot.progress import progress_line
+from bot.text_split import TELEGRAM_CAPTION_LIMIT
+from handlers import callbacks
+
+
+def main_menu(context: CampaignContext, locale: str) -> InlineKeyboardMarkup:
+    """Donate, Full story, Follow updates, Language."""
+    def button(message_id: str, data: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(context.text(locale, message_id), callback_data=data)
+
+    return InlineKeyboardMarkup(
+        [
+            [button("start-button-donate", callbacks.DONATE)],
+            [
+                button("start-button-story", callbacks.STORY),
+                button("start-button-follow", callbacks.FOLLOW),
+            ],
+            [button("start-button-language", callbacks.LANGUAGE)],
+        ]
+    )
+
+
+async def start(update: Update, context: CampaignContext) -> None:
+    """Welcome the supporter in their language with the photo, summary and progress."""
+    message = update.effective_message
+    if message is None or update.effective_user is None:
+        return
+    locale = await context.locale_for(update)
+    campaign = context.settings.campaign
+    progress = progress_line(context.l10n, locale, await context.ledger.totals(), campaign)
+    welcome = context.text(locale, "start-welcome", progress=progress)
+    markup = main_menu(context, locale)
+    if campaign.photo is not None and len(welcome) <= TELEGRAM_CAPTION_LIMIT:
+        await send_campaign_photo(
+            context.bot, context.users, message.chat_id, campaign.photo, welcome, markup
+        )
+    else:
+        await message.reply_text(welcome, reply_markup=markup)
+
+
+def register(application: CampaignApplication) -> None:
+    application.add_handler(CommandHandler("start", start))
