@@ -19,9 +19,13 @@ from bot.context import BotData, CampaignApplication, CampaignContext, Services
 from bot.embedded_redis import EmbeddedRedis
 from bot.i18n import Localizer
 from bot.ledger import DonationLedger
+from bot.monthly_gifts import MonthlyGifts
+from bot.payments import Payments
 from bot.profile import publish_bot_profile
 from bot.redis_connection import connect as connect_redis
 from bot.store import UserStore
+from bot.stripe_events import StripeEventProcessor
+from bot.stripe_webhook import StripeWebhook
 from bot.web import build_web_app
 from handlers import register_handlers
 
@@ -40,6 +44,7 @@ class CampaignBot:
         self.redis: Redis | None = None
         self.application: CampaignApplication | None = None
         self._web_runner: web.AppRunner | None = None
+        self.payments: Payments | None = None
         self._ready = False
         self.http_port: int | None = None
 
@@ -51,18 +56,31 @@ class CampaignBot:
             self.embedded_redis = EmbeddedRedis(settings.data_dir)
             redis_url = await self.embedded_redis.start()
         self.redis = connect_redis(redis_url)
+        ledger = DonationLedger(self.redis)
+        monthly = MonthlyGifts(self.redis)
+        self.payments = Payments(settings.stripe_secret_key, settings.stripe_api_base)
         services = Services(
             settings=settings,
             redis=self.redis,
             users=UserStore(self.redis),
             l10n=Localizer(),
-            ledger=DonationLedger(self.redis),
+            ledger=ledger,
+            monthly=monthly,
+            payments=self.payments,
         )
-        self.application = build_application(settings)
-        self.application.bot_data.services = services
-        register_handlers(self.application)
+        self.application = application = build_application(settings)
+        application.bot_data.services = services
+        register_handlers(application)
 
-        web_app = build_web_app(services, lambda: self._ready)
+        stripe_webhook = StripeWebhook(
+            payments=self.payments,
+            processor=StripeEventProcessor(
+                ledger, monthly, self.payments, settings.campaign.currency
+            ),
+            signing_secret=settings.stripe_webhook_secret,
+            enqueue=application.update_queue.put,
+        )
+        web_app = build_web_app(services, lambda: self._ready, stripe_webhook)
         self._web_runner = web.AppRunner(web_app, access_log=None)
         await self._web_runner.setup()
         site = web.TCPSite(self._web_runner, settings.http_host, settings.http_port)
@@ -100,6 +118,9 @@ class CampaignBot:
         if self._web_runner is not None:
             with _logged("http server"):
                 await self._web_runner.cleanup()
+        if self.payments is not None:
+            with _logged("stripe client"):
+                await self.payments.close()
         if self.redis is not None:
             with _logged("redis client"):
                 await self.redis.aclose()

@@ -12,6 +12,8 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.config import Settings
 from bot.i18n import Localizer, resolve_locale
 from bot.ledger import DonationLedger
+from bot.monthly_gifts import MonthlyGifts
+from bot.payments import Payments
 from bot.store import UserStore
 
 
@@ -24,6 +26,8 @@ class Services:
     users: UserStore
     l10n: Localizer
     ledger: DonationLedger
+    monthly: MonthlyGifts
+    payments: Payments
 
 
 class BotData:
@@ -57,6 +61,14 @@ class CampaignContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, An
     @property
     def ledger(self) -> DonationLedger:
         return self.services.ledger
+
+    @property
+    def monthly(self) -> MonthlyGifts:
+        return self.services.monthly
+
+    @property
+    def payments(self) -> Payments:
+        return self.services.payments
 
     async def locale_of(self, user: User | None) -> str:
         """The user's stored locale, else the one guessed from language_code (then stored)."""

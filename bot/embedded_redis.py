@@ -57,11 +57,9 @@ class EmbeddedRedis:
     def url(self) -> str:
         return f"unix://{self.socket}"
 
-    async def start(self, timeout: float = 10.0) -> str:
-        """Start the server, wait until it answers PING, and return its URL."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        await self._stop_orphan()
-        self._process = await asyncio.create_subprocess_exec(
+    def command(self) -> list[str]:
+        """The redis-server command line: unix socket only, append-only file fsynced per write."""
+        return [
             str(redis_server_binary()),
             "--port", "0",
             "--unixsocket", str(self.socket),
@@ -74,6 +72,14 @@ class EmbeddedRedis:
             "--pidfile", str(self.data_dir / "redis.pid"),
             "--logfile", str(self.data_dir / "redis.log"),
             "--daemonize", "no",
+        ]
+
+    async def start(self, timeout: float = 10.0) -> str:
+        """Start the server, wait until it answers PING, and return its URL."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        await self._stop_orphan()
+        self._process = await asyncio.create_subprocess_exec(
+            *self.command(),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,

@@ -18,3 +18,63 @@ def photo_file_id(fingerprint: str) -> str:
 def totals() -> str:
     """Hash: raised (net, minor units), gross, donors, donations, refunded, disputed. No TTL."""
     return f"{PREFIX}totals"
+
+
+def donation(donation_id: str) -> str:
+    """Hash: one donation (amount, currency, kind, Stripe ids, locale, referral, public words).
+    Kept for accounting; the Telegram id field is removed by /forget. No TTL."""
+    return f"{PREFIX}donation:{donation_id}"
+
+
+def donation_timeline() -> str:
+    """Sorted set: donation ids scored by the time Stripe took the money. No TTL."""
+    return f"{PREFIX}donations"
+
+
+def donors() -> str:
+    """Set: one entry per distinct donor (Telegram id, else Stripe customer), for the count."""
+    return f"{PREFIX}donors"
+
+
+def reversal(payment_intent_id: str) -> str:
+    """Hash: refunded (cumulative) and disputed amounts of one payment, recorded even when the
+    refund or dispute arrives before the payment itself. No TTL."""
+    return f"{PREFIX}reversal:{payment_intent_id}"
+
+
+def outbox() -> str:
+    """Hash: notice id -> JSON of a message owed to someone (thank-you, failed payment…);
+    written in the same atomic step as the fact it reports, deleted once sent."""
+    return f"{PREFIX}outbox"
+
+
+def notice_sent(notice_id: str) -> str:
+    """String: marks a notice as already queued once, so a replayed event cannot queue it
+    again after it was sent. TTL 90 days, longer than Stripe retries an event."""
+    return f"{PREFIX}notice:{notice_id}"
+
+
+def supporter_words() -> str:
+    """List: donation ids with public words of support, newest first, trimmed to 100."""
+    return f"{PREFIX}support-words"
+
+
+def awaiting_input(user_id: int) -> str:
+    """String: what the bot asked this user to type (an amount, words of support).
+    TTL 15 minutes: an abandoned question must not capture the user's later messages."""
+    return f"{PREFIX}awaiting:{user_id}"
+
+
+def user_subscriptions(user_id: int) -> str:
+    """Set: the user's active monthly gifts (Stripe subscription ids). No TTL; /forget."""
+    return f"{PREFIX}user:{user_id}:subscriptions"
+
+
+def subscription(subscription_id: str) -> str:
+    """Hash: a monthly gift (user, amount, currency, locale, status). No TTL."""
+    return f"{PREFIX}subscription:{subscription_id}"
+
+
+def notice_claim(notice_id: str) -> str:
+    """String: a sender is delivering this notice right now. TTL 60 s, so a crash frees it."""
+    return f"{PREFIX}notice-claim:{notice_id}"

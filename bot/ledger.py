@@ -1,13 +1,85 @@
-"""The donation ledger in Redis: what has been given, net of refunds and disputes."""
+"""The donation ledger in Redis: every gift counted once, net of refunds and disputes.
+
+Each change is one Lua script, so recording a gift, moving the totals and queueing the thank-you
+happen together or not at all, and a replayed Stripe event finds the work already done.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
+from typing import Any
 
 from redis.asyncio import Redis
 
 from bot import keys
 from bot.redis_connection import as_text
+
+NOTICE_MEMORY_SECONDS = 90 * 24 * 3600
+# Long enough for one send with PTB's timeouts; a crashed sender's claim lapses by itself.
+NOTICE_CLAIM_SECONDS = 60
+SUPPORT_WORDS_KEPT = 100
+
+# KEYS: donation, totals, donors, timeline, reversal, outbox
+# ARGV: id, amount, donor key, created, thanks notice id ('' for none), thanks JSON, field pairs…
+_RECORD = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local amount = tonumber(ARGV[2])
+local refunded = tonumber(redis.call('HGET', KEYS[5], 'refunded') or '0')
+local disputed = tonumber(redis.call('HGET', KEYS[5], 'disputed') or '0')
+local from_refunds = math.min(amount, refunded)
+local from_disputes = math.min(amount - from_refunds, disputed)
+redis.call('HSET', KEYS[1], 'amount', ARGV[2], 'refunded', from_refunds,
+           'disputed', from_disputes, unpack(ARGV, 7))
+redis.call('HINCRBY', KEYS[2], 'gross', ARGV[2])
+redis.call('HINCRBY', KEYS[2], 'raised', amount - from_refunds - from_disputes)
+redis.call('HINCRBY', KEYS[2], 'refunded', from_refunds)
+redis.call('HINCRBY', KEYS[2], 'disputed', from_disputes)
+redis.call('HINCRBY', KEYS[2], 'donations', 1)
+if redis.call('SADD', KEYS[3], ARGV[3]) == 1 then redis.call('HINCRBY', KEYS[2], 'donors', 1) end
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[6], ARGV[5], ARGV[6]) end
+return 1
+"""
+
+# KEYS: reversal, donation, totals
+# ARGV: kind ('refund' | 'dispute'), reference (dispute id), amount
+# Refunds carry Stripe's cumulative amount_refunded, so a replay or a late, smaller refund event
+# changes nothing; disputes are counted once per dispute id. Returns the change to `raised`.
+_REVERSE = """
+if ARGV[1] == 'refund' then
+  local old = tonumber(redis.call('HGET', KEYS[1], 'refunded') or '0')
+  if tonumber(ARGV[3]) <= old then return 0 end
+  redis.call('HSET', KEYS[1], 'refunded', ARGV[3])
+else
+  if redis.call('HSETNX', KEYS[1], 'dispute:' .. ARGV[2], ARGV[3]) == 0 then return 0 end
+  redis.call('HINCRBY', KEYS[1], 'disputed', ARGV[3])
+end
+if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+local amount = tonumber(redis.call('HGET', KEYS[2], 'amount'))
+local refunded = tonumber(redis.call('HGET', KEYS[1], 'refunded') or '0')
+local disputed = tonumber(redis.call('HGET', KEYS[1], 'disputed') or '0')
+local from_refunds = math.min(amount, refunded)
+local from_disputes = math.min(amount - from_refunds, disputed)
+local old_refunds = tonumber(redis.call('HGET', KEYS[2], 'refunded') or '0')
+local old_disputes = tonumber(redis.call('HGET', KEYS[2], 'disputed') or '0')
+local delta = (from_refunds - old_refunds) + (from_disputes - old_disputes)
+redis.call('HSET', KEYS[2], 'refunded', from_refunds, 'disputed', from_disputes)
+redis.call('HINCRBY', KEYS[3], 'refunded', from_refunds - old_refunds)
+redis.call('HINCRBY', KEYS[3], 'disputed', from_disputes - old_disputes)
+redis.call('HINCRBY', KEYS[3], 'raised', -delta)
+return delta
+"""
+
+# KEYS: notice marker, outbox. ARGV: notice id, JSON, marker TTL.
+# The marker outlives the outbox entry, so a replayed event cannot queue a sent notice again.
+_QUEUE_NOTICE = """
+if redis.call('SET', KEYS[1], 1, 'NX', 'EX', ARGV[3]) then
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+  return 1
+end
+return 0
+"""
 
 
 @dataclass(frozen=True)
@@ -22,13 +94,178 @@ class Totals:
     disputed: int = 0
 
 
+@dataclass(frozen=True)
+class Donation:
+    """A payment Stripe has confirmed, as the ledger stores it."""
+
+    # The PaymentIntent id when Stripe gives one, so refunds and disputes find the gift.
+    donation_id: str
+    amount: int
+    currency: str
+    kind: str
+    created: int
+    locale: str
+    telegram_user_id: int | None = None
+    referral: str | None = None
+    stripe_ids: dict[str, str] = field(default_factory=dict)
+
+    def donor_key(self) -> str:
+        """One donor per Telegram user, else per Stripe customer, else per payment."""
+        if self.telegram_user_id is not None:
+            return f"tg:{self.telegram_user_id}"
+        customer = self.stripe_ids.get("customer")
+        return f"customer:{customer}" if customer else f"payment:{self.donation_id}"
+
+    def fields(self) -> dict[str, str]:
+        stored = {
+            "currency": self.currency,
+            "kind": self.kind,
+            "created": str(self.created),
+            "locale": self.locale,
+            **self.stripe_ids,
+        }
+        if self.telegram_user_id is not None:
+            stored["telegram_user_id"] = str(self.telegram_user_id)
+        if self.referral:
+            stored["referral"] = self.referral
+        return stored
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message owed to someone because of something Stripe told us; kept until sent."""
+
+    notice_id: str
+    kind: str
+    chat_id: int
+    locale: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"kind": self.kind, "chat_id": self.chat_id, "locale": self.locale, "data": self.data}
+        )
+
+    @classmethod
+    def from_json(cls, notice_id: str, raw: str) -> Notice:
+        parsed = json.loads(raw)
+        return cls(notice_id, parsed["kind"], parsed["chat_id"], parsed["locale"], parsed["data"])
+
+
 class DonationLedger:
-    """Records donations and reversals atomically; reads the running totals."""
+    """Records donations and reversals atomically; reads totals, donations and notices."""
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
+        self._record = redis.register_script(_RECORD)
+        self._reverse = redis.register_script(_REVERSE)
+        self._queue_notice = redis.register_script(_QUEUE_NOTICE)
+
+    async def record(self, donation: Donation, thanks: Notice | None) -> bool:
+        """Count a donation once; True only the first time this donation id is seen."""
+        pairs = [item for pair in donation.fields().items() for item in pair]
+        recorded = await self._record(
+            keys=[
+                keys.donation(donation.donation_id),
+                keys.totals(),
+                keys.donors(),
+                keys.donation_timeline(),
+                keys.reversal(donation.donation_id),
+                keys.outbox(),
+            ],
+            args=[
+                donation.donation_id,
+                donation.amount,
+                donation.donor_key(),
+                donation.created,
+                thanks.notice_id if thanks else "",
+                thanks.to_json() if thanks else "",
+                *pairs,
+            ],
+        )
+        return bool(recorded)
+
+    async def refund(self, payment_intent_id: str, amount_refunded: int) -> int:
+        """Apply Stripe's cumulative refunded amount; returns how much `raised` went down."""
+        return await self._apply_reversal(payment_intent_id, "refund", "", amount_refunded)
+
+    async def dispute(self, payment_intent_id: str, dispute_id: str, amount: int) -> int:
+        """Take a disputed amount out of the totals once per dispute."""
+        return await self._apply_reversal(payment_intent_id, "dispute", dispute_id, amount)
+
+    async def _apply_reversal(
+        self, payment_intent_id: str, kind: str, ref: str, amount: int
+    ) -> int:
+        delta = await self._reverse(
+            keys=[
+                keys.reversal(payment_intent_id), keys.donation(payment_intent_id), keys.totals()
+            ],
+            args=[kind, ref, amount],
+        )
+        return int(delta)
+
+    async def queue_notice(self, notice: Notice) -> bool:
+        """Queue a notice unless it was queued before (a replayed event); True if queued now."""
+        queued = await self._queue_notice(
+            keys=[keys.notice_sent(notice.notice_id), keys.outbox()],
+            args=[notice.notice_id, notice.to_json(), NOTICE_MEMORY_SECONDS],
+        )
+        return bool(queued)
+
+    async def pending_notices(self) -> list[Notice]:
+        """Every notice not yet delivered (after a restart, or a failed send)."""
+        raw = await self._redis.hgetall(keys.outbox())
+        return [Notice.from_json(str(as_text(k)), str(as_text(v))) for k, v in raw.items()]
+
+    async def notice(self, notice_id: str) -> Notice | None:
+        raw = as_text(await self._redis.hget(keys.outbox(), notice_id))
+        return Notice.from_json(notice_id, raw) if raw is not None else None
+
+    async def claim_notice(self, notice_id: str) -> bool:
+        """Only one sender at a time per notice (the webhook path and the redelivery job)."""
+        claimed = await self._redis.set(
+            keys.notice_claim(notice_id), 1, nx=True, ex=NOTICE_CLAIM_SECONDS
+        )
+        return bool(claimed)
+
+    async def release_notice(self, notice_id: str) -> None:
+        await self._redis.delete(keys.notice_claim(notice_id))
+
+    async def notice_delivered(self, notice_id: str) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hdel(keys.outbox(), notice_id)
+            pipe.delete(keys.notice_claim(notice_id))
+            await pipe.execute()
 
     async def totals(self) -> Totals:
         raw = await self._redis.hgetall(keys.totals())
         fields = {as_text(key): int(value) for key, value in raw.items()}
         return Totals(**{name: fields.get(name, 0) for name in Totals.__dataclass_fields__})
+
+    async def donation(self, donation_id: str) -> dict[str, str] | None:
+        raw = await self._redis.hgetall(keys.donation(donation_id))
+        return {str(as_text(k)): str(as_text(v)) for k, v in raw.items()} or None
+
+    async def set_public_words(
+        self, donation_id: str, *, name: str | None = None, words: str | None = None
+    ) -> None:
+        """Attach the donor's chosen public name and/or words of support to their donation."""
+        updates = {k: v for k, v in (("public_name", name), ("public_words", words)) if v}
+        if not updates:
+            return
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(keys.donation(donation_id), mapping=updates)  # type: ignore[arg-type]
+            if words:
+                pipe.lrem(keys.supporter_words(), 0, donation_id)
+                pipe.lpush(keys.supporter_words(), donation_id)
+                pipe.ltrim(keys.supporter_words(), 0, SUPPORT_WORDS_KEPT - 1)
+            await pipe.execute()
+
+    async def recent_words(self, count: int) -> list[tuple[str | None, str]]:
+        """The newest public words of support with the name the donor chose to show, if any."""
+        ids = await self._redis.lrange(keys.supporter_words(), 0, count - 1)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for donation_id in ids:
+                pipe.hmget(keys.donation(str(as_text(donation_id))), "public_name", "public_words")
+            rows = await pipe.execute()
+        return [(as_text(name), str(as_text(words))) for name, words in rows if words]

@@ -7,6 +7,9 @@ from redis.asyncio import Redis
 from bot import keys
 from bot.redis_connection import as_text
 
+# A question the bot asked stops capturing the user's messages after this long.
+AWAITING_TTL_SECONDS = 15 * 60
+
 
 class UserStore:
     """Reads and writes the small per-user hash; every write is a single command."""
@@ -35,3 +38,20 @@ class UserStore:
 
     async def set_photo_file_id(self, fingerprint: str, file_id: str) -> None:
         await self._redis.set(keys.photo_file_id(fingerprint), file_id)
+
+    async def remember_referral(self, user_id: int, code: str) -> None:
+        """First touch wins: the code a supporter first arrived with stays theirs."""
+        await self._redis.hsetnx(keys.user(user_id), "referral", code)
+
+    async def referral(self, user_id: int) -> str | None:
+        return as_text(await self._redis.hget(keys.user(user_id), "referral"))
+
+    async def expect_input(self, user_id: int, what: str) -> None:
+        """Remember what the bot just asked the user to type ("amount:once", "words:<id>")."""
+        await self._redis.set(keys.awaiting_input(user_id), what, ex=AWAITING_TTL_SECONDS)
+
+    async def expected_input(self, user_id: int) -> str | None:
+        return as_text(await self._redis.get(keys.awaiting_input(user_id)))
+
+    async def clear_expected_input(self, user_id: int) -> None:
+        await self._redis.delete(keys.awaiting_input(user_id))

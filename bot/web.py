@@ -9,6 +9,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from bot.context import Services
+from bot.stripe_webhook import STRIPE_WEBHOOK, StripeWebhook, stripe_webhook
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +36,15 @@ async def readyz(request: web.Request) -> web.Response:
     )
 
 
-def build_web_app(services: Services, bot_ready: Callable[[], bool]) -> web.Application:
+def build_web_app(
+    services: Services, bot_ready: Callable[[], bool], webhook: StripeWebhook
+) -> web.Application:
     """All HTTP routes, with their dependencies under typed AppKeys."""
     app = web.Application(client_max_size=1024 * 1024)
     app[SERVICES] = services
     app[BOT_READY] = bot_ready
+    app[STRIPE_WEBHOOK] = webhook
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_post("/stripe/webhook", stripe_webhook)
     return app

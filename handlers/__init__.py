@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 from bot.context import CampaignApplication
-from handlers import errors, fallback, help, language, start, story
+from handlers import (
+    donate,
+    errors,
+    fallback,
+    help,
+    language,
+    monthly,
+    progress,
+    start,
+    story,
+    thanks,
+    typed_input,
+)
 
 
 def register_handlers(application: CampaignApplication) -> None:
     """Register every feature's handlers; order matters where noted."""
+    # Group -1: text the bot asked for must not be taken for free text.
+    typed_input.register(application)
     start.register(application)
     story.register(application)
     language.register(application)
+    donate.register(application)
+    monthly.register(application)
+    thanks.register(application)
+    progress.register(application)
     help.register(application)
     # Last: catches commands, text and buttons no feature above claimed.
     fallback.register(application)

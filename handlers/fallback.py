@@ -52,6 +52,6 @@ def register(application: CampaignApplication) -> None:
         MessageHandler(private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, free_text)
     )
     application.add_handler(
-        CallbackQueryHandler(coming_soon, pattern=f"^({callbacks.DONATE}|{callbacks.FOLLOW})$")
+        CallbackQueryHandler(coming_soon, pattern=f"^{callbacks.FOLLOW}$")
     )
     application.add_handler(CallbackQueryHandler(expired_button))

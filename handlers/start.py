@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
 
@@ -10,6 +12,11 @@ from bot.context import CampaignApplication, CampaignContext
 from bot.progress import progress_line
 from bot.text_split import TELEGRAM_CAPTION_LIMIT
 from handlers import callbacks
+
+# Telegram's deep-link payload alphabet; anything else is ignored, never stored.
+REFERRAL_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
+# Payloads the bot itself uses when Stripe sends the donor back; they are not referrals.
+RETURN_PAYLOADS = frozenset({"thanks", "cancelled"})
 
 
 def main_menu(context: CampaignContext, locale: str) -> InlineKeyboardMarkup:
@@ -35,6 +42,9 @@ async def start(update: Update, context: CampaignContext) -> None:
     if message is None or update.effective_user is None:
         return
     locale = await context.locale_for(update)
+    payload = context.args[0] if context.args else ""
+    if REFERRAL_CODE.fullmatch(payload) and payload not in RETURN_PAYLOADS:
+        await context.users.remember_referral(update.effective_user.id, payload)
     campaign = context.settings.campaign
     progress = progress_line(context.l10n, locale, await context.ledger.totals(), campaign)
     welcome = context.text(locale, "start-welcome", progress=progress)

@@ -3,3 +3,7 @@ progress-line = <b>{ $raised }</b> collectés sur { $goal } ({ $percent } %) · 
         [one] { $donors } donateur
        *[other] { $donors } donateurs
     }
+progress-title = <b>{ -campaign-name }</b>
+progress-words-title = <b>Mots de soutien</b>
+progress-word = « { $words } » — { $name }
+progress-anonymous = anonyme

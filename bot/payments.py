@@ -1,0 +1,152 @@
+"""Stripe: Checkout Sessions for pledges, monthly gifts, and reading objects events point to."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+from urllib.parse import urlencode
+
+import stripe
+
+log = logging.getLogger(__name__)
+
+# The SDK retries network errors, 409 and 5xx with backoff and the same idempotency key.
+STRIPE_NETWORK_RETRIES = 2
+STRIPE_TIMEOUT_SECONDS = 20
+
+
+class Frequency(Enum):
+    """One-off gift or a monthly subscription."""
+
+    ONCE = "once"
+    MONTHLY = "monthly"
+
+
+@dataclass(frozen=True)
+class Pledge:
+    """What a supporter asked to give, before Stripe has taken any money."""
+
+    user_id: int
+    amount: int
+    currency: str
+    frequency: Frequency
+    locale: str
+    # The Telegram message the choice was made on: a retried tap on it is the same pledge.
+    origin_message_id: int
+    referral: str | None = None
+
+    def idempotency_key(self) -> str:
+        """Same pledge, same key: a retried tap returns the Checkout Session already created."""
+        raw = (
+            f"{self.user_id}:{self.origin_message_id}:{self.amount}:{self.currency}:"
+            f"{self.frequency.value}:{self.locale}:{self.referral or ''}"
+        )
+        return "pledge-" + hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+    def metadata(self) -> dict[str, str]:
+        data = {
+            "telegram_user_id": str(self.user_id),
+            "locale": self.locale,
+            "frequency": self.frequency.value,
+        }
+        if self.referral:
+            data["referral"] = self.referral
+        return data
+
+
+@dataclass(frozen=True)
+class ReturnUrls:
+    """Where Stripe sends the donor after paying or giving up."""
+
+    success: str
+    cancel: str
+
+
+def return_urls(public_url: str | None, bot_username: str, locale: str) -> ReturnUrls:
+    """Landing pages when the bot has a public URL, else straight back to the chat by deep link."""
+    if public_url:
+        query = urlencode({"lang": locale})
+        return ReturnUrls(
+            success=f"{public_url}/donate/success?{query}&session_id={{CHECKOUT_SESSION_ID}}",
+            cancel=f"{public_url}/donate/cancel?{query}",
+        )
+    return ReturnUrls(
+        success=f"https://t.me/{bot_username}?start=thanks",
+        cancel=f"https://t.me/{bot_username}?start=cancelled",
+    )
+
+
+class Payments:
+    """The Stripe calls the bot makes, through the SDK's async client and its own retries."""
+
+    def __init__(self, secret_key: str, api_base: str | None) -> None:
+        addresses: dict[str, str] = {"api": api_base} if api_base else {}
+        self._http = stripe.HTTPXClient(timeout=STRIPE_TIMEOUT_SECONDS)
+        self._client = stripe.StripeClient(
+            secret_key,
+            base_addresses=addresses,  # type: ignore[arg-type]
+            http_client=self._http,
+            max_network_retries=STRIPE_NETWORK_RETRIES,
+        )
+
+    async def create_checkout(
+        self, pledge: Pledge, urls: ReturnUrls, product_name: str
+    ) -> str:
+        """Create (or, for a retried pledge, fetch back) the Checkout Session; returns its URL."""
+        price_data: dict[str, Any] = {
+            "currency": pledge.currency.lower(),
+            "unit_amount": pledge.amount,
+            "product_data": {"name": product_name},
+        }
+        params: dict[str, Any] = {
+            "line_items": [{"price_data": price_data, "quantity": 1}],
+            "locale": pledge.locale,
+            "client_reference_id": str(pledge.user_id),
+            "metadata": pledge.metadata(),
+            "success_url": urls.success,
+            "cancel_url": urls.cancel,
+        }
+        if pledge.frequency is Frequency.ONCE:
+            params |= {
+                "mode": "payment",
+                "submit_type": "donate",
+                "payment_intent_data": {"metadata": pledge.metadata()},
+            }
+        else:
+            price_data["recurring"] = {"interval": "month"}
+            params |= {
+                "mode": "subscription",
+                "subscription_data": {"metadata": pledge.metadata()},
+            }
+        session = await self._client.v1.checkout.sessions.create_async(
+            params,  # type: ignore[arg-type]
+            {"idempotency_key": pledge.idempotency_key()},
+        )
+        if not session.url:
+            raise stripe.APIError("Checkout Session has no URL")
+        return session.url
+
+    async def subscription(self, subscription_id: str) -> dict[str, Any]:
+        """The subscription as Stripe has it now (for metadata an invoice event lacks)."""
+        found = await self._client.v1.subscriptions.retrieve_async(subscription_id)
+        return found.to_dict()
+
+    async def cancel_subscription(self, subscription_id: str) -> None:
+        """Cancel a monthly gift at once; cancelling twice is harmless."""
+        try:
+            await self._client.v1.subscriptions.cancel_async(subscription_id)
+        except stripe.InvalidRequestError as exc:
+            # Already cancelled (by Stripe after failed payments, or a double tap): same outcome.
+            if "cancel" not in str(exc.user_message or "").lower():
+                raise
+
+    def verify_event(self, payload: bytes, signature: str | None, secret: str) -> dict[str, Any]:
+        """Check Stripe's signature (300 s tolerance) before reading the payload at all."""
+        event = self._client.construct_event(payload, signature, secret)
+        return event.to_dict()
+
+    async def close(self) -> None:
+        await self._http.close_async()  # type: ignore[no-untyped-call]

@@ -1,0 +1,74 @@
+"""POST /stripe/webhook: verify, record durably, then acknowledge; notices go to the bot."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import stripe
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from bot.payments import Payments
+from bot.stripe_events import StripeEventProcessor
+
+log = logging.getLogger(__name__)
+
+# Stripe's own payloads are a few KB; anything far larger is not from Stripe.
+MAX_EVENT_BYTES = 512 * 1024
+
+
+@dataclass(frozen=True)
+class NoticesQueued:
+    """Put on PTB's update queue: notices recorded in Redis and ready to be sent."""
+
+    notice_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StripeWebhook:
+    """What the endpoint needs: the verifier, the processor and the bot's update queue."""
+
+    payments: Payments
+    processor: StripeEventProcessor
+    signing_secret: str
+    enqueue: Callable[[NoticesQueued], Awaitable[None]]
+
+
+STRIPE_WEBHOOK = web.AppKey("stripe_webhook", StripeWebhook)
+
+
+async def stripe_webhook(request: web.Request) -> web.Response:
+    """400 for anything unsigned or tampered with, 503 while Redis is down, 200 once stored."""
+    hook = request.app[STRIPE_WEBHOOK]
+    if request.content_length is not None and request.content_length > MAX_EVENT_BYTES:
+        return web.json_response({"error": "payload too large"}, status=413)
+    payload = await request.read()
+    try:
+        event = hook.payments.verify_event(
+            payload, request.headers.get("Stripe-Signature"), hook.signing_secret
+        )
+    except stripe.SignatureVerificationError:
+        log.warning("stripe webhook refused: bad signature")
+        return web.json_response({"error": "invalid signature"}, status=400)
+    except ValueError:
+        log.warning("stripe webhook refused: signed payload is not an event")
+        return web.json_response({"error": "invalid payload"}, status=400)
+    try:
+        outcome = await hook.processor.process(event)
+    except RedisError:
+        log.error("stripe event not stored, redis unavailable event=%s", event.get("id"))
+        return web.json_response({"error": "storage unavailable"}, status=503)
+    except stripe.StripeError as exc:
+        log.error(
+            "stripe event needs a lookup that failed event=%s error=%s",
+            event.get("id"), type(exc).__name__,
+        )
+        return web.json_response({"error": "lookup failed"}, status=503)
+    log.info(
+        "stripe event type=%s id=%s result=%s", event.get("type"), event.get("id"), outcome.result
+    )
+    if outcome.notices:
+        await hook.enqueue(NoticesQueued(outcome.notices))
+    return web.json_response({"received": True, "result": outcome.result})

@@ -1,0 +1,221 @@
+"""/donate: preset or typed amount, one-off or monthly, answered with a Stripe Checkout link."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import stripe
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.context import CampaignApplication, CampaignContext
+from bot.i18n import money
+from bot.money import AmountProblem, AmountRefused, parse_amount
+from bot.payments import Frequency, Pledge, return_urls
+from handlers import callbacks
+
+log = logging.getLogger(__name__)
+
+FREQUENCY = "(once|monthly)"
+SET_FREQUENCY = re.compile(f"^don:f:{FREQUENCY}$")
+PRESET = re.compile(f"^don:a:{FREQUENCY}:([0-9]{{1,9}})$")
+OTHER = re.compile(f"^don:o:{FREQUENCY}$")
+CANCEL_TYPING = "don:x"
+AWAITING_AMOUNT = "amount:"
+MANAGE_MONTHLY = "don:m"
+
+_AMOUNT_ERRORS = {
+    AmountProblem.NOT_A_NUMBER: "donate-amount-invalid",
+    AmountProblem.TOO_SMALL: "donate-amount-too-small",
+    AmountProblem.TOO_LARGE: "donate-amount-too-large",
+}
+
+
+def cancel_button(context: CampaignContext, locale: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(context.text(locale, "common-button-cancel"),
+                               callback_data=CANCEL_TYPING)]]
+    )
+
+
+async def donate_menu(
+    context: CampaignContext, locale: str, user_id: int, frequency: Frequency
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The amount picker for one frequency, with the frequency switch above it."""
+    campaign = context.settings.campaign
+    suffix = "-monthly" if frequency is Frequency.MONTHLY else ""
+
+    def frequency_button(option: Frequency) -> InlineKeyboardButton:
+        label = context.text(locale, f"donate-button-{option.value}")
+        if option is frequency:
+            label = context.text(locale, "donate-button-selected", label=label)
+        return InlineKeyboardButton(label, callback_data=f"don:f:{option.value}")
+
+    amounts = [
+        InlineKeyboardButton(
+            context.text(
+                locale, f"donate-button-amount{suffix}", amount=money(amount, campaign.currency)
+            ),
+            callback_data=f"don:a:{frequency.value}:{amount}",
+        )
+        for amount in campaign.preset_amounts
+    ]
+    rows = [[frequency_button(Frequency.ONCE), frequency_button(Frequency.MONTHLY)]]
+    rows += [amounts[i : i + 3] for i in range(0, len(amounts), 3)]
+    rows.append([InlineKeyboardButton(
+        context.text(locale, "donate-button-other"), callback_data=f"don:o:{frequency.value}"
+    )])
+    if await context.monthly.active(user_id):
+        rows.append([InlineKeyboardButton(
+            context.text(locale, "donate-button-manage-monthly"), callback_data=MANAGE_MONTHLY
+        )])
+    text = context.text(locale, "donate-prompt", frequency=frequency.value)
+    return text, InlineKeyboardMarkup(rows)
+
+
+async def donate(update: Update, context: CampaignContext) -> None:
+    """Show the amount picker (one-off selected)."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return
+    locale = await context.locale_for(update)
+    await context.users.clear_expected_input(user.id)
+    text, markup = await donate_menu(context, locale, user.id, Frequency.ONCE)
+    await context.bot.send_message(chat.id, text, reply_markup=markup)
+
+
+async def switch_frequency(update: Update, context: CampaignContext) -> None:
+    """Redraw the picker for one-off or monthly giving."""
+    query = update.callback_query
+    if query is None or query.data is None or (match := SET_FREQUENCY.match(query.data)) is None:
+        return
+    await query.answer()
+    locale = await context.locale_for(update)
+    text, markup = await donate_menu(
+        context, locale, query.from_user.id, Frequency(match[1])
+    )
+    await query.edit_message_text(text, reply_markup=markup)
+
+
+async def preset_amount(update: Update, context: CampaignContext) -> None:
+    """A preset amount was tapped: answer with the Checkout link."""
+    query = update.callback_query
+    if query is None or query.data is None or (match := PRESET.match(query.data)) is None:
+        return
+    amount = int(match[2])
+    locale = await context.locale_for(update)
+    if amount not in context.settings.campaign.preset_amounts or query.message is None:
+        # Only amounts the bot itself offered: a forged button must not bypass the bounds.
+        await query.answer(context.text(locale, "common-button-expired"), show_alert=True)
+        return
+    await query.answer()
+    await offer_checkout(
+        context, query.from_user, locale, amount, Frequency(match[1]), query.message.message_id
+    )
+
+
+async def other_amount(update: Update, context: CampaignContext) -> None:
+    """Ask the user to type an amount."""
+    query = update.callback_query
+    if query is None or query.data is None or (match := OTHER.match(query.data)) is None:
+        return
+    await query.answer()
+    locale = await context.locale_for(update)
+    campaign = context.settings.campaign
+    await context.users.expect_input(query.from_user.id, f"{AWAITING_AMOUNT}{match[1]}")
+    await context.bot.send_message(
+        query.from_user.id,
+        context.text(
+            locale, "donate-other-prompt",
+            min=money(campaign.custom_min, campaign.currency),
+            max=money(campaign.custom_max, campaign.currency),
+        ),
+        reply_markup=cancel_button(context, locale),
+    )
+
+
+async def amount_typed(
+    message: Message, context: CampaignContext, locale: str, expected: str
+) -> None:
+    """An amount typed after "Other amount": refused with one line, or answered with the link."""
+    user = message.from_user
+    if user is None:
+        return
+    campaign = context.settings.campaign
+    frequency = Frequency(expected.removeprefix(AWAITING_AMOUNT))
+    try:
+        amount = parse_amount(
+            message.text or "", minimum=campaign.custom_min, maximum=campaign.custom_max
+        )
+    except AmountRefused as refused:
+        await message.reply_text(
+            context.text(
+                locale, _AMOUNT_ERRORS[refused.problem],
+                min=money(campaign.custom_min, campaign.currency),
+                max=money(campaign.custom_max, campaign.currency),
+            ),
+            reply_markup=cancel_button(context, locale),
+        )
+        return
+    await context.users.clear_expected_input(user.id)
+    await offer_checkout(context, user, locale, amount, frequency, message.message_id)
+
+
+async def cancel_typing(update: Update, context: CampaignContext) -> None:
+    """Stop waiting for a typed amount or words."""
+    query = update.callback_query
+    if query is None:
+        return
+    await query.answer()
+    locale = await context.locale_for(update)
+    await context.users.clear_expected_input(query.from_user.id)
+    await query.edit_message_text(context.text(locale, "common-cancelled"))
+
+
+async def offer_checkout(
+    context: CampaignContext, user: User, locale: str, amount: int, frequency: Frequency,
+    origin_message_id: int,
+) -> None:
+    """Create the Checkout Session for a pledge and send its link as a button."""
+    settings = context.settings
+    currency = settings.campaign.currency
+    pledge = Pledge(
+        user_id=user.id, amount=amount, currency=currency, frequency=frequency, locale=locale,
+        origin_message_id=origin_message_id, referral=await context.users.referral(user.id),
+    )
+    monthly = frequency is Frequency.MONTHLY
+    product = context.text(
+        locale, "donate-product-name-monthly" if monthly else "donate-product-name"
+    )
+    urls = return_urls(settings.public_url, context.bot.username, locale)
+    try:
+        url = await context.payments.create_checkout(pledge, urls, product)
+    except stripe.StripeError as exc:
+        # The SDK already retried; the type and Stripe's request id are enough to investigate.
+        log.error(
+            "checkout session failed user_id=%s error=%s request_id=%s",
+            user.id, type(exc).__name__, getattr(exc, "request_id", None),
+        )
+        await context.bot.send_message(user.id, context.text(locale, "donate-unavailable"))
+        return
+    shown = money(amount, currency)
+    button = context.text(
+        locale, "donate-button-pay-monthly" if monthly else "donate-button-pay", amount=shown
+    )
+    await context.bot.send_message(
+        user.id,
+        context.text(locale, "donate-link", amount=shown, frequency=frequency.value),
+        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(button, url=url)]]),
+    )
+
+
+def register(application: CampaignApplication) -> None:
+    application.add_handler(CommandHandler("donate", donate))
+    application.add_handler(CallbackQueryHandler(donate, pattern=f"^{callbacks.DONATE}$"))
+    application.add_handler(CallbackQueryHandler(switch_frequency, pattern=SET_FREQUENCY))
+    application.add_handler(CallbackQueryHandler(preset_amount, pattern=PRESET))
+    application.add_handler(CallbackQueryHandler(other_amount, pattern=OTHER))
+    application.add_handler(CallbackQueryHandler(cancel_typing, pattern=f"^{CANCEL_TYPING}$"))

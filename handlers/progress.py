@@ -1,0 +1,48 @@
+"""/progress: raised, goal, percentage, donors, a progress bar and the latest words of support."""
+
+from __future__ import annotations
+
+import html
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CommandHandler
+
+from bot.context import CampaignApplication, CampaignContext
+from bot.progress import progress_line
+from handlers import callbacks
+
+WORDS_SHOWN = 3
+
+
+async def show_progress(update: Update, context: CampaignContext) -> None:
+    """The campaign's numbers and the last public words, escaped as they are user text."""
+    message = update.effective_message
+    if message is None:
+        return
+    locale = await context.locale_for(update)
+    totals = await context.ledger.totals()
+    lines = [
+        context.text(locale, "progress-title"),
+        progress_line(context.l10n, locale, totals, context.settings.campaign),
+    ]
+    words = await context.ledger.recent_words(WORDS_SHOWN)
+    if words:
+        lines += ["", context.text(locale, "progress-words-title")]
+        anonymous = context.text(locale, "progress-anonymous")
+        lines += [
+            context.text(
+                locale, "progress-word", words=html.escape(text),
+                name=html.escape(name) if name else anonymous,
+            )
+            for name, text in words
+        ]
+    await message.reply_text(
+        "\n".join(lines),
+        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
+            context.text(locale, "start-button-donate"), callback_data=callbacks.DONATE
+        )]]),
+    )
+
+
+def register(application: CampaignApplication) -> None:
+    application.add_handler(CommandHandler("progress", show_progress))

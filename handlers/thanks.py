@@ -1,0 +1,165 @@
+"""Notices owed to donors (thank-you, failed payment, ended gift) and the optional public words."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import CallbackQueryHandler, TypeHandler
+
+from bot.context import CampaignApplication, CampaignContext
+from bot.i18n import money
+from bot.ledger import Notice
+from bot.stripe_webhook import NoticesQueued
+from handlers import callbacks
+
+log = logging.getLogger(__name__)
+
+DONATION = "([A-Za-z0-9_]{1,56})"
+WORDS = re.compile(f"^sup:w:{DONATION}$")
+NAME = re.compile(f"^sup:n:{DONATION}$")
+AWAITING_WORDS = "words:"
+MAX_WORDS = 200
+MAX_NAME = 64
+REDELIVERY_INTERVAL_SECONDS = 60
+
+
+def notice_message(
+    context: CampaignContext, notice: Notice
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The text and buttons of one notice, in the donor's language."""
+    locale = notice.locale
+    amount = money(int(notice.data.get("amount", 0)), context.settings.campaign.currency)
+    if notice.kind == "payment-failed":
+        return context.text(locale, "donate-payment-failed", amount=amount), None
+    if notice.kind == "monthly-ended":
+        return context.text(locale, "donate-monthly-ended"), None
+    if notice.data.get("kind") == "monthly":
+        renewal = notice.data.get("renewal")
+        message_id = "donate-thanks-monthly-renewal" if renewal else "donate-thanks-monthly-first"
+    else:
+        message_id = "donate-thanks-once"
+    text = f"{context.text(locale, message_id, amount=amount)}\n\n" + context.text(
+        locale, "donate-thanks-anonymous"
+    )
+    rows = [[InlineKeyboardButton(
+        context.text(locale, "donate-thanks-follow"), callback_data=callbacks.FOLLOW
+    )]]
+    donation_id = str(notice.data.get("donation_id", ""))
+    if re.fullmatch(DONATION, donation_id):
+        rows.append([
+            InlineKeyboardButton(
+                context.text(locale, "donate-thanks-words"), callback_data=f"sup:w:{donation_id}"
+            ),
+            InlineKeyboardButton(
+                context.text(locale, "donate-thanks-name"), callback_data=f"sup:n:{donation_id}"
+            ),
+        ])
+    return text, InlineKeyboardMarkup(rows)
+
+
+async def deliver_notice(context: CampaignContext, notice_id: str) -> None:
+    """Send one queued notice; it leaves the outbox once sent or once it can never be sent."""
+    if not await context.ledger.claim_notice(notice_id):
+        return
+    notice = await context.ledger.notice(notice_id)
+    if notice is None:
+        return
+    text, markup = notice_message(context, notice)
+    try:
+        await context.bot.send_message(notice.chat_id, text, reply_markup=markup)
+    except (Forbidden, BadRequest) as exc:
+        # Blocked the bot or chat gone: retrying would never succeed.
+        log.warning("notice undeliverable id=%s error=%s", notice_id, type(exc).__name__)
+    except TelegramError as exc:
+        log.warning("notice delivery deferred id=%s error=%s", notice_id, type(exc).__name__)
+        await context.ledger.release_notice(notice_id)
+        return
+    await context.ledger.notice_delivered(notice_id)
+
+
+async def deliver_queued(update: NoticesQueued, context: CampaignContext) -> None:
+    """Notices the Stripe webhook just recorded."""
+    for notice_id in update.notice_ids:
+        await deliver_notice(context, notice_id)
+
+
+async def redeliver_pending(context: CampaignContext) -> None:
+    """Job: notices left by a restart or a failed send go out again."""
+    for notice in await context.ledger.pending_notices():
+        await deliver_notice(context, notice.notice_id)
+
+
+async def ask_words(update: Update, context: CampaignContext) -> None:
+    """The donor wants to leave public words of support: ask for them."""
+    query = update.callback_query
+    if query is None or query.data is None or (match := WORDS.match(query.data)) is None:
+        return
+    locale = await context.locale_for(update)
+    if not await _is_donor(context, match[1], query.from_user.id):
+        await query.answer(context.text(locale, "donate-not-yours"), show_alert=True)
+        return
+    await query.answer()
+    await context.users.expect_input(query.from_user.id, f"{AWAITING_WORDS}{match[1]}")
+    await context.bot.send_message(
+        query.from_user.id, context.text(locale, "donate-words-prompt", max=MAX_WORDS),
+        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
+            context.text(locale, "common-button-cancel"), callback_data="don:x"
+        )]]),
+    )
+
+
+async def words_typed(
+    message: Message, context: CampaignContext, locale: str, expected: str
+) -> None:
+    """Store the typed words on the donation, or say why they were refused."""
+    user = message.from_user
+    if user is None:
+        return
+    words = " ".join((message.text or "").split())
+    if not words:
+        await message.reply_text(context.text(locale, "donate-words-empty"))
+        return
+    if len(words) > MAX_WORDS:
+        await message.reply_text(
+            context.text(locale, "donate-words-too-long", length=len(words), max=MAX_WORDS)
+        )
+        return
+    donation_id = expected.removeprefix(AWAITING_WORDS)
+    await context.users.clear_expected_input(user.id)
+    if not await _is_donor(context, donation_id, user.id):
+        return
+    await context.ledger.set_public_words(donation_id, words=words)
+    await message.reply_text(context.text(locale, "donate-words-saved"))
+
+
+async def show_name(update: Update, context: CampaignContext) -> None:
+    """The donor chose to show their first name with their gift."""
+    query = update.callback_query
+    if query is None or query.data is None or (match := NAME.match(query.data)) is None:
+        return
+    locale = await context.locale_for(update)
+    if not await _is_donor(context, match[1], query.from_user.id):
+        await query.answer(context.text(locale, "donate-not-yours"), show_alert=True)
+        return
+    name = query.from_user.first_name[:MAX_NAME]
+    await context.ledger.set_public_words(match[1], name=name)
+    await query.answer(context.text(locale, "donate-name-saved"), show_alert=True)
+
+
+async def _is_donor(context: CampaignContext, donation_id: str, user_id: int) -> bool:
+    donation = await context.ledger.donation(donation_id)
+    return donation is not None and donation.get("telegram_user_id") == str(user_id)
+
+
+def register(application: CampaignApplication) -> None:
+    application.add_handler(TypeHandler(NoticesQueued, deliver_queued))
+    application.add_handler(CallbackQueryHandler(ask_words, pattern=WORDS))
+    application.add_handler(CallbackQueryHandler(show_name, pattern=NAME))
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            redeliver_pending, interval=REDELIVERY_INTERVAL_SECONDS, first=1,
+            name="redeliver-notices",
+        )

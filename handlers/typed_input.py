@@ -1,0 +1,40 @@
+"""Text the bot asked for (an amount, words of support) goes to the feature that asked."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
+
+from bot.context import CampaignApplication, CampaignContext
+from handlers import donate, thanks
+
+# Runs before the ordinary handlers, so an expected answer never reaches the free-text hint.
+TYPED_INPUT_GROUP = -1
+
+
+async def route_typed_input(update: Update, context: CampaignContext) -> None:
+    """Hand the text to whichever question is pending; otherwise let other handlers see it."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    expected = await context.users.expected_input(user.id)
+    if expected is None:
+        return
+    locale = await context.locale_for(update)
+    if expected.startswith(donate.AWAITING_AMOUNT):
+        await donate.amount_typed(message, context, locale, expected)
+    elif expected.startswith(thanks.AWAITING_WORDS):
+        await thanks.words_typed(message, context, locale, expected)
+    else:
+        await context.users.clear_expected_input(user.id)
+        return
+    raise ApplicationHandlerStop
+
+
+def register(application: CampaignApplication) -> None:
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, route_typed_input
+        ),
+        group=TYPED_INPUT_GROUP,
+    )
