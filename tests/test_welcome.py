@@ -75,7 +75,8 @@ async def test_story_is_split_under_the_limit_with_video_link(harness: Harness) 
     user.send("/story")
     first = await harness.telegram.wait_for_message(1005, after=mark)
     await harness.telegram.wait_for(
-        lambda call: call.chat_id == 1005 and "laubergedesmigrants.fr" in (call.rendered_text or ""),
+        lambda call: call.chat_id == 1005
+        and "laubergedesmigrants.fr" in (call.rendered_text or ""),
         after=mark,
     )
     parts = [call for call in harness.telegram.sent_to(1005) if call.index >= mark]
