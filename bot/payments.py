@@ -134,6 +134,19 @@ class Payments:
         found = await self._client.v1.subscriptions.retrieve_async(subscription_id)
         return found.to_dict()
 
+    async def invoice_payment_intent(self, invoice_id: str) -> str | None:
+        """The PaymentIntent that paid an invoice (current API versions leave it off the event)."""
+        invoice = (
+            await self._client.v1.invoices.retrieve_async(invoice_id, {"expand": ["payments"]})
+        ).to_dict()
+        for payment in (invoice.get("payments") or {}).get("data") or []:
+            found = (payment.get("payment") or {}).get("payment_intent")
+            if isinstance(found, dict):
+                found = found.get("id")
+            if isinstance(found, str) and found:
+                return found
+        return None
+
     async def cancel_subscription(self, subscription_id: str) -> None:
         """Cancel a monthly gift at once; cancelling twice is harmless."""
         try:

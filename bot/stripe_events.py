@@ -146,6 +146,9 @@ class StripeEventProcessor:
         user_id = _telegram_user(metadata)
         locale = metadata.get("locale", "en")
         payment_intent = _invoice_payment_intent(invoice)
+        if payment_intent is None:
+            # Refunds and disputes name the PaymentIntent; the gift must be filed under it.
+            payment_intent = await self._payments.invoice_payment_intent(str(invoice["id"]))
         if user_id is not None:
             await self._monthly.link(subscription_id, user_id, amount, self._currency, locale)
         donation = Donation(
