@@ -80,16 +80,18 @@ class CampaignBot:
             signing_secret=settings.stripe_webhook_secret,
             enqueue=application.update_queue.put,
         )
-        web_app = build_web_app(services, lambda: self._ready, stripe_webhook)
+        web_app = build_web_app(
+            services, lambda: self._ready, stripe_webhook, lambda: application.bot.username
+        )
+        # Initialised first: pages and webhooks may need the bot's username as soon as they serve.
+        await application.initialize()
+        await publish_bot_profile(application.bot, services.l10n)
         self._web_runner = web.AppRunner(web_app, access_log=None)
         await self._web_runner.setup()
         site = web.TCPSite(self._web_runner, settings.http_host, settings.http_port)
         await site.start()
         self.http_port = _bound_port(self._web_runner)
-
-        await self.application.initialize()
-        await publish_bot_profile(self.application.bot, services.l10n)
-        await self.application.start()
+        await application.start()
         if settings.telegram_mode == "polling" and self.application.updater is not None:
             await self.application.updater.start_polling(
                 poll_interval=0,

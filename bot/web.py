@@ -9,6 +9,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from bot.context import Services
+from bot.landing_pages import BOT_USERNAME, LOCALIZER, donate_cancel, donate_success
 from bot.stripe_webhook import STRIPE_WEBHOOK, StripeWebhook, stripe_webhook
 
 log = logging.getLogger(__name__)
@@ -37,13 +38,20 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 def build_web_app(
-    services: Services, bot_ready: Callable[[], bool], webhook: StripeWebhook
+    services: Services,
+    bot_ready: Callable[[], bool],
+    webhook: StripeWebhook,
+    bot_username: Callable[[], str],
 ) -> web.Application:
     """All HTTP routes, with their dependencies under typed AppKeys."""
     app = web.Application(client_max_size=1024 * 1024)
     app[SERVICES] = services
     app[BOT_READY] = bot_ready
     app[STRIPE_WEBHOOK] = webhook
+    app[LOCALIZER] = services.l10n
+    app[BOT_USERNAME] = bot_username
+    app.router.add_get("/donate/success", donate_success)
+    app.router.add_get("/donate/cancel", donate_cancel)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_post("/stripe/webhook", stripe_webhook)

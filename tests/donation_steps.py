@@ -36,12 +36,12 @@ async def wait_for_link(harness: Harness, user: FakeUser, mark: int) -> tuple[Ap
 async def pledge(
     harness: Harness, user: FakeUser, label: str, *, monthly: bool = False
 ) -> tuple[ApiCall, str]:
-    """Open /donate, optionally switch to monthly, tap a preset amount; returns link and session."""
+    """Open /donate, maybe switch to monthly, tap a preset amount; returns link and session."""
     menu = await open_donate_menu(harness, user)
     if monthly:
         mark = harness.telegram.mark()
-        user.tap(menu, "Mensuel" if "Ponctuel" in (menu.rendered_text or str(menu.buttons))
-                 else "Monthly")
+        labels = [button.text for row in menu.buttons for button in row]
+        user.tap(menu, "Mensuel" if any("Ponctuel" in label for label in labels) else "Monthly")
         menu = await harness.telegram.wait_for(
             lambda call: call.method == "editMessageText" and call.chat_id == user.id,
             after=mark,
@@ -60,5 +60,6 @@ async def pay(harness: Harness, session_id: str) -> list[dict[str, Any]]:
 
 async def wait_for_thanks(harness: Harness, user: FakeUser, mark: int) -> ApiCall:
     return await harness.telegram.wait_for(
-        lambda call: call.chat_id == user.id and "💛" in (call.rendered_text or ""), after=mark
+        lambda call: call.ok and call.chat_id == user.id and "💛" in (call.rendered_text or ""),
+        after=mark,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import aiohttp
 import pytest
 
 from tests.conftest import Harness
@@ -287,8 +288,6 @@ async def test_dispute_lowers_totals_once(harness: Harness) -> None:
 async def test_forged_or_stale_webhooks_are_refused_and_change_nothing(
     harness: Harness, tamper: str
 ) -> None:
-    import aiohttp
-
     _, session_id = await pledge(harness, harness.user(3016, "en"), "€10")
     event = harness.stripe.complete_session(session_id)[0]
     payload = json.dumps(event).encode()
@@ -304,9 +303,11 @@ async def test_forged_or_stale_webhooks_are_refused_and_change_nothing(
         assert b"9999" in payload
     elif tamper == "stale":
         headers["Stripe-Signature"] = harness.stripe.sign(payload, timestamp=now - 301)
-    async with aiohttp.ClientSession() as http:
-        async with http.post(harness.webhook_url, data=payload, headers=headers) as response:
-            assert response.status == 400
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(harness.webhook_url, data=payload, headers=headers) as response,
+    ):
+        assert response.status == 400
     totals = await harness.totals()
     assert totals.donations == 0
 

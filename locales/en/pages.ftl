@@ -1,0 +1,6 @@
+# Web pages Stripe sends donors back to.
+page-success-title = Thank you for your gift
+page-success-body = Your payment went through. You will get a thank-you in Telegram in a moment; the money goes to { -beneficiary } and the people sleeping rough in Calais.
+page-cancel-title = No payment was made
+page-cancel-body = You left the payment page, and nothing was taken. You can give at any time from the bot.
+page-back-to-bot = Back to the bot
