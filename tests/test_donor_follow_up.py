@@ -171,9 +171,11 @@ async def test_webhook_answers_503_while_redis_is_down_so_stripe_retries(
         assert bot.embedded_redis is not None
         await bot.embedded_redis.kill()
         assert await stripe_server.deliver(events[0], harness.webhook_url) == 503
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"{harness.http}/readyz") as response:
-                assert response.status == 503
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{harness.http}/readyz") as response,
+        ):
+            assert response.status == 503
         await bot.embedded_redis.start()
         for _ in range(50):
             if await stripe_server.deliver(events[0], harness.webhook_url) == 200:
