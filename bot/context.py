@@ -85,6 +85,14 @@ class CampaignContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, An
         """Shorthand for formatting one localised message."""
         return self.l10n.format(locale, message_id, **args)
 
+    async def reply(self, update: Update, message_id: str, **args: Any) -> None:
+        """Answer in the chat of the update, in the sender's language."""
+        chat = update.effective_chat
+        if chat is None:
+            return
+        locale = await self.locale_for(update)
+        await self.bot.send_message(chat.id, self.text(locale, message_id, **args))
+
 
 CampaignApplication = Application[
     ExtBot[None], CampaignContext, dict[Any, Any], dict[Any, Any], BotData, Any

@@ -11,20 +11,12 @@ from handlers import callbacks
 
 async def unknown_command(update: Update, context: CampaignContext) -> None:
     """An unknown command gets a pointer to /help."""
-    message = update.effective_message
-    if message is None:
-        return
-    locale = await context.locale_for(update)
-    await message.reply_text(context.text(locale, "common-unknown-command"))
+    await context.reply(update, "common-unknown-command")
 
 
 async def free_text(update: Update, context: CampaignContext) -> None:
     """Free text or media in a private chat gets a pointer to /help and /donate."""
-    message = update.effective_message
-    if message is None:
-        return
-    locale = await context.locale_for(update)
-    await message.reply_text(context.text(locale, "common-free-text"))
+    await context.reply(update, "common-free-text")
 
 
 async def coming_soon(update: Update, context: CampaignContext) -> None:

@@ -10,11 +10,7 @@ from bot.context import CampaignApplication, CampaignContext
 
 async def show_help(update: Update, context: CampaignContext) -> None:
     """List the commands with one line each."""
-    message = update.effective_message
-    if message is None:
-        return
-    locale = await context.locale_for(update)
-    await message.reply_text(context.text(locale, "help-text"))
+    await context.reply(update, "help-text")
 
 
 def register(application: CampaignApplication) -> None:

@@ -6,7 +6,7 @@ import logging
 import re
 
 import stripe
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler
 
 from bot.context import CampaignApplication, CampaignContext
@@ -49,16 +49,28 @@ async def list_monthly(update: Update, context: CampaignContext) -> None:
     )
 
 
+async def _tapped_gift(
+    update: Update, context: CampaignContext, pattern: re.Pattern[str]
+) -> tuple[CallbackQuery, str, MonthlyGift] | None:
+    """The gift a button names, only if it is the tapping user's and still active (callback
+    data can be forged); anyone else gets a polite alert."""
+    query = update.callback_query
+    if query is None or query.data is None or (match := pattern.match(query.data)) is None:
+        return None
+    locale = await context.locale_for(update)
+    for gift in await context.monthly.active(query.from_user.id):
+        if gift.subscription_id == match[1]:
+            return query, locale, gift
+    await query.answer(context.text(locale, "donate-not-yours"), show_alert=True)
+    return None
+
+
 async def ask_cancel(update: Update, context: CampaignContext) -> None:
     """Ask for confirmation before stopping a monthly gift."""
-    query = update.callback_query
-    if query is None or query.data is None or (match := ASK_CANCEL.match(query.data)) is None:
+    tapped = await _tapped_gift(update, context, ASK_CANCEL)
+    if tapped is None:
         return
-    locale = await context.locale_for(update)
-    gift = await _own_gift(context, query.from_user.id, match[1])
-    if gift is None:
-        await query.answer(context.text(locale, "donate-not-yours"), show_alert=True)
-        return
+    query, locale, gift = tapped
     await query.answer()
     amount = money(gift.amount, gift.currency)
     await query.edit_message_text(
@@ -77,14 +89,10 @@ async def ask_cancel(update: Update, context: CampaignContext) -> None:
 
 async def confirm_cancel(update: Update, context: CampaignContext) -> None:
     """Cancel the subscription at Stripe, then forget it locally."""
-    query = update.callback_query
-    if query is None or query.data is None or (match := CONFIRM_CANCEL.match(query.data)) is None:
+    tapped = await _tapped_gift(update, context, CONFIRM_CANCEL)
+    if tapped is None:
         return
-    locale = await context.locale_for(update)
-    gift = await _own_gift(context, query.from_user.id, match[1])
-    if gift is None:
-        await query.answer(context.text(locale, "donate-not-yours"), show_alert=True)
-        return
+    query, locale, gift = tapped
     try:
         await context.payments.cancel_subscription(gift.subscription_id)
     except stripe.StripeError as exc:
@@ -109,16 +117,6 @@ async def keep(update: Update, context: CampaignContext) -> None:
     await query.answer()
     locale = await context.locale_for(update)
     await query.edit_message_text(context.text(locale, "donate-monthly-kept"))
-
-
-async def _own_gift(
-    context: CampaignContext, user_id: int, subscription_id: str
-) -> MonthlyGift | None:
-    """The gift only if it is this user's and still active: callback data can be forged."""
-    for gift in await context.monthly.active(user_id):
-        if gift.subscription_id == subscription_id:
-            return gift
-    return None
 
 
 def register(application: CampaignApplication) -> None:
