@@ -14,6 +14,10 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
+from bot.broadcast_drafts import BroadcastDrafts
+from bot.broadcast_engine import BroadcastEngine
+from bot.broadcast_report import BroadcastReporter
+from bot.broadcasts import BroadcastStore
 from bot.config import Settings
 from bot.context import BotData, CampaignApplication, CampaignContext, Services
 from bot.embedded_redis import EmbeddedRedis
@@ -23,9 +27,11 @@ from bot.monthly_gifts import MonthlyGifts
 from bot.payments import Payments
 from bot.profile import publish_bot_profile
 from bot.redis_connection import connect as connect_redis
+from bot.send_rate import SendRate
 from bot.store import UserStore
 from bot.stripe_events import StripeEventProcessor
 from bot.stripe_webhook import StripeWebhook
+from bot.subscribers import Subscribers
 from bot.web import build_web_app
 from handlers import register_handlers
 
@@ -45,6 +51,7 @@ class CampaignBot:
         self.application: CampaignApplication | None = None
         self._web_runner: web.AppRunner | None = None
         self.payments: Payments | None = None
+        self.broadcast_engine: BroadcastEngine | None = None
         self._ready = False
         self.http_port: int | None = None
 
@@ -59,6 +66,7 @@ class CampaignBot:
         ledger = DonationLedger(self.redis)
         monthly = MonthlyGifts(self.redis)
         self.payments = Payments(settings.stripe_secret_key, settings.stripe_api_base)
+        subscribers = Subscribers(self.redis)
         services = Services(
             settings=settings,
             redis=self.redis,
@@ -67,6 +75,9 @@ class CampaignBot:
             ledger=ledger,
             monthly=monthly,
             payments=self.payments,
+            subscribers=subscribers,
+            broadcasts=BroadcastStore(self.redis),
+            drafts=BroadcastDrafts(self.redis),
         )
         self.application = application = build_application(settings)
         application.bot_data.services = services
@@ -98,6 +109,12 @@ class CampaignBot:
                 timeout=POLL_TIMEOUT_SECONDS,
                 allowed_updates=Update.ALL_TYPES,
             )
+        self.broadcast_engine = BroadcastEngine(
+            self.redis, application.bot, subscribers,
+            SendRate(self.redis, settings.broadcast_rate),
+            BroadcastReporter(application.bot, services.l10n, settings.broadcast_rate),
+        )
+        self.broadcast_engine.start()
         self._ready = True
         log.info(
             "bot started mode=%s http=%s:%s", settings.telegram_mode, settings.http_host,
@@ -107,6 +124,9 @@ class CampaignBot:
     async def stop(self) -> None:
         """Stop in reverse order; each step runs even if an earlier one failed."""
         self._ready = False
+        if self.broadcast_engine is not None:
+            with _logged("broadcast engine"):
+                await self.broadcast_engine.stop()
         application = self.application
         if application is not None:
             if application.updater is not None and application.updater.running:

@@ -9,12 +9,15 @@ from redis.asyncio import Redis
 from telegram import Update, User
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.broadcast_drafts import BroadcastDrafts
+from bot.broadcasts import BroadcastStore
 from bot.config import Settings
 from bot.i18n import Localizer, resolve_locale
 from bot.ledger import DonationLedger
 from bot.monthly_gifts import MonthlyGifts
 from bot.payments import Payments
 from bot.store import UserStore
+from bot.subscribers import Subscribers
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,9 @@ class Services:
     ledger: DonationLedger
     monthly: MonthlyGifts
     payments: Payments
+    subscribers: Subscribers
+    broadcasts: BroadcastStore
+    drafts: BroadcastDrafts
 
 
 class BotData:
@@ -69,6 +75,23 @@ class CampaignContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, An
     @property
     def payments(self) -> Payments:
         return self.services.payments
+
+    @property
+    def subscribers(self) -> Subscribers:
+        return self.services.subscribers
+
+    @property
+    def broadcasts(self) -> BroadcastStore:
+        return self.services.broadcasts
+
+    @property
+    def drafts(self) -> BroadcastDrafts:
+        return self.services.drafts
+
+    def is_admin(self, update: Update) -> bool:
+        """An organizer from ADMIN_IDS, writing as themselves (not anonymously in a group)."""
+        user = update.effective_user
+        return user is not None and user.id in self.settings.admin_ids
 
     async def locale_of(self, user: User | None) -> str:
         """The user's stored locale, else the one guessed from language_code (then stored)."""

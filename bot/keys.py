@@ -78,3 +78,79 @@ def subscription(subscription_id: str) -> str:
 def notice_claim(notice_id: str) -> str:
     """String: a sender is delivering this notice right now. TTL 60 s, so a crash frees it."""
     return f"{PREFIX}notice-claim:{notice_id}"
+
+
+def subscribers(locale: str) -> str:
+    """Sorted set: active subscribers reading in `locale`, scored by subscription time (ms).
+    A subscriber is in at most one of these; blocked ones are in none. No TTL."""
+    return f"{PREFIX}subscribers:{locale}"
+
+
+def blocked_subscribers() -> str:
+    """Set: subscribers whose chat refused the bot (403, chat not found, kicked). No TTL."""
+    return f"{PREFIX}subscribers:blocked"
+
+
+def broadcast_sequence() -> str:
+    """String counter: the last broadcast id handed out. No TTL."""
+    return f"{PREFIX}broadcast:seq"
+
+
+def broadcast(broadcast_id: int) -> str:
+    """Hash: one broadcast (texts per locale, photo, status, counts, progress message). Kept as
+    the archive. No TTL."""
+    return f"{PREFIX}broadcast:{broadcast_id}"
+
+
+def broadcast_archive() -> str:
+    """Sorted set: broadcast ids scored by creation time (ms). No TTL."""
+    return f"{PREFIX}broadcasts"
+
+
+def broadcast_pending() -> str:
+    """Sorted set: broadcasts waiting to start, scored by when they are due (ms). No TTL."""
+    return f"{PREFIX}broadcasts:pending"
+
+
+def broadcast_active() -> str:
+    """String: id of the one broadcast being sent; one at a time keeps each chat under
+    Telegram's one-message-per-second limit. Deleted when it ends."""
+    return f"{PREFIX}broadcast:active"
+
+
+def broadcast_recipients(broadcast_id: int, locale: str) -> str:
+    """Sorted set: snapshot of the subscribers in `locale` when the broadcast started.
+    Deleted when it ends."""
+    return f"{PREFIX}broadcast:{broadcast_id}:recipients:{locale}"
+
+
+def broadcast_stream(broadcast_id: int) -> str:
+    """Stream: recipients fed in chunks, read by every process through one consumer group;
+    entries are deleted once handled. Deleted when the broadcast ends."""
+    return f"{PREFIX}broadcast:{broadcast_id}:queue"
+
+
+def broadcast_in_flight(broadcast_id: int) -> str:
+    """Hash: stream entry id -> deadline (ms) of a send in progress; what survives a crash
+    marks an outcome we cannot know. Deleted when the broadcast ends."""
+    return f"{PREFIX}broadcast:{broadcast_id}:in-flight"
+
+
+def broadcast_lock(broadcast_id: int, role: str) -> str:
+    """String: which process currently edits the progress message. TTL a few seconds."""
+    return f"{PREFIX}broadcast:{broadcast_id}:lock:{role}"
+
+
+def broadcast_draft(admin_id: int) -> str:
+    """Hash: an organizer's broadcast being composed (step, texts, photo, time). TTL 1 day."""
+    return f"{PREFIX}broadcast-draft:{admin_id}"
+
+
+def send_schedule() -> str:
+    """String: the next free send slot (µs, Redis clock) shared by every process. TTL 1 min."""
+    return f"{PREFIX}telegram:next-slot"
+
+
+def send_pause() -> str:
+    """String: Redis-clock µs until which Telegram asked us to stop (429). TTL = the wait."""
+    return f"{PREFIX}telegram:pause-until"

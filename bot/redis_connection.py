@@ -15,3 +15,10 @@ def as_text(value: bytes | str | None) -> str | None:
     if isinstance(value, bytes):
         return value.decode()
     return value
+
+
+def text_of(value: object) -> str:
+    """Any reply element (member, field, stream id) as str."""
+    if isinstance(value, bytes):
+        return value.decode()
+    return str(value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.context import CampaignApplication
 from handlers import (
+    broadcast_compose,
     donate,
     errors,
     fallback,
@@ -13,8 +14,10 @@ from handlers import (
     progress,
     start,
     story,
+    subscriptions,
     thanks,
     typed_input,
+    updates_archive,
 )
 
 
@@ -29,6 +32,9 @@ def register_handlers(application: CampaignApplication) -> None:
     monthly.register(application)
     thanks.register(application)
     progress.register(application)
+    subscriptions.register(application)
+    updates_archive.register(application)
+    broadcast_compose.register(application)
     help.register(application)
     # Last: catches commands, text and buttons no feature above claimed.
     fallback.register(application)

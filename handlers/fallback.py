@@ -6,7 +6,6 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import CampaignApplication, CampaignContext
-from handlers import callbacks
 
 
 async def unknown_command(update: Update, context: CampaignContext) -> None:
@@ -17,15 +16,6 @@ async def unknown_command(update: Update, context: CampaignContext) -> None:
 async def free_text(update: Update, context: CampaignContext) -> None:
     """Free text or media in a private chat gets a pointer to /help and /donate."""
     await context.reply(update, "common-free-text")
-
-
-async def coming_soon(update: Update, context: CampaignContext) -> None:
-    """A menu button whose feature is not available yet."""
-    query = update.callback_query
-    if query is None:
-        return
-    locale = await context.locale_for(update)
-    await query.answer(context.text(locale, "common-coming-soon"), show_alert=True)
 
 
 async def expired_button(update: Update, context: CampaignContext) -> None:
@@ -42,8 +32,5 @@ def register(application: CampaignApplication) -> None:
     application.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
     application.add_handler(
         MessageHandler(private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, free_text)
-    )
-    application.add_handler(
-        CallbackQueryHandler(coming_soon, pattern=f"^{callbacks.FOLLOW}$")
     )
     application.add_handler(CallbackQueryHandler(expired_button))

@@ -38,6 +38,7 @@ async def set_language(update: Update, context: CampaignContext) -> None:
         return
     locale = query.data.removeprefix(callbacks.LANGUAGE_SET_PREFIX)
     await context.users.set_locale(query.from_user.id, locale, chosen=True)
+    await context.subscribers.change_locale(query.from_user.id, locale)
     await query.answer()
     await query.edit_message_text(context.text(locale, "language-changed"))
 

@@ -45,6 +45,8 @@ async def start(update: Update, context: CampaignContext) -> None:
     payload = context.args[0] if context.args else ""
     if REFERRAL_CODE.fullmatch(payload) and payload not in RETURN_PAYLOADS:
         await context.users.remember_referral(update.effective_user.id, payload)
+    # A subscriber who had blocked the bot and comes back gets the news again.
+    await context.subscribers.reactivate(update.effective_user.id, locale)
     campaign = context.settings.campaign
     progress = progress_line(context.l10n, locale, await context.ledger.totals(), campaign)
     welcome = context.text(locale, "start-welcome", progress=progress)

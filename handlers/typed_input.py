@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
 
 from bot.context import CampaignApplication, CampaignContext
-from handlers import donate, thanks
+from handlers import broadcast_compose, donate, thanks
 
 # Runs before the ordinary handlers, so an expected answer never reaches the free-text hint.
 TYPED_INPUT_GROUP = -1
@@ -25,6 +25,8 @@ async def route_typed_input(update: Update, context: CampaignContext) -> None:
         await donate.amount_typed(message, context, locale, expected)
     elif expected.startswith(thanks.AWAITING_WORDS):
         await thanks.words_typed(message, context, locale, expected)
+    elif expected.startswith(broadcast_compose.AWAITING):
+        await broadcast_compose.draft_input(message, context, locale, expected)
     else:
         await context.users.clear_expected_input(user.id)
         return
@@ -34,7 +36,8 @@ async def route_typed_input(update: Update, context: CampaignContext) -> None:
 def register(application: CampaignApplication) -> None:
     application.add_handler(
         MessageHandler(
-            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, route_typed_input
+            filters.ChatType.PRIVATE & (filters.TEXT | filters.PHOTO) & ~filters.COMMAND,
+            route_typed_input,
         ),
         group=TYPED_INPUT_GROUP,
     )

@@ -15,6 +15,10 @@ SAMPLE_ARGS: dict[str, Any] = {
     "raised": money(123450, "EUR"), "goal": money(1000000, "EUR"), "percent": 12,
     "donors": 3, "frequency": "monthly", "min": money(200, "EUR"), "max": money(1000000, "EUR"),
     "label": "x", "length": 250, "words": "courage", "name": "Camille",
+    "language": "English", "error": "can't parse entities", "count": 12, "total": 40,
+    "en": 25, "fr": 15, "when": "2026-12-24 18:00", "timezone": "Europe/Paris",
+    "example": "2026-12-24 18:00", "id": 7, "sent": 30, "failed": 1, "blocked": 2,
+    "uncertain": 0, "remaining": 7, "eta": 12, "status": "done", "index": 1, "date": "2026-11-26",
 }
 
 

@@ -6,7 +6,6 @@ common-unknown-command = I don't know that command. Send /help to see what I can
 common-free-text = I answer commands and buttons. Send /help to see what I can do, or /donate to give.
 common-error = Something went wrong on my side. Please try again in a moment.
 common-unavailable = I can't reach my records right now. Please try again in a few minutes.
-common-coming-soon = This is coming soon. Thank you for your patience!
 common-button-expired = This button is no longer valid. Send /start to begin again.
 common-cancelled = Cancelled.
 common-button-cancel = Cancel

@@ -6,7 +6,6 @@ common-unknown-command = Je ne connais pas cette commande. Envoyez /help pour vo
 common-free-text = Je réponds aux commandes et aux boutons. Envoyez /help pour voir ce que je sais faire, ou /donate pour donner.
 common-error = Un problème est survenu de mon côté. Merci de réessayer dans un instant.
 common-unavailable = Je n'arrive pas à accéder à mes données pour le moment. Merci de réessayer dans quelques minutes.
-common-coming-soon = Bientôt disponible. Merci de votre patience !
 common-button-expired = Ce bouton n'est plus valable. Envoyez /start pour recommencer.
 common-cancelled = Annulé.
 common-button-cancel = Annuler

@@ -1,0 +1,287 @@
+"""The broadcast worker every bot process runs: feed, send at the shared rate, report, finish."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import ExtBot
+
+from bot import keys
+from bot.broadcasts import (
+    CONSUMER_GROUP,
+    Broadcast,
+    BroadcastStatus,
+    BroadcastStore,
+    now_ms,
+)
+from bot.campaign import SUPPORTED_LOCALES
+from bot.redis_connection import text_of
+from bot.send_rate import SendRate
+from bot.subscribers import Subscribers
+
+log = logging.getLogger(__name__)
+
+SENDERS = 16
+READ_BATCH = 10
+FEED_CHUNK = 500
+# Keep only this many recipients queued in the stream, so Redis and the bot hold a window of
+# the audience, never all of it.
+FEED_LOW_WATER = 2_000
+# A send not finished by its deadline was cut short by a crash; its entry is then reclaimed.
+SEND_DEADLINE_MS = 15_000
+RECLAIM_IDLE_MS = 15_000
+RECLAIM_EVERY_SECONDS = 5.0
+PROGRESS_EVERY_SECONDS = 3.0
+IDLE_POLL_SECONDS = 1.0
+NETWORK_RETRIES = 3
+
+ReportCallback = Callable[[Broadcast, bool], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    entry_id: str
+    chat_id: int
+    locale: str
+
+
+class BroadcastEngine:
+    """Runs in every process; several engines on one Redis share a broadcast without overlap."""
+
+    def __init__(
+        self, redis: Redis, bot: ExtBot[None], subscribers: Subscribers, rate: SendRate,
+        report: ReportCallback,
+    ) -> None:
+        self._redis = redis
+        self._bot = bot
+        self._store = BroadcastStore(redis)
+        self._subscribers = subscribers
+        self._rate = rate
+        self._report = report
+        self._consumer = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="broadcast-engine")
+
+    async def stop(self) -> None:
+        """Stop taking new recipients; sends already started finish (or are reclaimed later)."""
+        self._stopping.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, 8)
+            except TimeoutError:
+                log.warning("broadcast engine did not stop in time")
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                broadcast_id = await self._store.active_id() or await self._store.start_due()
+                if broadcast_id is None:
+                    await self._sleep(IDLE_POLL_SECONDS)
+                    continue
+                await self._work_on(broadcast_id)
+            except (RedisError, OSError) as exc:
+                log.warning("broadcast engine waiting for redis error=%s", type(exc).__name__)
+                await self._sleep(IDLE_POLL_SECONDS)
+            except Exception:
+                log.exception("broadcast engine error")
+                await self._sleep(IDLE_POLL_SECONDS)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    async def _work_on(self, broadcast_id: int) -> None:
+        broadcast = await self._store.get(broadcast_id)
+        if broadcast is None:
+            await self._redis.delete(keys.broadcast_active())
+            return
+        over = asyncio.Event()
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._feed(broadcast_id, over))
+            group.create_task(self._reclaim(broadcast, over))
+            group.create_task(self._show_progress(broadcast_id, over))
+            for _ in range(SENDERS):
+                group.create_task(self._send_loop(broadcast, over))
+
+    def _finished(self, over: asyncio.Event) -> bool:
+        return over.is_set() or self._stopping.is_set()
+
+    async def _feed(self, broadcast_id: int, over: asyncio.Event) -> None:
+        """Top up the stream from the snapshots, a chunk at a time."""
+        locales = list(SUPPORTED_LOCALES)
+        while not self._finished(over) and locales:
+            if await self._store.backlog(broadcast_id) >= FEED_LOW_WATER:
+                await self._sleep(0.2)
+                continue
+            added = await self._store.feed(broadcast_id, locales[0], FEED_CHUNK)
+            if added < 0:
+                return
+            if added == 0:
+                locales.pop(0)
+        if not locales:
+            await self._store.mark_fed(broadcast_id)
+
+    async def _send_loop(self, broadcast: Broadcast, over: asyncio.Event) -> None:
+        stream = keys.broadcast_stream(broadcast.broadcast_id)
+        while not self._finished(over):
+            reply: Any = await self._redis.xreadgroup(
+                CONSUMER_GROUP, self._consumer, {stream: ">"}, count=READ_BATCH, block=500
+            )
+            entries = [entry for _, batch in reply or [] for entry in batch]
+            for entry_id, fields in entries:
+                await self._deliver(broadcast, _recipient(entry_id, fields))
+            if not entries:
+                await self._check_over(broadcast.broadcast_id, over)
+
+    async def _check_over(self, broadcast_id: int, over: asyncio.Event) -> None:
+        current = await self._store.get(broadcast_id)
+        if current is None or current.status not in (
+            BroadcastStatus.SENDING, BroadcastStatus.CANCELLED
+        ):
+            over.set()
+            return
+        if current.status is BroadcastStatus.CANCELLED:
+            await self._drop_queue(broadcast_id)
+        if await self._store.finalize(broadcast_id):
+            over.set()
+            final = await self._store.get(broadcast_id)
+            if final is not None:
+                await self._report(final, True)
+        elif current.finished_at:
+            over.set()
+
+    async def _drop_queue(self, broadcast_id: int) -> None:
+        # A cancelled broadcast: whatever is still queued will never be sent.
+        stream = keys.broadcast_stream(broadcast_id)
+        with contextlib.suppress(RedisError):
+            await self._redis.xtrim(stream, maxlen=0)
+
+    async def _reclaim(self, broadcast: Broadcast, over: asyncio.Event) -> None:
+        """Take over entries a crashed or stopped process had read but not finished."""
+        stream = keys.broadcast_stream(broadcast.broadcast_id)
+        while not self._finished(over):
+            await self._sleep(RECLAIM_EVERY_SECONDS)
+            if self._finished(over):
+                return
+            try:
+                reply: Any = await self._redis.xautoclaim(
+                    stream, CONSUMER_GROUP, self._consumer, RECLAIM_IDLE_MS, "0-0", count=100
+                )
+            except RedisError:
+                continue
+            for entry_id, fields in reply[1]:
+                if fields:
+                    await self._deliver(broadcast, _recipient(entry_id, fields))
+
+    async def _show_progress(self, broadcast_id: int, over: asyncio.Event) -> None:
+        """One process at a time edits the organizer's progress message."""
+        lock = keys.broadcast_lock(broadcast_id, "progress")
+        while not self._finished(over):
+            await self._sleep(PROGRESS_EVERY_SECONDS)
+            if self._finished(over):
+                return
+            if not await self._redis.set(lock, self._consumer, nx=True, px=2_500):
+                continue
+            current = await self._store.get(broadcast_id)
+            if current is not None and current.status is BroadcastStatus.SENDING:
+                await self._report(current, False)
+
+    async def _deliver(self, broadcast: Broadcast, recipient: Recipient) -> None:
+        broadcast_id = broadcast.broadcast_id
+        claimed = await self._store.claim(
+            broadcast_id, recipient.entry_id, now_ms() + SEND_DEADLINE_MS
+        )
+        if claimed != 1:
+            return
+        outcome = await self._send(broadcast, recipient)
+        if outcome is not None:
+            await self._store.finish(broadcast_id, recipient.entry_id, outcome)
+
+    async def _send(self, broadcast: Broadcast, recipient: Recipient) -> str | None:
+        """Send one message; returns the outcome, None if another process took the entry over."""
+        chat_id = recipient.chat_id
+        text = broadcast.content.text_for(recipient.locale)
+        photo = broadcast.content.photo
+        failures = 0
+        migrated = False
+        while True:
+            await self._rate.wait_turn()
+            try:
+                if photo:
+                    await self._bot.send_photo(chat_id, photo, caption=text, parse_mode="HTML")
+                else:
+                    await self._bot.send_message(chat_id, text, parse_mode="HTML")
+                return "sent"
+            except RetryAfter as exc:
+                wait = _seconds(exc.retry_after)
+                await self._rate.pause_all(wait)
+                deadline = now_ms() + int(wait * 1000) + SEND_DEADLINE_MS
+                if not await self._store.extend(broadcast.broadcast_id, recipient.entry_id,
+                                                deadline):
+                    return None
+            except Forbidden:
+                await self._subscribers.mark_blocked(chat_id)
+                return "blocked"
+            except ChatMigrated as exc:
+                if migrated:
+                    return "failed"
+                migrated = True
+                await self._subscribers.migrate(chat_id, exc.new_chat_id, recipient.locale)
+                chat_id = exc.new_chat_id
+            except BadRequest as exc:
+                if "chat not found" in exc.message.lower():
+                    await self._subscribers.mark_blocked(chat_id)
+                    return "blocked"
+                log.warning("broadcast message refused chat_id=%s error=%s", chat_id, exc.message)
+                return "failed"
+            except TimedOut:
+                # The request may have reached Telegram: never risk a second copy.
+                return "uncertain"
+            except NetworkError as exc:
+                failures += 1
+                if failures > NETWORK_RETRIES:
+                    log.warning("broadcast send failed chat_id=%s error=%s", chat_id,
+                                type(exc).__name__)
+                    return "failed"
+                backoff = 2 ** (failures - 1)
+                deadline = now_ms() + backoff * 1000 + SEND_DEADLINE_MS
+                if not await self._store.extend(broadcast.broadcast_id, recipient.entry_id,
+                                                deadline):
+                    return None
+                await asyncio.sleep(backoff)
+            except TelegramError as exc:
+                log.warning("broadcast send failed chat_id=%s error=%s", chat_id,
+                            type(exc).__name__)
+                return "failed"
+
+
+def _recipient(entry_id: object, fields: dict[Any, Any]) -> Recipient:
+    decoded = {text_of(k): text_of(v) for k, v in fields.items()}
+    return Recipient(text_of(entry_id), int(decoded["chat"]), decoded["locale"])
+
+
+def _seconds(retry_after: object) -> float:
+    total = getattr(retry_after, "total_seconds", None)
+    return float(total()) if callable(total) else float(retry_after)  # type: ignore[arg-type]

@@ -1,0 +1,73 @@
+"""The organizer's view of a broadcast: one message edited as it goes, then the final report."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ExtBot
+
+from bot.broadcasts import Broadcast, now_ms
+from bot.i18n import Localizer
+
+log = logging.getLogger(__name__)
+
+STOP_PREFIX = "bc:stop:"
+
+
+class BroadcastReporter:
+    """Edits the progress message; the engine calls it every few seconds and once at the end."""
+
+    def __init__(self, bot: ExtBot[None], l10n: Localizer, configured_rate: float) -> None:
+        self._bot = bot
+        self._l10n = l10n
+        self._rate = configured_rate
+
+    def _eta_seconds(self, broadcast: Broadcast) -> int:
+        rate = self._rate
+        if not rate:
+            elapsed = max(1, now_ms() - broadcast.started_at) / 1000
+            rate = max(1.0, broadcast.handled / elapsed)
+        return int(broadcast.remaining / rate + 0.999)
+
+    async def __call__(self, broadcast: Broadcast, final: bool) -> None:
+        locale = broadcast.admin_locale
+        counts = {
+            "id": broadcast.broadcast_id, "total": broadcast.total,
+            "remaining": broadcast.remaining, **broadcast.counts,
+        }
+        markup = None
+        if final:
+            text = self._l10n.format(
+                locale, "broadcast-report", status=broadcast.status.value, **counts
+            )
+        else:
+            text = self._l10n.format(
+                locale, "broadcast-progress", eta=self._eta_seconds(broadcast), **counts
+            )
+            markup = InlineKeyboardMarkup([[InlineKeyboardButton(
+                self._l10n.format(locale, "broadcast-button-stop"),
+                callback_data=f"{STOP_PREFIX}{broadcast.broadcast_id}",
+            )]])
+        try:
+            await self._bot.edit_message_text(
+                text, broadcast.progress_chat, broadcast.progress_message, reply_markup=markup
+            )
+        except BadRequest as exc:
+            if "not modified" in exc.message.lower():
+                return
+            if final:
+                # The progress message is gone: the report must still reach the organizer.
+                await self._send_report(broadcast.progress_chat, text)
+        except TelegramError as exc:
+            log.warning("progress update failed broadcast=%s error=%s",
+                        broadcast.broadcast_id, type(exc).__name__)
+            if final:
+                await self._send_report(broadcast.progress_chat, text)
+
+    async def _send_report(self, chat_id: int, text: str) -> None:
+        try:
+            await self._bot.send_message(chat_id, text)
+        except TelegramError as exc:
+            log.error("broadcast report undeliverable error=%s", type(exc).__name__)

@@ -1,0 +1,324 @@
+"""/broadcast for organizers: English text (and photo), French text, exact preview, confirm.
+
+Anyone not in ADMIN_IDS gets exactly the answer an unknown command gets, so the feature is
+invisible to them.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime, timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
+from telegram.error import BadRequest
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.broadcast_report import STOP_PREFIX, BroadcastReporter
+from bot.broadcasts import BroadcastContent
+from bot.campaign import SUPPORTED_LOCALES
+from bot.context import CampaignApplication, CampaignContext
+from bot.text_split import TELEGRAM_CAPTION_LIMIT, TELEGRAM_TEXT_LIMIT
+from handlers import fallback
+
+AWAITING = "broadcast:"
+WHEN = "when"
+SAME = "bc:same"
+CONFIRM = "bc:ok"
+SCHEDULE = "bc:at"
+EDIT = "bc:edit"
+DISCARD = "bc:no"
+STOP = re.compile(f"^{STOP_PREFIX}([0-9]{{1,9}})$")
+WHEN_FORMATS = ("%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M")
+MAX_SCHEDULE_AHEAD = timedelta(days=60)
+# Entities that mean the organizer formatted with Telegram's own tools rather than typed HTML.
+_FORMATTING = frozenset({
+    MessageEntity.BOLD, MessageEntity.ITALIC, MessageEntity.UNDERLINE,
+    MessageEntity.STRIKETHROUGH, MessageEntity.SPOILER, MessageEntity.CODE, MessageEntity.PRE,
+    MessageEntity.TEXT_LINK, MessageEntity.BLOCKQUOTE, MessageEntity.TEXT_MENTION,
+})
+
+
+async def start_broadcast(update: Update, context: CampaignContext) -> None:
+    """Begin a new draft and ask for the English text."""
+    if not context.is_admin(update) or update.effective_user is None:
+        await fallback.unknown_command(update, context)
+        return
+    admin_id = update.effective_user.id
+    await context.drafts.start(admin_id)
+    await context.users.expect_input(admin_id, f"{AWAITING}en")
+    await context.reply(update, "broadcast-ask-en")
+
+
+async def cancel(update: Update, context: CampaignContext) -> None:
+    """/cancel: leave the broadcast flow."""
+    if not context.is_admin(update) or update.effective_user is None:
+        await fallback.unknown_command(update, context)
+        return
+    admin_id = update.effective_user.id
+    await context.users.clear_expected_input(admin_id)
+    discarded = await context.drafts.discard(admin_id)
+    await context.reply(
+        update, "broadcast-discarded" if discarded else "broadcast-nothing-to-cancel"
+    )
+
+
+def composed_html(message: Message) -> str:
+    """The organizer's text as HTML: Telegram's formatting converted, typed HTML kept as is."""
+    entities = message.entities or message.caption_entities or ()
+    if any(entity.type in _FORMATTING for entity in entities):
+        return (message.text_html if message.text else message.caption_html) or ""
+    return message.text or message.caption or ""
+
+
+async def draft_input(
+    message: Message, context: CampaignContext, locale: str, expected: str
+) -> None:
+    """A text (or photo) the flow asked for: a language's text, or the time to send."""
+    user = message.from_user
+    if user is None or user.id not in context.settings.admin_ids:
+        return
+    step = expected.removeprefix(AWAITING)
+    if step == WHEN:
+        await _schedule_typed(message, context, locale)
+        return
+    text = composed_html(message).strip()
+    if not text:
+        await message.reply_text(context.text(locale, "broadcast-need-text"))
+        return
+    draft = await context.drafts.get(user.id)
+    photo = message.photo[-1].file_id if message.photo else (draft.photo if draft else None)
+    limit = TELEGRAM_CAPTION_LIMIT if photo else TELEGRAM_TEXT_LIMIT
+    if len(text) > limit:
+        await message.reply_text(
+            context.text(locale, "broadcast-too-long", length=len(text), max=limit)
+        )
+        return
+    await context.drafts.update(user.id, **{f"text:{step}": text, "photo": photo or ""})
+    if step == "en":
+        await context.users.expect_input(user.id, f"{AWAITING}fr")
+        await message.reply_text(
+            context.text(locale, "broadcast-ask-fr"),
+            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
+                context.text(locale, "broadcast-button-same"), callback_data=SAME
+            )]]),
+        )
+        return
+    await context.users.clear_expected_input(user.id)
+    await send_preview(context, user.id, locale)
+
+
+async def same_text(update: Update, context: CampaignContext) -> None:
+    """Use the English text for French readers too."""
+    query = update.callback_query
+    if query is None or not await _admin_button(update, context):
+        return
+    draft = await context.drafts.get(query.from_user.id)
+    if draft is None or "en" not in draft.texts:
+        return
+    await context.drafts.update(query.from_user.id, **{"text:fr": draft.texts["en"]})
+    await context.users.clear_expected_input(query.from_user.id)
+    await send_preview(context, query.from_user.id, await context.locale_for(update))
+
+
+async def send_preview(context: CampaignContext, admin_id: int, locale: str) -> None:
+    """Send each language's message exactly as subscribers will get it, then the summary."""
+    draft = await context.drafts.get(admin_id)
+    if draft is None:
+        return
+    counts = await context.subscribers.counts()
+    content = BroadcastContent(draft.texts, draft.photo)
+    for language in SUPPORTED_LOCALES:
+        language_name = context.text(locale, f"broadcast-language-{language}")
+        await context.bot.send_message(admin_id, context.text(
+            locale, "broadcast-preview-header", language=language_name, count=counts[language]
+        ))
+        try:
+            if content.photo:
+                await context.bot.send_photo(
+                    admin_id, content.photo, caption=content.text_for(language)
+                )
+            else:
+                await context.bot.send_message(admin_id, content.text_for(language))
+        except BadRequest as exc:
+            # Telegram's own parser is the reference: what it refuses here it would refuse
+            # for every subscriber.
+            await context.users.expect_input(admin_id, f"{AWAITING}{language}")
+            await context.bot.send_message(admin_id, context.text(
+                locale, "broadcast-invalid-markup", language=language_name,
+                error=html.escape(exc.message),
+            ))
+            return
+    lines = [context.text(
+        locale, "broadcast-preview-summary", total=sum(counts.values()),
+        en=counts.get("en", 0), fr=counts.get("fr", 0),
+    )]
+    if draft.send_at:
+        lines.append(context.text(
+            locale, "broadcast-preview-when", when=_show_time(context, draft.send_at),
+            timezone=str(context.settings.campaign.timezone),
+        ))
+    confirm = "broadcast-button-confirm-scheduled" if draft.send_at else "broadcast-button-confirm"
+    buttons = [
+        [InlineKeyboardButton(context.text(locale, confirm), callback_data=CONFIRM)],
+        [
+            InlineKeyboardButton(
+                context.text(locale, "broadcast-button-schedule"), callback_data=SCHEDULE
+            ),
+            InlineKeyboardButton(
+                context.text(locale, "broadcast-button-edit"), callback_data=EDIT
+            ),
+            InlineKeyboardButton(
+                context.text(locale, "broadcast-button-cancel"), callback_data=DISCARD
+            ),
+        ],
+    ]
+    await context.bot.send_message(
+        admin_id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons)
+    )
+
+
+async def confirm(update: Update, context: CampaignContext) -> None:
+    """Store the broadcast durably, then tell the organizer it is queued (or scheduled)."""
+    query = update.callback_query
+    if query is None or query.message is None or not await _admin_button(update, context):
+        return
+    locale = await context.locale_for(update)
+    draft = await context.drafts.consume(query.from_user.id)
+    if draft is None or not draft.texts:
+        await query.answer(context.text(locale, "common-button-expired"), show_alert=True)
+        return
+    await query.answer()
+    broadcast_id = await context.broadcasts.create(
+        BroadcastContent(draft.texts, draft.photo),
+        created_by=query.from_user.id, admin_locale=locale,
+        progress_chat=query.message.chat.id, progress_message=query.message.message_id,
+        send_at=draft.send_at,
+    )
+    if draft.send_at:
+        text = context.text(
+            locale, "broadcast-scheduled", id=broadcast_id,
+            when=_show_time(context, draft.send_at),
+            timezone=str(context.settings.campaign.timezone),
+        )
+    else:
+        text = context.text(locale, "broadcast-queued", id=broadcast_id)
+    await query.edit_message_text(text, reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
+        context.text(locale, "broadcast-button-stop"),
+        callback_data=f"{STOP_PREFIX}{broadcast_id}",
+    )]]))
+
+
+async def ask_when(update: Update, context: CampaignContext) -> None:
+    """Ask for the date and time to send at."""
+    query = update.callback_query
+    if query is None or not await _admin_button(update, context):
+        return
+    await query.answer()
+    locale = await context.locale_for(update)
+    await context.users.expect_input(query.from_user.id, f"{AWAITING}{WHEN}")
+    await context.bot.send_message(query.from_user.id, context.text(
+        locale, "broadcast-ask-when", timezone=str(context.settings.campaign.timezone),
+        example=_example_time(context),
+    ))
+
+
+async def _schedule_typed(message: Message, context: CampaignContext, locale: str) -> None:
+    user = message.from_user
+    if user is None:
+        return
+    zone = context.settings.campaign.timezone
+    now = datetime.now(zone)
+    chosen = None
+    for form in WHEN_FORMATS:
+        try:
+            chosen = datetime.strptime((message.text or "").strip(), form).replace(tzinfo=zone)
+            break
+        except ValueError:
+            continue
+    if chosen is None or not now < chosen < now + MAX_SCHEDULE_AHEAD:
+        await message.reply_text(
+            context.text(locale, "broadcast-bad-when", example=_example_time(context))
+        )
+        return
+    await context.drafts.update(user.id, send_at=int(chosen.timestamp() * 1000))
+    await context.users.clear_expected_input(user.id)
+    await send_preview(context, user.id, locale)
+
+
+async def edit(update: Update, context: CampaignContext) -> None:
+    """Start the draft again from the English text."""
+    query = update.callback_query
+    if query is None or not await _admin_button(update, context):
+        return
+    await query.answer()
+    await start_broadcast(update, context)
+
+
+async def discard(update: Update, context: CampaignContext) -> None:
+    """Drop the draft."""
+    query = update.callback_query
+    if query is None or not await _admin_button(update, context):
+        return
+    await query.answer()
+    locale = await context.locale_for(update)
+    await context.drafts.discard(query.from_user.id)
+    await context.users.clear_expected_input(query.from_user.id)
+    await query.edit_message_text(context.text(locale, "broadcast-discarded"))
+
+
+async def stop(update: Update, context: CampaignContext) -> None:
+    """Cancel a running, queued or scheduled broadcast from its progress message."""
+    query = update.callback_query
+    if query is None or query.data is None or not await _admin_button(update, context):
+        return
+    match = STOP.match(query.data)
+    if match is None:
+        return
+    locale = await context.locale_for(update)
+    broadcast_id = int(match[1])
+    previous = await context.broadcasts.cancel(broadcast_id)
+    if previous == "sending":
+        # The engine finishes the sends in flight, then writes the report.
+        await query.answer(context.text(locale, "broadcast-stopping", id=broadcast_id))
+        return
+    if previous in ("queued", "scheduled"):
+        await query.answer()
+        stopped = await context.broadcasts.get(broadcast_id)
+        if stopped is not None:
+            reporter = BroadcastReporter(
+                context.bot, context.l10n, context.settings.broadcast_rate
+            )
+            await reporter(stopped, True)
+        return
+    await query.answer(context.text(locale, "broadcast-already-over"), show_alert=True)
+
+
+async def _admin_button(update: Update, context: CampaignContext) -> bool:
+    """Organizer buttons do nothing for anyone else, exactly like an unknown button."""
+    if context.is_admin(update):
+        return True
+    await fallback.expired_button(update, context)
+    return False
+
+
+def _show_time(context: CampaignContext, epoch_ms: int) -> str:
+    zone = context.settings.campaign.timezone
+    return datetime.fromtimestamp(epoch_ms / 1000, zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _example_time(context: CampaignContext) -> str:
+    zone = context.settings.campaign.timezone
+    tomorrow = datetime.now(zone) + timedelta(days=1)
+    return tomorrow.replace(hour=18, minute=0).strftime(WHEN_FORMATS[0])
+
+
+def register(application: CampaignApplication) -> None:
+    application.add_handler(CommandHandler("broadcast", start_broadcast))
+    application.add_handler(CommandHandler("cancel", cancel))
+    application.add_handler(CallbackQueryHandler(same_text, pattern=f"^{SAME}$"))
+    application.add_handler(CallbackQueryHandler(confirm, pattern=f"^{CONFIRM}$"))
+    application.add_handler(CallbackQueryHandler(ask_when, pattern=f"^{SCHEDULE}$"))
+    application.add_handler(CallbackQueryHandler(edit, pattern=f"^{EDIT}$"))
+    application.add_handler(CallbackQueryHandler(discard, pattern=f"^{DISCARD}$"))
+    application.add_handler(CallbackQueryHandler(stop, pattern=STOP))

@@ -1,0 +1,9 @@
+subscribe-done = 🔔 You are subscribed: news from Calais will arrive here. Send /unsubscribe to stop them.
+subscribe-already = You are already subscribed. Send /unsubscribe to stop the news.
+unsubscribe-done = You will no longer receive news. Send /subscribe to follow again.
+unsubscribe-not-subscribed = You were not subscribed. Send /subscribe to follow the news.
+updates-empty = No news yet. Send /subscribe to receive the next one.
+updates-header = 📰 News { $index } of { $total } · { $date }
+updates-button-older = ◀ Older
+updates-button-newer = Newer ▶
+updates-button-photo = 🖼 Photo

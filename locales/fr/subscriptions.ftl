@@ -1,0 +1,9 @@
+subscribe-done = 🔔 Vous êtes abonné·e : les nouvelles de Calais arriveront ici. Envoyez /unsubscribe pour les arrêter.
+subscribe-already = Vous êtes déjà abonné·e. Envoyez /unsubscribe pour arrêter les nouvelles.
+unsubscribe-done = Vous ne recevrez plus les nouvelles. Envoyez /subscribe pour les suivre à nouveau.
+unsubscribe-not-subscribed = Vous n'étiez pas abonné·e. Envoyez /subscribe pour suivre les nouvelles.
+updates-empty = Pas encore de nouvelles. Envoyez /subscribe pour recevoir la prochaine.
+updates-header = 📰 Nouvelle { $index } sur { $total } · { $date }
+updates-button-older = ◀ Plus ancienne
+updates-button-newer = Plus récente ▶
+updates-button-photo = 🖼 Photo
