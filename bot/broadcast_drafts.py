@@ -26,6 +26,8 @@ class Draft:
     texts: dict[str, str]
     photo: str | None
     send_at: int | None
+    # The organizer chose one text for everyone: correcting it corrects both.
+    same_text: bool = False
 
 
 class BroadcastDrafts:
@@ -73,4 +75,7 @@ def _draft(fields: dict[str, str]) -> Draft | None:
         for name, value in fields.items() if name.startswith("text:") and value
     }
     send_at = fields.get("send_at")
-    return Draft(texts, fields.get("photo") or None, int(send_at) if send_at else None)
+    return Draft(
+        texts, fields.get("photo") or None, int(send_at) if send_at else None,
+        same_text=fields.get("same") == "1",
+    )

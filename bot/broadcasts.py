@@ -52,8 +52,14 @@ return #ids
 
 # KEYS: in-flight hash, job, stream. ARGV: entry id, now (ms), deadline (ms), group.
 # 1: go and send. 2: another sender is on it. 0: a sender died mid-send; counted uncertain.
+# 3: the broadcast was cancelled; the entry is dropped unsent.
 _CLAIM = """
 local deadline = redis.call('HGET', KEYS[1], ARGV[1])
+if not deadline and redis.call('HGET', KEYS[2], 'status') ~= 'sending' then
+  redis.call('XACK', KEYS[3], ARGV[4], ARGV[1])
+  redis.call('XDEL', KEYS[3], ARGV[1])
+  return 3
+end
 if not deadline then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
   return 1

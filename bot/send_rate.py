@@ -48,6 +48,7 @@ class SendRate:
     """Waits for this process's turn in the shared send schedule."""
 
     def __init__(self, redis: Redis, messages_per_second: float) -> None:
+        self._redis = redis
         self._reserve = redis.register_script(_RESERVE)
         self._pause = redis.register_script(_PAUSE)
         self._interval_us = (
@@ -57,13 +58,18 @@ class SendRate:
 
     async def wait_turn(self) -> None:
         """Sleep until our reserved slot (and past any 429 pause)."""
-        wait_us = int(
-            await self._reserve(
-                keys=[keys.send_schedule(), keys.send_pause()], args=[self._interval_us]
+        while True:
+            wait_us = int(
+                await self._reserve(
+                    keys=[keys.send_schedule(), keys.send_pause()], args=[self._interval_us]
+                )
             )
-        )
-        if wait_us > 0:
+            if wait_us <= 0:
+                return
             await asyncio.sleep(wait_us / 1_000_000)
+            # A 429 may have arrived while we slept: a slot reserved before it is void.
+            if not await self._redis.exists(keys.send_pause()):
+                return
 
     async def pause_all(self, seconds: float) -> None:
         """Telegram said 429: every sender in every process waits `retry_after`."""

@@ -94,8 +94,12 @@ async def draft_input(
             context.text(locale, "broadcast-too-long", length=len(text), max=limit)
         )
         return
-    await context.drafts.update(user.id, **{f"text:{step}": text, "photo": photo or ""})
-    if step == "en":
+    fields = {f"text:{step}": text, "photo": photo or ""}
+    if step == "en" and draft is not None and draft.same_text:
+        fields["text:fr"] = text
+    await context.drafts.update(user.id, **fields)
+    # A correction after the preview goes straight back to the preview.
+    if step == "en" and (draft is None or "fr" not in draft.texts):
         await context.users.expect_input(user.id, f"{AWAITING}fr")
         await message.reply_text(
             context.text(locale, "broadcast-ask-fr"),
@@ -116,7 +120,7 @@ async def same_text(update: Update, context: CampaignContext) -> None:
     draft = await context.drafts.get(query.from_user.id)
     if draft is None or "en" not in draft.texts:
         return
-    await context.drafts.update(query.from_user.id, **{"text:fr": draft.texts["en"]})
+    await context.drafts.update(query.from_user.id, **{"text:fr": draft.texts["en"], "same": 1})
     await context.users.clear_expected_input(query.from_user.id)
     await send_preview(context, query.from_user.id, await context.locale_for(update))
 

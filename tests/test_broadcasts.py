@@ -1,0 +1,205 @@
+"""Organizer broadcasts through the fake Bot API: languages, errors, limits, authorization."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from redis.asyncio import Redis
+
+from bot import keys
+from bot.broadcasts import now_ms
+from tests.broadcast_steps import add_subscribers, compose, deliveries, send_now
+from tests.conftest import ADMIN_ID, Harness
+
+
+async def test_two_hundred_subscribers_each_get_one_message_in_their_language(
+    harness: Harness,
+) -> None:
+    audience = {10_000 + n: ("fr" if n % 3 == 0 else "en") for n in range(200)}
+    blocked = [10_001, 10_002, 10_004]
+    missing = 10_005
+    await add_subscribers(harness.env["REDIS_URL"], audience)
+    for chat_id in blocked:
+        harness.telegram.blocked.add(chat_id)
+    harness.telegram.fail_next("sendMessage", status=400, chat_id=missing,
+                               description="Bad Request: chat not found")
+    harness.telegram.fail_next("sendMessage", status=429, retry_after=2, chat_id=10_050,
+                               description="Too Many Requests: retry after 2")
+    summary = await compose(harness, "<b>News</b> from Calais #1", "<b>Nouvelles</b> de Calais #1")
+    assert "Ready to send to 200 subscribers (133 in English, 67 in French)" in (
+        summary.rendered_text or ""
+    )
+    start = harness.telegram.mark()
+    report = await send_now(harness, summary)
+
+    english = deliveries(harness.telegram, "News from Calais #1", start)
+    french = deliveries(harness.telegram, "Nouvelles de Calais #1", start)
+    expected = {chat for chat in audience if chat not in (*blocked, missing)}
+    assert set(english) | set(french) == expected
+    assert all(count == 1 for count in (english + french).values())
+    assert all(audience[chat] == "fr" for chat in french)
+    assert all(audience[chat] == "en" for chat in english)
+    text = report.rendered_text or ""
+    assert "Sent: 196" in text
+    assert "Blocked (now inactive): 4" in text
+    assert "Failed: 0" in text
+
+    rate_limited = [c for c in harness.telegram.calls[start:] if c.chat_id == 10_050]
+    assert [c.ok for c in rate_limited] == [False, True]
+    # Sends already on the wire when the 429 came back may land just after it; nothing later.
+    others_after_429 = [
+        c.at for c in harness.telegram.calls[start:]
+        if c.method == "sendMessage" and c.at > rate_limited[0].at + 0.1
+        and c.chat_id != ADMIN_ID
+    ]
+    assert min(others_after_429) - rate_limited[0].at >= 1.9, "every sender paused"
+
+    redis = Redis.from_url(harness.env["REDIS_URL"])
+    try:
+        assert await redis.scard(keys.blocked_subscribers()) == 4
+    finally:
+        await redis.aclose()
+    summary = await compose(harness, "News #2")
+    assert "Ready to send to 196 subscribers" in (summary.rendered_text or "")
+
+
+async def test_photo_broadcast_is_previewed_and_sent_as_a_captioned_photo(
+    harness: Harness,
+) -> None:
+    await add_subscribers(harness.env["REDIS_URL"], {6001: "en", 6002: "fr"})
+    mark = harness.telegram.mark()
+    summary = await compose(harness, "Tents arrived today", "Les tentes sont arrivées", photo=True)
+    previews = [c for c in harness.telegram.calls[mark:]
+                if c.method == "sendPhoto" and c.chat_id == ADMIN_ID]
+    assert [p.text for p in previews] == ["Tents arrived today", "Les tentes sont arrivées"]
+    start = harness.telegram.mark()
+    await send_now(harness, summary)
+    sent = {c.chat_id: c for c in harness.telegram.calls[start:] if c.method == "sendPhoto"}
+    assert sent[6001].text == "Tents arrived today"
+    assert sent[6002].text == "Les tentes sont arrivées"
+    assert sent[6001].params["photo"] == previews[0].params["photo"]
+
+
+async def test_invalid_markup_is_caught_at_preview_time(harness: Harness) -> None:
+    admin = harness.user(ADMIN_ID, "en")
+    mark = harness.telegram.mark()
+    admin.send("/broadcast")
+    await harness.telegram.wait_for_message(ADMIN_ID, after=mark)
+    admin.send("Broken <b>bold")
+    ask_french = await harness.telegram.wait_for(
+        lambda call: "French" in (call.rendered_text or ""), after=mark
+    )
+    mark = harness.telegram.mark()
+    admin.tap(ask_french, "Same text")
+    refusal = await harness.telegram.wait_for(
+        lambda call: call.ok and "Telegram refused the English text" in (call.rendered_text or ""),
+        after=mark,
+    )
+    assert "parse entities" in (refusal.rendered_text or "")
+    mark = harness.telegram.mark()
+    admin.send("Fixed <b>bold</b>")
+    summary = await harness.telegram.wait_for(
+        lambda call: "Ready to send" in (call.rendered_text or ""), after=mark
+    )
+    assert summary.button("Send now").callback_data == "bc:ok"
+
+
+async def test_progress_message_can_cancel_a_running_broadcast(harness: Harness) -> None:
+    harness.bot.broadcast_engine  # the engine of this process sends at BROADCAST_RATE=25
+    await add_subscribers(harness.env["REDIS_URL"], {20_000 + n: "en" for n in range(300)})
+    summary = await compose(harness, "Long broadcast")
+    mark = harness.telegram.mark()
+    admin = harness.user(ADMIN_ID, "en")
+    admin.tap(summary, "Send now")
+    progress = await harness.telegram.wait_for(
+        lambda call: call.method == "editMessageText" and "sending…" in (call.rendered_text or ""),
+        after=mark, timeout=10,
+    )
+    admin.tap(progress, "Cancel this broadcast")
+    report = await harness.telegram.wait_for(
+        lambda call: "was cancelled" in (call.rendered_text or ""), after=mark, timeout=15
+    )
+    sent = sum(deliveries(harness.telegram, "Long broadcast", mark).values())
+    assert 0 < sent < 300
+    assert f"Sent: {sent}" in (report.rendered_text or "")
+    assert f"Not sent: {300 - sent} of 300" in (report.rendered_text or "")
+
+
+async def test_scheduled_broadcast_waits_for_its_time(harness: Harness) -> None:
+    await add_subscribers(harness.env["REDIS_URL"], {7001: "en"})
+    summary = await compose(harness, "Scheduled news")
+    admin = harness.user(ADMIN_ID, "en")
+    mark = harness.telegram.mark()
+    admin.tap(summary, "Send at")
+    await harness.telegram.wait_for_message(ADMIN_ID, after=mark)
+    mark = harness.telegram.mark()
+    admin.send("31/12/1999 18:00")
+    refusal = await harness.telegram.wait_for_message(ADMIN_ID, after=mark)
+    assert "could not read that" in (refusal.rendered_text or "")
+    mark = harness.telegram.mark()
+    admin.send("2099-01-01 18:00")
+    refusal = await harness.telegram.wait_for_message(ADMIN_ID, after=mark)
+    assert "within 60 days" in (refusal.rendered_text or "")
+    mark = harness.telegram.mark()
+    tomorrow = await _tomorrow_at_noon(harness)
+    admin.send(tomorrow)
+    summary = await harness.telegram.wait_for(
+        lambda call: "It will go out on" in (call.rendered_text or ""), after=mark
+    )
+    admin.tap(summary, "Schedule")
+    scheduled = await harness.telegram.wait_for(
+        lambda call: "will go out on" in (call.rendered_text or "") and call.method
+        == "editMessageText", after=mark,
+    )
+    assert tomorrow in (scheduled.rendered_text or "")
+    await asyncio.sleep(1.5)
+    assert 7001 not in deliveries(harness.telegram, "Scheduled news")
+
+    # Time passes: the broadcast becomes due (moved in the store, as the clock would).
+    redis = Redis.from_url(harness.env["REDIS_URL"])
+    try:
+        due = await redis.zrange(keys.broadcast_pending(), 0, -1)
+        await redis.zadd(keys.broadcast_pending(), {due[0]: now_ms()})
+    finally:
+        await redis.aclose()
+    await harness.telegram.wait_for(
+        lambda call: call.chat_id == 7001 and "Scheduled news" in (call.text or ""), timeout=10
+    )
+
+
+async def _tomorrow_at_noon(harness: Harness) -> str:
+    from datetime import datetime, timedelta
+
+    zone = harness.bot.settings.campaign.timezone
+    return (datetime.now(zone) + timedelta(days=1)).strftime("%Y-%m-%d 12:00")
+
+
+@pytest.mark.parametrize("intruder", [4242, 900_002])
+async def test_organizer_commands_and_buttons_are_refused_to_others(
+    harness: Harness, intruder: int
+) -> None:
+    summary = await compose(harness, "Admin only")
+    user = harness.user(intruder, "en")
+    for command in ("/broadcast", "/cancel"):
+        mark = harness.telegram.mark()
+        user.send(command)
+        reply = await harness.telegram.wait_for_message(intruder, after=mark)
+        assert "I don't know that command" in (reply.rendered_text or "")
+    for data in ("bc:ok", "bc:same", "bc:at", "bc:edit", "bc:no", "bc:stop:1"):
+        mark = harness.telegram.mark()
+        user.tap_data(summary.message_id or 0, data)
+        answer = await harness.telegram.wait_for(
+            lambda call: call.method == "answerCallbackQuery", after=mark
+        )
+        assert "no longer valid" in str(answer.params.get("text"))
+    assert not harness.telegram.calls_to("editMessageText")
+    assert (await _broadcast_count(harness)) == 0
+
+
+async def _broadcast_count(harness: Harness) -> int:
+    redis = Redis.from_url(harness.env["REDIS_URL"])
+    try:
+        return int(await redis.zcard(keys.broadcast_archive()))
+    finally:
+        await redis.aclose()
