@@ -94,7 +94,7 @@ async def draft_input(
             context.text(locale, "broadcast-too-long", length=len(text), max=limit)
         )
         return
-    fields = {f"text:{step}": text, "photo": photo or ""}
+    fields: dict[str, str | int] = {f"text:{step}": text, "photo": photo or ""}
     if step == "en" and draft is not None and draft.same_text:
         fields["text:fr"] = text
     await context.drafts.update(user.id, **fields)
