@@ -120,7 +120,9 @@ async def same_text(update: Update, context: CampaignContext) -> None:
     draft = await context.drafts.get(query.from_user.id)
     if draft is None or "en" not in draft.texts:
         return
-    await context.drafts.update(query.from_user.id, **{"text:fr": draft.texts["en"], "same": 1})
+    await query.answer()
+    same: dict[str, str | int] = {"text:fr": draft.texts["en"], "same": 1}
+    await context.drafts.update(query.from_user.id, **same)
     await context.users.clear_expected_input(query.from_user.id)
     await send_preview(context, query.from_user.id, await context.locale_for(update))
 
