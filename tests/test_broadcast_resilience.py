@@ -1,0 +1,140 @@
+"""Real bot processes: SIGKILLed mid-broadcast and restarted, and two processes sharing one."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from bot.broadcasts import Broadcast, BroadcastContent, BroadcastStatus, BroadcastStore
+from bot.redis_connection import connect
+from tests.broadcast_steps import add_subscribers, deliveries
+from tests.conftest import ADMIN_ID, ROOT, free_port
+from tests.fake_telegram import FakeBotAPI
+
+
+@asynccontextmanager
+async def bot_process(
+    env: dict[str, str], rate: int
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`python -m bot` with its own HTTP port; stopped if the test did not kill it."""
+    process_env = {
+        **os.environ, **env, "HTTP_PORT": str(free_port()), "BROADCAST_RATE": str(rate)
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=ROOT, env=process_env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), 10)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+async def start_broadcast(redis: Redis, marker: str) -> int:
+    store = BroadcastStore(redis)
+    return await store.create(
+        BroadcastContent({"en": f"{marker} EN", "fr": f"{marker} FR"}),
+        created_by=ADMIN_ID, admin_locale="en", progress_chat=ADMIN_ID, progress_message=1,
+    )
+
+
+async def wait_until(condition: object, timeout: float) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():  # type: ignore[operator]
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
+
+
+async def finished(redis: Redis, broadcast_id: int, timeout: float) -> Broadcast:
+    store = BroadcastStore(redis)
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        found = await store.get(broadcast_id)
+        if found is not None and found.status is BroadcastStatus.DONE:
+            return found
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"broadcast not finished: {found}")
+        await asyncio.sleep(0.2)
+
+
+async def test_sigkill_at_two_points_and_restart_delivers_each_message_at_most_once(
+    bot_env: dict[str, str], telegram: FakeBotAPI, tmp_path: Path
+) -> None:
+    audience = {30_000 + n: ("fr" if n % 2 else "en") for n in range(600)}
+    await add_subscribers(bot_env["REDIS_URL"], audience)
+    redis = connect(bot_env["REDIS_URL"])
+    try:
+        broadcast_id = await start_broadcast(redis, "Crash-safe news")
+        for kill_after in (120, 330):
+            async with bot_process(bot_env, rate=100) as process:
+                await wait_until(
+                    lambda n=kill_after: delivered(telegram, "Crash-safe news") >= n, timeout=60
+                )
+                process.kill()
+                await process.wait()
+        async with bot_process(bot_env, rate=100):
+            result = await finished(redis, broadcast_id, timeout=90)
+    finally:
+        await redis.aclose()
+
+    received = deliveries(telegram, "Crash-safe news")
+    assert max(received.values()) == 1, "nobody received the message twice"
+    missing = set(audience) - set(received)
+    # Only a send cut off by SIGKILL can have an unknown outcome; it is reported, not resent.
+    assert len(missing) <= result.counts["uncertain"]
+    assert result.counts["sent"] + result.counts["uncertain"] == 600
+    assert result.counts["sent"] == len(received)
+    assert all(received_locale_matches(telegram, chat, audience[chat]) for chat in received)
+
+
+def delivered(telegram: FakeBotAPI, marker: str) -> int:
+    return sum(deliveries(telegram, marker).values())
+
+
+def received_locale_matches(telegram: FakeBotAPI, chat_id: int, locale: str) -> bool:
+    texts = [c.text for c in telegram.calls if c.chat_id == chat_id and c.method == "sendMessage"]
+    return texts == [f"Crash-safe news {locale.upper()}"]
+
+
+async def test_two_processes_share_a_broadcast_within_one_global_rate(
+    bot_env: dict[str, str], telegram: FakeBotAPI
+) -> None:
+    audience = {40_000 + n: "en" for n in range(400)}
+    await add_subscribers(bot_env["REDIS_URL"], audience)
+    redis = connect(bot_env["REDIS_URL"])
+    rate = 40
+    try:
+        async with bot_process(bot_env, rate=rate), bot_process(bot_env, rate=rate):
+            await asyncio.sleep(1.5)
+            broadcast_id = await start_broadcast(redis, "Shared news")
+            result = await finished(redis, broadcast_id, timeout=60)
+    finally:
+        await redis.aclose()
+    received = deliveries(telegram, "Shared news")
+    assert set(received) == set(audience)
+    assert max(received.values()) == 1
+    assert result.counts["sent"] == 400
+    times = sorted(
+        c.at for c in telegram.calls
+        if c.method == "sendMessage" and c.ok and "Shared news" in (c.text or "")
+    )
+    busiest = max(
+        sum(1 for t in times[i:] if t < start + 1.0) for i, start in enumerate(times)
+    )
+    assert busiest <= rate, f"{busiest} messages in one second"
+    elapsed = times[-1] - times[0]
+    assert elapsed >= 400 / rate * 0.9
