@@ -27,6 +27,8 @@ async def test_two_hundred_subscribers_each_get_one_message_in_their_language(
                                description="Bad Request: chat not found")
     harness.telegram.fail_next("sendMessage", status=429, retry_after=2, chat_id=10_050,
                                description="Too Many Requests: retry after 2")
+    harness.telegram.fail_next("sendMessage", status=502, count=2, chat_id=10_060,
+                               description="Bad Gateway")
     summary = await compose(harness, "<b>News</b> from Calais #1", "<b>Nouvelles</b> de Calais #1")
     assert "Ready to send to 200 subscribers (133 in English, 67 in French)" in (
         summary.rendered_text or ""
@@ -48,6 +50,9 @@ async def test_two_hundred_subscribers_each_get_one_message_in_their_language(
 
     rate_limited = [c for c in harness.telegram.calls[start:] if c.chat_id == 10_050]
     assert [c.ok for c in rate_limited] == [False, True]
+    server_errors = [c for c in harness.telegram.calls[start:] if c.chat_id == 10_060]
+    assert [c.ok for c in server_errors] == [False, False, True], "5xx retried with backoff"
+    assert server_errors[2].at - server_errors[0].at >= 2.9
     # Sends already on the wire when the 429 came back may land just after it; nothing later.
     others_after_429 = [
         c.at for c in harness.telegram.calls[start:]
@@ -117,6 +122,11 @@ async def test_progress_message_can_cancel_a_running_broadcast(harness: Harness)
         lambda call: call.method == "editMessageText" and "sending…" in (call.rendered_text or ""),
         after=mark, timeout=10,
     )
+    # Supporters are still answered promptly while the broadcast runs.
+    asking = harness.telegram.mark()
+    harness.user(20_999, "en").send("/help")
+    answer = await harness.telegram.wait_for_message(20_999, after=asking, timeout=1.0)
+    assert "what I can do" in (answer.rendered_text or "")
     admin.tap(progress, "Cancel this broadcast")
     report = await harness.telegram.wait_for(
         lambda call: "was cancelled" in (call.rendered_text or ""), after=mark, timeout=15
