@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -55,6 +55,12 @@ IDLE_POLL_SECONDS = 1.0
 NETWORK_RETRIES = 3
 
 ReportCallback = Callable[[Broadcast, bool], Awaitable[None]]
+
+
+class _Over(asyncio.Event):
+    """Set when the broadcast needs no more work; `finalized` for the process that ended it."""
+
+    finalized = False
 
 
 @dataclass(frozen=True)
@@ -117,18 +123,23 @@ class BroadcastEngine:
         if broadcast is None:
             await self._redis.delete(keys.broadcast_active())
             return
-        over = asyncio.Event()
+        over = _Over()
         async with asyncio.TaskGroup() as group:
             group.create_task(self._feed(broadcast_id, over))
             group.create_task(self._reclaim(broadcast, over))
             group.create_task(self._show_progress(broadcast_id, over))
             for _ in range(SENDERS):
                 group.create_task(self._send_loop(broadcast, over))
+        # Reported after every task has ended, so nothing can cancel the report half-way.
+        if over.finalized:
+            final = await self._store.get(broadcast_id)
+            if final is not None:
+                await self._report(final, True)
 
-    def _finished(self, over: asyncio.Event) -> bool:
+    def _finished(self, over: _Over) -> bool:
         return over.is_set() or self._stopping.is_set()
 
-    async def _feed(self, broadcast_id: int, over: asyncio.Event) -> None:
+    async def _feed(self, broadcast_id: int, over: _Over) -> None:
         """Top up the stream from the snapshots, a chunk at a time."""
         locales = list(SUPPORTED_LOCALES)
         while not self._finished(over) and locales:
@@ -143,19 +154,26 @@ class BroadcastEngine:
         if not locales:
             await self._store.mark_fed(broadcast_id)
 
-    async def _send_loop(self, broadcast: Broadcast, over: asyncio.Event) -> None:
+    async def _send_loop(self, broadcast: Broadcast, over: _Over) -> None:
         stream = keys.broadcast_stream(broadcast.broadcast_id)
         while not self._finished(over):
-            reply: Any = await self._redis.xreadgroup(
-                CONSUMER_GROUP, self._consumer, {stream: ">"}, count=READ_BATCH, block=500
-            )
+            try:
+                reply: Any = await self._redis.xreadgroup(
+                    CONSUMER_GROUP, self._consumer, {stream: ">"}, count=READ_BATCH, block=500
+                )
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                # Another sender finished the broadcast and removed its queue.
+                over.set()
+                return
             entries = [entry for _, batch in reply or [] for entry in batch]
             for entry_id, fields in entries:
                 await self._deliver(broadcast, _recipient(entry_id, fields))
             if not entries:
                 await self._check_over(broadcast.broadcast_id, over)
 
-    async def _check_over(self, broadcast_id: int, over: asyncio.Event) -> None:
+    async def _check_over(self, broadcast_id: int, over: _Over) -> None:
         current = await self._store.get(broadcast_id)
         if current is None or current.status not in (
             BroadcastStatus.SENDING, BroadcastStatus.CANCELLED
@@ -165,10 +183,8 @@ class BroadcastEngine:
         if current.status is BroadcastStatus.CANCELLED:
             await self._drop_queue(broadcast_id)
         if await self._store.finalize(broadcast_id):
+            over.finalized = True
             over.set()
-            final = await self._store.get(broadcast_id)
-            if final is not None:
-                await self._report(final, True)
         elif current.finished_at:
             over.set()
 
@@ -178,7 +194,7 @@ class BroadcastEngine:
         with contextlib.suppress(RedisError):
             await self._redis.xtrim(stream, maxlen=0)
 
-    async def _reclaim(self, broadcast: Broadcast, over: asyncio.Event) -> None:
+    async def _reclaim(self, broadcast: Broadcast, over: _Over) -> None:
         """Take over entries a crashed or stopped process had read but not finished."""
         stream = keys.broadcast_stream(broadcast.broadcast_id)
         while not self._finished(over):
@@ -195,7 +211,7 @@ class BroadcastEngine:
                 if fields:
                     await self._deliver(broadcast, _recipient(entry_id, fields))
 
-    async def _show_progress(self, broadcast_id: int, over: asyncio.Event) -> None:
+    async def _show_progress(self, broadcast_id: int, over: _Over) -> None:
         """One process at a time edits the organizer's progress message."""
         lock = keys.broadcast_lock(broadcast_id, "progress")
         while not self._finished(over):

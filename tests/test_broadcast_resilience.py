@@ -97,7 +97,8 @@ async def test_sigkill_at_two_points_and_restart_delivers_each_message_at_most_o
     # Only a send cut off by SIGKILL can have an unknown outcome; it is reported, not resent.
     assert len(missing) <= result.counts["uncertain"]
     assert result.counts["sent"] + result.counts["uncertain"] == 600
-    assert result.counts["sent"] == len(received)
+    # An uncertain send may have arrived (killed after Telegram answered) or not.
+    assert result.counts["sent"] <= len(received) <= 600
     assert all(received_locale_matches(telegram, chat, audience[chat]) for chat in received)
 
 
@@ -113,10 +114,10 @@ def received_locale_matches(telegram: FakeBotAPI, chat_id: int, locale: str) -> 
 async def test_two_processes_share_a_broadcast_within_one_global_rate(
     bot_env: dict[str, str], telegram: FakeBotAPI
 ) -> None:
-    audience = {40_000 + n: "en" for n in range(400)}
+    audience = {40_000 + n: "en" for n in range(250)}
     await add_subscribers(bot_env["REDIS_URL"], audience)
     redis = connect(bot_env["REDIS_URL"])
-    rate = 40
+    rate = 25
     try:
         async with bot_process(bot_env, rate=rate), bot_process(bot_env, rate=rate):
             await asyncio.sleep(1.5)
@@ -127,7 +128,7 @@ async def test_two_processes_share_a_broadcast_within_one_global_rate(
     received = deliveries(telegram, "Shared news")
     assert set(received) == set(audience)
     assert max(received.values()) == 1
-    assert result.counts["sent"] == 400
+    assert result.counts["sent"] == 250
     times = sorted(
         c.at for c in telegram.calls
         if c.method == "sendMessage" and c.ok and "Shared news" in (c.text or "")
@@ -137,4 +138,4 @@ async def test_two_processes_share_a_broadcast_within_one_global_rate(
     )
     assert busiest <= rate, f"{busiest} messages in one second"
     elapsed = times[-1] - times[0]
-    assert elapsed >= 400 / rate * 0.9
+    assert elapsed >= 250 / rate * 0.9
