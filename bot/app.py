@@ -14,10 +14,12 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
+from bot.beneficiary_feed import BeneficiaryFeed
 from bot.broadcast_drafts import BroadcastDrafts
 from bot.broadcast_engine import BroadcastEngine
 from bot.broadcast_report import BroadcastReporter
 from bot.broadcasts import BroadcastStore
+from bot.clock import Clock
 from bot.config import Settings
 from bot.context import BotData, CampaignApplication, CampaignContext, Services
 from bot.embedded_redis import EmbeddedRedis
@@ -63,21 +65,35 @@ class CampaignBot:
             self.embedded_redis = EmbeddedRedis(settings.data_dir)
             redis_url = await self.embedded_redis.start()
         self.redis = connect_redis(redis_url)
-        ledger = DonationLedger(self.redis)
+        campaign = settings.campaign
+        ledger = DonationLedger(
+            self.redis,
+            milestone_step=campaign.milestone_every,
+            milestone_amounts=tuple(
+                campaign.goal * percent // 100 for percent in campaign.milestone_percents
+            ),
+        )
         monthly = MonthlyGifts(self.redis)
         self.payments = Payments(settings.stripe_secret_key, settings.stripe_api_base)
         subscribers = Subscribers(self.redis)
+        l10n = Localizer()
+        clock = Clock()
         services = Services(
             settings=settings,
             redis=self.redis,
             users=UserStore(self.redis),
-            l10n=Localizer(),
+            l10n=l10n,
             ledger=ledger,
             monthly=monthly,
             payments=self.payments,
             subscribers=subscribers,
             broadcasts=BroadcastStore(self.redis),
             drafts=BroadcastDrafts(self.redis),
+            clock=clock,
+            feed=BeneficiaryFeed(
+                self.redis, l10n, campaign, settings.beneficiary_chat_ids, clock,
+                campaign.notify_locale,
+            ),
         )
         self.application = application = build_application(settings)
         application.bot_data.services = services

@@ -32,6 +32,8 @@ class Campaign:
     notify_interval_minutes: int
     daily_summary_at: time
     default_locale: str
+    # Language of what the beneficiaries receive (l'Auberge des Migrants works in French).
+    notify_locale: str = "fr"
 
 
 class CampaignFileError(Exception):
@@ -87,6 +89,7 @@ class _CampaignReader:
         interval = self.field("notifications.interval_minutes", 10, _positive_int)
         daily = self.field("notifications.daily_summary", "20:00", _clock_time)
         default_locale = self.field("default_locale", "en", _locale)
+        notify_locale = self.field("notifications.locale", "fr", _locale)
         if custom_min is not None and custom_min < STRIPE_MINIMUM_MINOR:
             self.problems.append(f"{self.path}: custom_min is below Stripe's minimum of 0.50")
         if custom_min is not None and custom_max is not None and custom_min > custom_max:
@@ -109,6 +112,7 @@ class _CampaignReader:
             notify_interval_minutes=interval,
             daily_summary_at=daily,
             default_locale=default_locale,
+            notify_locale=notify_locale,
         )
 
     def _photo(self, value: Any) -> Path | None:

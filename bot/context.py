@@ -9,8 +9,10 @@ from redis.asyncio import Redis
 from telegram import Update, User
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.beneficiary_feed import BeneficiaryFeed
 from bot.broadcast_drafts import BroadcastDrafts
 from bot.broadcasts import BroadcastStore
+from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import Localizer, resolve_locale
 from bot.ledger import DonationLedger
@@ -34,6 +36,8 @@ class Services:
     subscribers: Subscribers
     broadcasts: BroadcastStore
     drafts: BroadcastDrafts
+    clock: Clock
+    feed: BeneficiaryFeed
 
 
 class BotData:
@@ -87,6 +91,16 @@ class CampaignContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, An
     @property
     def drafts(self) -> BroadcastDrafts:
         return self.services.drafts
+
+    @property
+    def feed(self) -> BeneficiaryFeed:
+        return self.services.feed
+
+    def can_read_stats(self, update: Update) -> bool:
+        """Organizers, and beneficiaries (their own chats or groups) read the statistics."""
+        chat = update.effective_chat
+        beneficiary = chat is not None and chat.id in self.settings.beneficiary_chat_ids
+        return beneficiary or self.is_admin(update)
 
     def is_admin(self, update: Update) -> bool:
         """An organizer from ADMIN_IDS, writing as themselves (not anonymously in a group)."""

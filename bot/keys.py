@@ -154,3 +154,34 @@ def send_schedule() -> str:
 def send_pause() -> str:
     """String: Redis-clock µs until which Telegram asked us to stop (429). TTL = the wait."""
     return f"{PREFIX}telegram:pause-until"
+
+
+def beneficiary_feed() -> str:
+    """List: JSON facts for the beneficiaries (donation, refund, dispute, milestone), appended
+    in the same script that records them, removed once announced. No TTL."""
+    return f"{PREFIX}beneficiary:feed"
+
+
+def beneficiary_last_batch() -> str:
+    """String: when the last donations summary went out (epoch s), to keep one per interval."""
+    return f"{PREFIX}beneficiary:last-batch"
+
+
+def milestones_reached() -> str:
+    """Set: milestone amounts (minor units) already announced; each is announced once. No TTL."""
+    return f"{PREFIX}milestones"
+
+
+def daily_summary_sent(day: str) -> str:
+    """String: the daily summary of `day` (YYYY-MM-DD) was sent. TTL 3 days."""
+    return f"{PREFIX}daily-summary:{day}"
+
+
+def referral_totals() -> str:
+    """Sorted set: referral code -> money given through it (minor units, gross). No TTL."""
+    return f"{PREFIX}referrals"
+
+
+def active_subscriptions() -> str:
+    """Set: every active monthly gift (Stripe subscription id), for the stats. No TTL."""
+    return f"{PREFIX}subscriptions:active"

@@ -20,17 +20,22 @@ NOTICE_MEMORY_SECONDS = 90 * 24 * 3600
 NOTICE_CLAIM_SECONDS = 60
 SUPPORT_WORDS_KEPT = 100
 
-# KEYS: donation, totals, donors, timeline, reversal, outbox
-# ARGV: id, amount, donor key, created, thanks notice id ('' for none), thanks JSON, field pairs…
+# KEYS: donation, totals, donors, timeline, reversal, outbox, beneficiary feed, milestones
+# reached, referral totals.
+# ARGV: id, amount, donor key, created, thanks notice id ('' for none), thanks JSON, milestone
+# step (0 for none), referral ('' for none), n, n milestone amounts, then field pairs.
+# The beneficiaries' feed and the milestones are written here too, so a crash can lose neither
+# and a milestone crossed by two concurrent gifts is announced once.
 _RECORD = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local before = tonumber(redis.call('HGET', KEYS[2], 'raised') or '0')
 local amount = tonumber(ARGV[2])
 local refunded = tonumber(redis.call('HGET', KEYS[5], 'refunded') or '0')
 local disputed = tonumber(redis.call('HGET', KEYS[5], 'disputed') or '0')
 local from_refunds = math.min(amount, refunded)
 local from_disputes = math.min(amount - from_refunds, disputed)
 redis.call('HSET', KEYS[1], 'amount', ARGV[2], 'refunded', from_refunds,
-           'disputed', from_disputes, unpack(ARGV, 7))
+           'disputed', from_disputes, unpack(ARGV, 10 + tonumber(ARGV[9])))
 redis.call('HINCRBY', KEYS[2], 'gross', ARGV[2])
 redis.call('HINCRBY', KEYS[2], 'raised', amount - from_refunds - from_disputes)
 redis.call('HINCRBY', KEYS[2], 'refunded', from_refunds)
@@ -39,11 +44,32 @@ redis.call('HINCRBY', KEYS[2], 'donations', 1)
 if redis.call('SADD', KEYS[3], ARGV[3]) == 1 then redis.call('HINCRBY', KEYS[2], 'donors', 1) end
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[6], ARGV[5], ARGV[6]) end
+if ARGV[8] ~= '' then redis.call('ZINCRBY', KEYS[9], ARGV[2], ARGV[8]) end
+redis.call('RPUSH', KEYS[7], cjson.encode({kind = 'donation', id = ARGV[1]}))
+local after = tonumber(redis.call('HGET', KEYS[2], 'raised'))
+local crossed = {}
+local step = tonumber(ARGV[7])
+if step > 0 then
+  for k = math.floor(before / step) + 1, math.floor(after / step) do
+    table.insert(crossed, k * step)
+  end
+end
+local n = tonumber(ARGV[9])
+for i = 10, 9 + n do
+  local m = tonumber(ARGV[i])
+  if before < m and m <= after then table.insert(crossed, m) end
+end
+table.sort(crossed)
+for _, m in ipairs(crossed) do
+  if redis.call('SADD', KEYS[8], string.format('%.0f', m)) == 1 then
+    redis.call('RPUSH', KEYS[7], cjson.encode({kind = 'milestone', amount = m}))
+  end
+end
 return 1
 """
 
-# KEYS: reversal, donation, totals
-# ARGV: kind ('refund' | 'dispute'), reference (dispute id), amount
+# KEYS: reversal, donation, totals, beneficiary feed
+# ARGV: kind ('refund' | 'dispute'), reference (dispute id), amount, payment intent
 # Refunds carry Stripe's cumulative amount_refunded, so a replay or a late, smaller refund event
 # changes nothing; disputes are counted once per dispute id. Returns the change to `raised`.
 _REVERSE = """
@@ -65,6 +91,9 @@ local old_refunds = tonumber(redis.call('HGET', KEYS[2], 'refunded') or '0')
 local old_disputes = tonumber(redis.call('HGET', KEYS[2], 'disputed') or '0')
 local delta = (from_refunds - old_refunds) + (from_disputes - old_disputes)
 redis.call('HSET', KEYS[2], 'refunded', from_refunds, 'disputed', from_disputes)
+if delta > 0 then
+  redis.call('RPUSH', KEYS[4], cjson.encode({kind = ARGV[1], id = ARGV[4], amount = delta}))
+end
 redis.call('HINCRBY', KEYS[3], 'refunded', from_refunds - old_refunds)
 redis.call('HINCRBY', KEYS[3], 'disputed', from_disputes - old_disputes)
 redis.call('HINCRBY', KEYS[3], 'raised', -delta)
@@ -155,8 +184,12 @@ class Notice:
 class DonationLedger:
     """Records donations and reversals atomically; reads totals, donations and notices."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(
+        self, redis: Redis, *, milestone_step: int = 0, milestone_amounts: tuple[int, ...] = ()
+    ) -> None:
         self._redis = redis
+        self._milestone_step = milestone_step
+        self._milestone_amounts = milestone_amounts
         self._record = redis.register_script(_RECORD)
         self._reverse = redis.register_script(_REVERSE)
         self._queue_notice = redis.register_script(_QUEUE_NOTICE)
@@ -172,6 +205,9 @@ class DonationLedger:
                 keys.donation_timeline(),
                 keys.reversal(donation.donation_id),
                 keys.outbox(),
+                keys.beneficiary_feed(),
+                keys.milestones_reached(),
+                keys.referral_totals(),
             ],
             args=[
                 donation.donation_id,
@@ -180,6 +216,10 @@ class DonationLedger:
                 donation.created,
                 thanks.notice_id if thanks else "",
                 thanks.to_json() if thanks else "",
+                self._milestone_step,
+                donation.referral or "",
+                len(self._milestone_amounts),
+                *self._milestone_amounts,
                 *pairs,
             ],
         )
@@ -198,9 +238,10 @@ class DonationLedger:
     ) -> int:
         delta = await self._reverse(
             keys=[
-                keys.reversal(payment_intent_id), keys.donation(payment_intent_id), keys.totals()
+                keys.reversal(payment_intent_id), keys.donation(payment_intent_id), keys.totals(),
+                keys.beneficiary_feed(),
             ],
-            args=[kind, ref, amount],
+            args=[kind, ref, amount, payment_intent_id],
         )
         return int(delta)
 

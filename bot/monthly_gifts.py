@@ -9,19 +9,21 @@ from redis.asyncio import Redis
 from bot import keys
 from bot.redis_connection import as_text
 
-# KEYS: subscription hash, the user's set of gifts. ARGV: subscription id, then field pairs.
-# A renewal arriving after the cancellation must not bring the gift back to the user's list.
+# KEYS: subscription hash, the user's set of gifts, every active gift. ARGV: subscription id,
+# then field pairs. A renewal arriving after the cancellation must not revive the gift.
 _LINK = """
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 if redis.call('HGET', KEYS[1], 'status') == 'canceled' then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'active')
+redis.call('SADD', KEYS[3], ARGV[1])
 return redis.call('SADD', KEYS[2], ARGV[1])
 """
 
-# KEYS: subscription hash, the user's set of gifts. ARGV: subscription id.
+# KEYS: subscription hash, the user's set of gifts, every active gift. ARGV: subscription id.
 # Returns 1 only the first time, so the donor is told once that the gift ended.
 _END = """
 redis.call('HSET', KEYS[1], 'status', 'canceled')
+redis.call('SREM', KEYS[3], ARGV[1])
 return redis.call('SREM', KEYS[2], ARGV[1])
 """
 
@@ -48,7 +50,10 @@ class MonthlyGifts:
     ) -> None:
         """Remember an active monthly gift (each renewal repeats this harmlessly)."""
         await self._link(
-            keys=[keys.subscription(subscription_id), keys.user_subscriptions(user_id)],
+            keys=[
+                keys.subscription(subscription_id), keys.user_subscriptions(user_id),
+                keys.active_subscriptions(),
+            ],
             args=[
                 subscription_id, "user_id", user_id, "amount", amount, "currency", currency,
                 "locale", locale,
@@ -75,10 +80,26 @@ class MonthlyGifts:
         """Mark the gift ended; returns its donor the first time, None if it was already ended."""
         user_id = await self.owner(subscription_id)
         if user_id is None:
-            await self._redis.hset(keys.subscription(subscription_id), "status", "canceled")
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hset(keys.subscription(subscription_id), "status", "canceled")
+                pipe.srem(keys.active_subscriptions(), subscription_id)
+                await pipe.execute()
             return None
         removed = await self._end(
-            keys=[keys.subscription(subscription_id), keys.user_subscriptions(user_id)],
+            keys=[
+                keys.subscription(subscription_id), keys.user_subscriptions(user_id),
+                keys.active_subscriptions(),
+            ],
             args=[subscription_id],
         )
         return user_id if removed else None
+
+    async def totals(self) -> tuple[int, int]:
+        """How many monthly gifts are active, and what they bring each month (minor units)."""
+        members = await self._redis.smembers(keys.active_subscriptions())
+        ids = [str(as_text(raw)) for raw in members]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for subscription_id in ids:
+                pipe.hget(keys.subscription(subscription_id), "amount")
+            amounts = await pipe.execute()
+        return len(ids), sum(int(amount) for amount in amounts if amount is not None)

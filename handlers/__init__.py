@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from bot.context import CampaignApplication
 from handlers import (
+    beneficiary,
     broadcast_compose,
     donate,
     errors,
     fallback,
     help,
+    insight,
     language,
     monthly,
     progress,
@@ -35,6 +37,8 @@ def register_handlers(application: CampaignApplication) -> None:
     subscriptions.register(application)
     updates_archive.register(application)
     broadcast_compose.register(application)
+    insight.register(application)
+    beneficiary.register(application)
     help.register(application)
     # Last: catches commands, text and buttons no feature above claimed.
     fallback.register(application)

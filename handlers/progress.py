@@ -7,6 +7,7 @@ import html
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
 
+from bot.chart import campaign_chart
 from bot.context import CampaignApplication, CampaignContext
 from bot.progress import progress_line
 from handlers import callbacks
@@ -42,6 +43,13 @@ async def show_progress(update: Update, context: CampaignContext) -> None:
             context.text(locale, "start-button-donate"), callback_data=callbacks.DONATE
         )]]),
     )
+    if totals.donations:
+        services = context.services
+        chart = await campaign_chart(
+            services.redis, context.l10n, locale, context.settings.campaign,
+            services.clock.now(),
+        )
+        await message.reply_photo(chart)
 
 
 def register(application: CampaignApplication) -> None:

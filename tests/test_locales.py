@@ -19,6 +19,9 @@ SAMPLE_ARGS: dict[str, Any] = {
     "en": 25, "fr": 15, "when": "2026-12-24 18:00", "timezone": "Europe/Paris",
     "example": "2026-12-24 18:00", "id": 7, "sent": 30, "failed": 1, "blocked": 2,
     "uncertain": 0, "remaining": 7, "eta": 12, "status": "done", "index": 1, "date": "2026-11-26",
+    "sum": money(4500, "EUR"), "subscribers": 120, "broadcasts": 1, "average": money(1500, "EUR"),
+    "donations": 3, "monthly": 1, "monthlysum": money(1000, "EUR"), "refunded": money(0, "EUR"),
+    "disputed": money(0, "EUR"), "code": "school-42", "currency": "EUR",
 }
 
 

@@ -1,0 +1,99 @@
+"""Reading the ledger back: every donation in order, and the numbers behind /stats."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+from bot import keys
+from bot.broadcasts import Broadcast, BroadcastStore
+from bot.ledger import DonationLedger, Totals
+from bot.monthly_gifts import MonthlyGifts
+from bot.redis_connection import text_of
+from bot.subscribers import Subscribers
+
+READ_BATCH = 500
+BROADCASTS_SHOWN = 3
+REFERRALS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class StoredDonation:
+    """One donation as the ledger holds it, with its net amount after reversals."""
+
+    donation_id: str
+    created: int
+    fields: dict[str, str]
+
+    @property
+    def amount(self) -> int:
+        return int(self.fields.get("amount", 0))
+
+    @property
+    def reversed(self) -> int:
+        return int(self.fields.get("refunded", 0)) + int(self.fields.get("disputed", 0))
+
+    @property
+    def net(self) -> int:
+        return self.amount - self.reversed
+
+
+async def donations(
+    redis: Redis, since: float = float("-inf"), until: float = float("inf")
+) -> AsyncIterator[StoredDonation]:
+    """Donations in time order, read in batches so a long campaign never loads at once."""
+    offset = 0
+    while True:
+        rows: list[Any] = await redis.zrangebyscore(
+            keys.donation_timeline(), since, until, start=offset, num=READ_BATCH, withscores=True
+        )
+        if not rows:
+            return
+        async with redis.pipeline(transaction=False) as pipe:
+            for member, _ in rows:
+                pipe.hgetall(keys.donation(text_of(member)))
+            records = await pipe.execute()
+        for (member, score), record in zip(rows, records, strict=True):
+            fields = {text_of(k): text_of(v) for k, v in record.items()}
+            if fields:
+                yield StoredDonation(text_of(member), int(score), fields)
+        offset += len(rows)
+
+
+@dataclass(frozen=True)
+class CampaignStats:
+    """Everything /stats shows."""
+
+    totals: Totals
+    average_gift: int
+    monthly_donors: int
+    monthly_sum: int
+    subscribers: dict[str, int]
+    inactive_subscribers: int
+    broadcasts: list[Broadcast]
+    referrals: list[tuple[str, int]]
+
+
+async def collect_stats(
+    redis: Redis, ledger: DonationLedger, monthly: MonthlyGifts, subscribers: Subscribers
+) -> CampaignStats:
+    """Read the campaign's numbers; money stays in integer minor units."""
+    totals = await ledger.totals()
+    monthly_donors, monthly_sum = await monthly.totals()
+    recent, _ = await BroadcastStore(redis).archive(0, BROADCASTS_SHOWN)
+    top: list[Any] = await redis.zrevrange(
+        keys.referral_totals(), 0, REFERRALS_SHOWN - 1, withscores=True
+    )
+    return CampaignStats(
+        totals=totals,
+        average_gift=totals.gross // totals.donations if totals.donations else 0,
+        monthly_donors=monthly_donors,
+        monthly_sum=monthly_sum,
+        subscribers=await subscribers.counts(),
+        inactive_subscribers=await subscribers.blocked_count(),
+        broadcasts=recent,
+        referrals=[(text_of(code), int(amount)) for code, amount in top],
+    )

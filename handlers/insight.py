@@ -1,0 +1,101 @@
+"""/stats for organizers and beneficiaries, /export and /link for organizers only."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from telegram import InputFile, Update
+from telegram.ext import CommandHandler
+
+from bot.chart import campaign_chart
+from bot.context import CampaignApplication, CampaignContext
+from bot.donation_export import export_csv
+from bot.i18n import money
+from bot.insights import collect_stats, donations
+from bot.progress import percent_of_goal
+from handlers import fallback
+
+REFERRAL_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
+
+
+async def stats(update: Update, context: CampaignContext) -> None:
+    """The campaign's numbers and the chart; anyone else hears about an unknown command."""
+    chat = update.effective_chat
+    if chat is None or not context.can_read_stats(update):
+        await fallback.unknown_command(update, context)
+        return
+    locale = await context.locale_for(update)
+    services = context.services
+    numbers = await collect_stats(
+        services.redis, services.ledger, services.monthly, services.subscribers
+    )
+    campaign = context.settings.campaign
+    totals = numbers.totals
+
+    def cash(minor: int) -> object:
+        return money(minor, campaign.currency)
+
+    lines = [context.text(
+        locale, "stats-text", raised=cash(totals.raised), goal=cash(campaign.goal),
+        percent=percent_of_goal(totals.raised, campaign.goal), donations=totals.donations,
+        donors=totals.donors, average=cash(numbers.average_gift),
+        monthly=numbers.monthly_donors, monthlysum=cash(numbers.monthly_sum),
+        refunded=cash(totals.refunded), disputed=cash(totals.disputed),
+        en=numbers.subscribers.get("en", 0), fr=numbers.subscribers.get("fr", 0),
+        blocked=numbers.inactive_subscribers,
+    )]
+    lines += ["", context.text(locale, "stats-broadcasts-title")]
+    for item in numbers.broadcasts:
+        day = datetime.fromtimestamp(item.started_at / 1000, campaign.timezone).date()
+        lines.append(context.text(
+            locale, "stats-broadcast-line", id=item.broadcast_id, date=day.isoformat(),
+            **item.counts,
+        ))
+    if not numbers.broadcasts:
+        lines.append(context.text(locale, "stats-none"))
+    lines += ["", context.text(locale, "stats-referrals-title")]
+    lines += [
+        context.text(locale, "stats-referral-line", code=code, amount=cash(amount))
+        for code, amount in numbers.referrals
+    ] or [context.text(locale, "stats-none")]
+    await context.bot.send_message(chat.id, "\n".join(lines))
+    chart = await campaign_chart(
+        services.redis, context.l10n, locale, campaign, services.clock.now()
+    )
+    await context.bot.send_photo(chat.id, chart)
+
+
+async def export(update: Update, context: CampaignContext) -> None:
+    """Every donation as CSV, sent to the organizer as a document."""
+    chat = update.effective_chat
+    if chat is None or not context.is_admin(update):
+        await fallback.unknown_command(update, context)
+        return
+    locale = await context.locale_for(update)
+    zone = context.settings.campaign.timezone
+    content, count = await export_csv(donations(context.services.redis), zone)
+    day = datetime.fromtimestamp(context.services.clock.now(), zone).strftime("%Y%m%d")
+    await context.bot.send_document(
+        chat.id, InputFile(content, filename=f"donations-{day}.csv"),
+        caption=context.text(locale, "export-caption", count=count),
+    )
+
+
+async def share_link(update: Update, context: CampaignContext) -> None:
+    """/link <code>: the deep link that credits donations to a referral code."""
+    if not context.is_admin(update):
+        await fallback.unknown_command(update, context)
+        return
+    code = context.args[0] if context.args and len(context.args) == 1 else ""
+    if not REFERRAL_CODE.fullmatch(code):
+        await context.reply(update, "link-usage")
+        return
+    url = f"https://t.me/{context.bot.username}?start={code}"
+    await context.reply(update, "link-text", code=code, url=url)
+
+
+def register(application: CampaignApplication) -> None:
+    application.add_handler(CommandHandler("stats", stats))
+    application.add_handler(CommandHandler("export", export))
+    application.add_handler(CommandHandler("link", share_link))
