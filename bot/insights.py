@@ -89,7 +89,9 @@ async def collect_stats(
     )
     return CampaignStats(
         totals=totals,
-        average_gift=totals.gross // totals.donations if totals.donations else 0,
+        # Rounded half up, in integer cents: 75.50 / 3 is 25.17.
+        average_gift=(2 * totals.gross + totals.donations) // (2 * totals.donations)
+        if totals.donations else 0,
         monthly_donors=monthly_donors,
         monthly_sum=monthly_sum,
         subscribers=await subscribers.counts(),

@@ -22,6 +22,11 @@ RATE_HEADROOM = 0.9
 # the slot's time for good (the schedule, not the wake-up, sets the next slot).
 TOLERANCE_US = 2_000
 
+# Unlimited mode has no schedule to share, only Telegram's 429 pause: asking Redis for it on
+# every message serialised all senders behind one round trip each, so it is read at most this
+# often (a pause set by this process applies at once; one set by another within this delay).
+PAUSE_CHECK_SECONDS = 0.1
+
 # KEYS: next slot, pause. ARGV: interval (µs, 0 = unlimited), tolerance (µs).
 # Returns 0 when the caller may send now, else µs to wait before asking again.
 _TAKE = """
@@ -63,9 +68,16 @@ class SendRate:
         self._pause = redis.register_script(_PAUSE)
         effective = max(messages_per_second - RATE_HEADROOM, messages_per_second / 2)
         self._interval_us = int(1_000_000 / effective) if messages_per_second else 0
+        # Unlimited mode only, on the event loop's clock: until when the pause read from Redis
+        # holds, and until when that reading is trusted.
+        self._paused_until = 0.0
+        self._checked_until = 0.0
 
     async def wait_turn(self) -> None:
         """Return once this process may send one message (past any 429 pause)."""
+        if not self._interval_us:
+            await self._wait_unpaused()
+            return
         async with self._turn:
             while True:
                 wait_us = int(
@@ -78,6 +90,34 @@ class SendRate:
                     return
                 await asyncio.sleep(wait_us / 1_000_000)
 
+    async def _wait_unpaused(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            if loop.time() >= self._checked_until:
+                async with self._turn:
+                    # Whoever held the lock may just have read it: one read serves everyone.
+                    if loop.time() >= self._checked_until:
+                        wait_us = int(
+                            await self._take(
+                                keys=[keys.send_schedule(), keys.send_pause()], args=[0, 0]
+                            )
+                        )
+                        now = loop.time()
+                        self._paused_until = now + wait_us / 1_000_000
+                        self._checked_until = now + PAUSE_CHECK_SECONDS
+            delay = self._paused_until - loop.time()
+            if delay <= 0:
+                return
+            await asyncio.sleep(delay)
+            # The pause may have been pushed later meanwhile: read it again before sending.
+            self._checked_until = 0.0
+
     async def pause_all(self, seconds: float) -> None:
         """Telegram said 429: every sender in every process waits `retry_after`."""
-        await self._pause(keys=[keys.send_pause()], args=[max(1, int(seconds + 0.999))])
+        whole_seconds = max(1, int(seconds + 0.999))
+        if not self._interval_us:
+            # This process's senders stop at once, without waiting for the next read.
+            loop = asyncio.get_running_loop()
+            self._paused_until = max(self._paused_until, loop.time() + whole_seconds)
+            self._checked_until = max(self._checked_until, loop.time() + PAUSE_CHECK_SECONDS)
+        await self._pause(keys=[keys.send_pause()], args=[whole_seconds])
