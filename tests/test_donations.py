@@ -53,6 +53,10 @@ async def test_french_donor_gives_ten_euros_and_is_thanked_in_french(harness: Ha
     user.send("/progress")
     progress = await harness.telegram.wait_for_message(3001, after=mark)
     assert "10 € collectés sur 10 000 € (0 %) · 1 donateur" in normalise(progress.rendered_text)
+    chart = await harness.telegram.wait_for(
+        lambda call: call.method == "sendPhoto" and call.chat_id == 3001, after=mark, timeout=15
+    )
+    assert next(iter(chart.files.values())).startswith(b"\x89PNG")
 
 
 async def test_english_buttons_show_the_euro_sign_first(harness: Harness) -> None:
