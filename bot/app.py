@@ -6,13 +6,13 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 from redis.asyncio import Redis
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.beneficiary_feed import BeneficiaryFeed
 from bot.broadcast_drafts import BroadcastDrafts
@@ -25,6 +25,7 @@ from bot.context import BotData, CampaignApplication, CampaignContext, Services
 from bot.embedded_redis import EmbeddedRedis
 from bot.i18n import Localizer
 from bot.ledger import DonationLedger
+from bot.metrics import HandlerTimer, MeteredRequest, Metrics
 from bot.monthly_gifts import MonthlyGifts
 from bot.payments import Payments
 from bot.profile import publish_bot_profile
@@ -54,6 +55,7 @@ class CampaignBot:
         self._web_runner: web.AppRunner | None = None
         self.payments: Payments | None = None
         self.broadcast_engine: BroadcastEngine | None = None
+        self.metrics: Metrics | None = None
         self._ready = False
         self.http_port: int | None = None
 
@@ -95,20 +97,23 @@ class CampaignBot:
                 campaign.notify_locale,
             ),
         )
-        self.application = application = build_application(settings)
+        self.metrics = metrics = Metrics()
+        self.application = application = build_application(settings, metrics)
         application.bot_data.services = services
         register_handlers(application)
 
         stripe_webhook = StripeWebhook(
             payments=self.payments,
             processor=StripeEventProcessor(
-                ledger, monthly, self.payments, settings.campaign.currency
+                ledger, monthly, self.payments, settings.campaign.currency, metrics
             ),
             signing_secret=settings.stripe_webhook_secret,
+            metrics=metrics,
             enqueue=application.update_queue.put,
         )
         web_app = build_web_app(
-            services, lambda: self._ready, stripe_webhook, lambda: application.bot.username
+            services, lambda: self._ready, stripe_webhook, lambda: application.bot.username,
+            metrics,
         )
         # Initialised first: pages and webhooks may need the bot's username as soon as they serve.
         await application.initialize()
@@ -129,6 +134,7 @@ class CampaignBot:
             self.redis, application.bot, subscribers,
             SendRate(self.redis, settings.broadcast_rate),
             BroadcastReporter(application.bot, services.l10n, settings.broadcast_rate),
+            metrics,
         )
         self.broadcast_engine.start()
         self._ready = True
@@ -168,23 +174,43 @@ class CampaignBot:
         log.info("bot stopped")
 
 
-def build_application(settings: Settings) -> CampaignApplication:
+class MeteredApplication(Application):  # type: ignore[type-arg]
+    """PTB's Application, timing every update for the handler latency histogram."""
+
+    metrics: Metrics | None = None
+
+    async def process_update(self, update: object) -> None:
+        timer = HandlerTimer(self.metrics, update) if self.metrics else None
+        try:
+            await super().process_update(update)
+        finally:
+            if timer is not None:
+                timer.done()
+
+
+def build_application(settings: Settings, metrics: Metrics) -> CampaignApplication:
     """The PTB application pointed at TELEGRAM_API_URL, with the typed context."""
     context_types = ContextTypes(context=CampaignContext, bot_data=BotData)
     builder: Any = (
         ApplicationBuilder()
+        .application_class(MeteredApplication)
         .token(settings.telegram_token)
+        # 256 connections like PTB's default, so broadcasts and replies never queue for one.
+        .request(MeteredRequest(metrics, connection_pool_size=256))
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
         .context_types(context_types)
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         # Many people tap at once during a campaign push; one slow reply must not queue the rest.
         .concurrent_updates(64)
-        .get_updates_read_timeout(POLL_TIMEOUT_SECONDS + 5)
+        .get_updates_request(
+            MeteredRequest(metrics, connection_pool_size=1, read_timeout=POLL_TIMEOUT_SECONDS + 5)
+        )
     )
     if settings.telegram_mode == "webhook":
         builder = builder.updater(None)
     application: CampaignApplication = builder.build()
+    cast(MeteredApplication, application).metrics = metrics
     return application
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.ledger import Donation, DonationLedger, Notice
+from bot.metrics import Metrics
 from bot.monthly_gifts import MonthlyGifts
 from bot.payments import Frequency, Payments
 
@@ -25,6 +26,12 @@ class EventOutcome:
 
 
 IGNORED = EventOutcome("ignored")
+
+HANDLED_TYPES = frozenset({
+    "checkout.session.completed", "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed", "checkout.session.expired", "invoice.paid",
+    "customer.subscription.deleted", "charge.refunded", "charge.dispute.created",
+})
 
 
 def _metadata(obj: dict[str, Any]) -> dict[str, str]:
@@ -50,8 +57,10 @@ class StripeEventProcessor:
     """One method per event type; anything else is acknowledged and ignored."""
 
     def __init__(
-        self, ledger: DonationLedger, monthly: MonthlyGifts, payments: Payments, currency: str
+        self, ledger: DonationLedger, monthly: MonthlyGifts, payments: Payments, currency: str,
+        metrics: Metrics,
     ) -> None:
+        self._metrics = metrics
         self._ledger = ledger
         self._monthly = monthly
         self._payments = payments
@@ -181,6 +190,8 @@ class StripeEventProcessor:
             )
         if not await self._ledger.record(donation, thanks):
             return EventOutcome("duplicate")
+        self._metrics.donations.labels(donation.kind).inc()
+        self._metrics.donation_amount.labels(donation.kind).inc(donation.amount)
         log.info(
             "donation recorded id=%s amount=%s kind=%s",
             donation.donation_id, donation.amount, donation.kind,

@@ -10,8 +10,9 @@ import stripe
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from bot.metrics import Metrics
 from bot.payments import Payments
-from bot.stripe_events import StripeEventProcessor
+from bot.stripe_events import HANDLED_TYPES, StripeEventProcessor
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class StripeWebhook:
     processor: StripeEventProcessor
     signing_secret: str
     enqueue: Callable[[NoticesQueued], Awaitable[None]]
+    metrics: Metrics
 
 
 STRIPE_WEBHOOK = web.AppKey("stripe_webhook", StripeWebhook)
@@ -50,17 +52,21 @@ async def stripe_webhook(request: web.Request) -> web.Response:
             payload, request.headers.get("Stripe-Signature"), hook.signing_secret
         )
     except stripe.SignatureVerificationError:
+        hook.metrics.webhook_events.labels("unknown", "bad-signature").inc()
         log.warning("stripe webhook refused: bad signature")
         return web.json_response({"error": "invalid signature"}, status=400)
     except ValueError:
+        hook.metrics.webhook_events.labels("unknown", "bad-payload").inc()
         log.warning("stripe webhook refused: signed payload is not an event")
         return web.json_response({"error": "invalid payload"}, status=400)
     try:
         outcome = await hook.processor.process(event)
     except RedisError:
+        hook.metrics.webhook_events.labels(_type(event), "storage-unavailable").inc()
         log.error("stripe event not stored, redis unavailable event=%s", event.get("id"))
         return web.json_response({"error": "storage unavailable"}, status=503)
     except stripe.StripeError as exc:
+        hook.metrics.webhook_events.labels(_type(event), "lookup-failed").inc()
         log.error(
             "stripe event needs a lookup that failed event=%s error=%s",
             event.get("id"), type(exc).__name__,
@@ -69,6 +75,13 @@ async def stripe_webhook(request: web.Request) -> web.Response:
     log.info(
         "stripe event type=%s id=%s result=%s", event.get("type"), event.get("id"), outcome.result
     )
+    hook.metrics.webhook_events.labels(_type(event), outcome.result).inc()
     if outcome.notices:
         await hook.enqueue(NoticesQueued(outcome.notices))
     return web.json_response({"received": True, "result": outcome.result})
+
+
+def _type(event: dict[str, object]) -> str:
+    # Only types the bot handles become labels; anything else is one bucket, not a new series.
+    kind = str(event.get("type"))
+    return kind if kind in HANDLED_TYPES else "other"

@@ -10,11 +10,13 @@ from redis.exceptions import RedisError
 
 from bot.context import Services
 from bot.landing_pages import BOT_USERNAME, LOCALIZER, donate_cancel, donate_success
+from bot.metrics import Metrics
 from bot.stripe_webhook import STRIPE_WEBHOOK, StripeWebhook, stripe_webhook
 
 log = logging.getLogger(__name__)
 
 SERVICES = web.AppKey("services", Services)
+METRICS = web.AppKey("metrics", Metrics)
 BOT_READY: web.AppKey[Callable[[], bool]] = web.AppKey("bot_ready")
 
 
@@ -37,11 +39,20 @@ async def readyz(request: web.Request) -> web.Response:
     )
 
 
+async def prometheus_metrics(request: web.Request) -> web.Response:
+    """Counters and histograms in Prometheus' text format."""
+    return web.Response(
+        body=request.app[METRICS].render(),
+        headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
+    )
+
+
 def build_web_app(
     services: Services,
     bot_ready: Callable[[], bool],
     webhook: StripeWebhook,
     bot_username: Callable[[], str],
+    metrics: Metrics,
 ) -> web.Application:
     """All HTTP routes, with their dependencies under typed AppKeys."""
     app = web.Application(client_max_size=1024 * 1024)
@@ -50,6 +61,8 @@ def build_web_app(
     app[STRIPE_WEBHOOK] = webhook
     app[LOCALIZER] = services.l10n
     app[BOT_USERNAME] = bot_username
+    app[METRICS] = metrics
+    app.router.add_get("/metrics", prometheus_metrics)
     app.router.add_get("/donate/success", donate_success)
     app.router.add_get("/donate/cancel", donate_cancel)
     app.router.add_get("/healthz", healthz)
