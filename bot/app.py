@@ -35,6 +35,7 @@ from bot.store import UserStore
 from bot.stripe_events import StripeEventProcessor
 from bot.stripe_webhook import StripeWebhook
 from bot.subscribers import Subscribers
+from bot.telegram_webhook import WEBHOOK_PATH, TelegramWebhook
 from bot.web import build_web_app
 from handlers import register_handlers
 
@@ -111,9 +112,15 @@ class CampaignBot:
             metrics=metrics,
             enqueue=application.update_queue.put,
         )
+        telegram_hook = None
+        if settings.telegram_mode == "webhook" and settings.telegram_webhook_secret:
+            telegram_hook = TelegramWebhook(
+                settings.telegram_webhook_secret, application.bot, self.redis,
+                application.update_queue.put,
+            )
         web_app = build_web_app(
             services, lambda: self._ready, stripe_webhook, lambda: application.bot.username,
-            metrics,
+            metrics, telegram_hook,
         )
         # Initialised first: pages and webhooks may need the bot's username as soon as they serve.
         await application.initialize()
@@ -128,6 +135,13 @@ class CampaignBot:
             await self.application.updater.start_polling(
                 poll_interval=0,
                 timeout=POLL_TIMEOUT_SECONDS,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        elif settings.public_url and settings.telegram_webhook_secret:
+            # Left in place at shutdown: Telegram keeps updates for us until we are back.
+            await application.bot.set_webhook(
+                f"{settings.public_url}{WEBHOOK_PATH}",
+                secret_token=settings.telegram_webhook_secret,
                 allowed_updates=Update.ALL_TYPES,
             )
         self.broadcast_engine = BroadcastEngine(

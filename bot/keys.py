@@ -185,3 +185,8 @@ def referral_totals() -> str:
 def active_subscriptions() -> str:
     """Set: every active monthly gift (Stripe subscription id), for the stats. No TTL."""
     return f"{PREFIX}subscriptions:active"
+
+
+def telegram_update(update_id: int) -> str:
+    """String: a webhook update already accepted, since Telegram redelivers. TTL 1 day."""
+    return f"{PREFIX}telegram-update:{update_id}"

@@ -12,6 +12,7 @@ from bot.context import Services
 from bot.landing_pages import BOT_USERNAME, LOCALIZER, donate_cancel, donate_success
 from bot.metrics import Metrics
 from bot.stripe_webhook import STRIPE_WEBHOOK, StripeWebhook, stripe_webhook
+from bot.telegram_webhook import TELEGRAM_WEBHOOK, WEBHOOK_PATH, TelegramWebhook, telegram_webhook
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ def build_web_app(
     webhook: StripeWebhook,
     bot_username: Callable[[], str],
     metrics: Metrics,
+    telegram: TelegramWebhook | None,
 ) -> web.Application:
     """All HTTP routes, with their dependencies under typed AppKeys."""
     app = web.Application(client_max_size=1024 * 1024)
@@ -62,6 +64,8 @@ def build_web_app(
     app[LOCALIZER] = services.l10n
     app[BOT_USERNAME] = bot_username
     app[METRICS] = metrics
+    app[TELEGRAM_WEBHOOK] = telegram
+    app.router.add_post(WEBHOOK_PATH, telegram_webhook)
     app.router.add_get("/metrics", prometheus_metrics)
     app.router.add_get("/donate/success", donate_success)
     app.router.add_get("/donate/cancel", donate_cancel)

@@ -1,0 +1,96 @@
+"""Operating the bot: webhook mode, metrics."""
+
+from __future__ import annotations
+
+import json
+
+import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot.app import CampaignBot
+from tests.conftest import Harness, settings_from
+from tests.donation_steps import pay, pledge
+from tests.fake_stripe import FakeStripe
+from tests.fake_telegram import FakeBotAPI
+
+SECRET = "s3cret_token-1"
+
+
+async def test_webhook_mode_registers_checks_the_secret_and_handles_each_update_once(
+    bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe
+) -> None:
+    base = f"http://127.0.0.1:{bot_env['HTTP_PORT']}"
+    env = {**bot_env, "TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_SECRET": SECRET,
+           "PUBLIC_URL": base}
+    bot = CampaignBot(settings_from(env))
+    await bot.start()
+    try:
+        assert telegram.webhook_url == f"{base}/telegram/webhook"
+        assert telegram.webhook_secret == SECRET
+        assert not telegram.calls_to("getUpdates"), "no polling in webhook mode"
+        update_id = telegram.user(9001, language_code="fr").send("/help")
+        body = json.dumps(telegram.pushed[update_id])
+        url = f"{base}/telegram/webhook"
+        async with aiohttp.ClientSession() as http:
+            for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
+                async with http.post(url, data=body, headers=headers) as response:
+                    assert response.status == 403
+            mark = telegram.mark()
+            good = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            for _ in range(3):
+                async with http.post(url, data=body, headers=good) as response:
+                    assert response.status == 200
+            reply = await telegram.wait_for_message(9001, after=mark)
+            assert "ce que je sais faire" in (reply.rendered_text or "")
+            await telegram.assert_no_message(9001, after=reply.index + 1, within=0.5)
+            async with http.post(url, data="not json", headers=good) as response:
+                assert response.status == 400
+    finally:
+        await bot.stop()
+    assert not telegram.calls_to("deleteWebhook"), "the webhook it set stays in place"
+
+
+async def test_polling_mode_has_no_telegram_webhook_endpoint(harness: Harness) -> None:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{harness.http}/telegram/webhook", data="{}") as response,
+    ):
+        assert response.status == 404
+
+
+def metric_value(text: str, name: str, labels: dict[str, str]) -> float:
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return 0.0
+
+
+async def test_metrics_count_what_happened(harness: Harness) -> None:
+    user = harness.user(9100, "en")
+    _, session_id = await pledge(harness, user, "€20")
+    events = await pay(harness, session_id)
+    await harness.deliver(events)
+    harness.telegram.fail_next("sendMessage", status=403, chat_id=9100,
+                               description="Forbidden: bot was blocked by the user")
+    mark = harness.telegram.mark()
+    user.send("/help")
+    await harness.telegram.wait_for(lambda call: not call.ok, after=mark)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{harness.http}/metrics") as response,
+    ):
+        assert response.status == 200
+        text = await response.text()
+    assert metric_value(text, "campaign_donations_total", {"kind": "once"}) == 1
+    assert metric_value(text, "campaign_donation_amount_minor_total", {"kind": "once"}) == 2000
+    assert metric_value(
+        text, "campaign_stripe_webhook_events_total",
+        {"type": "checkout.session.completed", "outcome": "recorded"},
+    ) == 1
+    assert metric_value(
+        text, "campaign_stripe_webhook_events_total",
+        {"type": "checkout.session.completed", "outcome": "duplicate"},
+    ) >= 1
+    assert metric_value(text, "campaign_telegram_api_errors_total", {"code": "403"}) == 1
+    assert metric_value(text, "campaign_handler_seconds_count", {"kind": "message"}) >= 1
