@@ -23,6 +23,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.context import BotData, CampaignApplication, CampaignContext, Services
 from bot.embedded_redis import EmbeddedRedis
+from bot.erasure import Erasure
 from bot.i18n import Localizer
 from bot.ledger import DonationLedger
 from bot.metrics import HandlerTimer, MeteredRequest, Metrics
@@ -106,7 +107,8 @@ class CampaignBot:
         stripe_webhook = StripeWebhook(
             payments=self.payments,
             processor=StripeEventProcessor(
-                ledger, monthly, self.payments, settings.campaign.currency, metrics
+                ledger, monthly, self.payments, settings.campaign.currency, metrics,
+                Erasure(self.redis),
             ),
             signing_secret=settings.stripe_webhook_secret,
             metrics=metrics,

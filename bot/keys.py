@@ -190,3 +190,19 @@ def active_subscriptions() -> str:
 def telegram_update(update_id: int) -> str:
     """String: a webhook update already accepted, since Telegram redelivers. TTL 1 day."""
     return f"{PREFIX}telegram-update:{update_id}"
+
+
+def command_count(user_id: int, window: int) -> str:
+    """String: how many messages and taps a user sent in one rate-limit window. TTL 2 windows."""
+    return f"{PREFIX}rate:{user_id}:{window}"
+
+
+def forget_salt() -> str:
+    """String: random key for the fingerprints of erased users. No TTL."""
+    return f"{PREFIX}forget:salt"
+
+
+def forgotten_users() -> str:
+    """Set: keyed fingerprints (never the ids) of users who used /forget, so a later Stripe
+    event carrying their old id does not link them again. No TTL."""
+    return f"{PREFIX}forget:fingerprints"

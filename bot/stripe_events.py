@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.erasure import Erasure
 from bot.ledger import Donation, DonationLedger, Notice
 from bot.metrics import Metrics
 from bot.monthly_gifts import MonthlyGifts
@@ -58,9 +59,10 @@ class StripeEventProcessor:
 
     def __init__(
         self, ledger: DonationLedger, monthly: MonthlyGifts, payments: Payments, currency: str,
-        metrics: Metrics,
+        metrics: Metrics, erasure: Erasure,
     ) -> None:
         self._metrics = metrics
+        self._erasure = erasure
         self._ledger = ledger
         self._monthly = monthly
         self._payments = payments
@@ -84,6 +86,15 @@ class StripeEventProcessor:
             return IGNORED
         return await handler(event, obj)
 
+    async def _known_user(
+        self, metadata: dict[str, str], fallback: object = None
+    ) -> int | None:
+        """The donor's Telegram id, unless they used /forget (Stripe still holds the old id)."""
+        user_id = _telegram_user(metadata, fallback)
+        if user_id is not None and await self._erasure.is_forgotten(user_id):
+            return None
+        return user_id
+
     def _ours(self, metadata: dict[str, str]) -> bool:
         # The Stripe account may also serve other products; only the bot's sessions count here.
         return "telegram_user_id" in metadata
@@ -103,7 +114,7 @@ class StripeEventProcessor:
             return EventOutcome("awaiting-payment")
         if not self._right_currency(session.get("currency"), event):
             return IGNORED
-        user_id = _telegram_user(metadata, session.get("client_reference_id"))
+        user_id = await self._known_user(metadata, session.get("client_reference_id"))
         donation_id = _id(session.get("payment_intent")) or str(session["id"])
         donation = Donation(
             donation_id=donation_id,
@@ -125,7 +136,7 @@ class StripeEventProcessor:
         self, event: dict[str, Any], session: dict[str, Any]
     ) -> EventOutcome:
         metadata = _metadata(session)
-        user_id = _telegram_user(metadata, session.get("client_reference_id"))
+        user_id = await self._known_user(metadata, session.get("client_reference_id"))
         if user_id is None or not self._ours(metadata):
             return IGNORED
         notice = Notice(
@@ -152,7 +163,7 @@ class StripeEventProcessor:
             metadata = _metadata(await self._payments.subscription(subscription_id))
         if not self._ours(metadata) or not self._right_currency(invoice.get("currency"), event):
             return IGNORED
-        user_id = _telegram_user(metadata)
+        user_id = await self._known_user(metadata)
         locale = metadata.get("locale", "en")
         payment_intent = _invoice_payment_intent(invoice)
         if payment_intent is None:

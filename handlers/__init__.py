@@ -9,6 +9,7 @@ from handlers import (
     donate,
     errors,
     fallback,
+    forget,
     help,
     insight,
     language,
@@ -18,6 +19,7 @@ from handlers import (
     story,
     subscriptions,
     thanks,
+    throttle,
     typed_input,
     updates_archive,
 )
@@ -25,6 +27,8 @@ from handlers import (
 
 def register_handlers(application: CampaignApplication) -> None:
     """Register every feature's handlers; order matters where noted."""
+    # Group -10: the per-user rate limit sees every update first.
+    throttle.register(application)
     # Group -1: text the bot asked for must not be taken for free text.
     typed_input.register(application)
     start.register(application)
@@ -38,6 +42,7 @@ def register_handlers(application: CampaignApplication) -> None:
     updates_archive.register(application)
     broadcast_compose.register(application)
     insight.register(application)
+    forget.register(application)
     beneficiary.register(application)
     help.register(application)
     # Last: catches commands, text and buttons no feature above claimed.

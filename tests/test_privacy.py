@@ -1,0 +1,111 @@
+"""/forget erases every trace of the user id; the per-user rate limit stops floods politely."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from bot.redis_connection import text_of
+from tests.conftest import Harness
+from tests.donation_steps import pay, pledge, wait_for_thanks
+
+USER = 987_654_321
+
+
+async def traces_of(redis_url: str, needle: str) -> list[str]:
+    """Every key whose name or value contains `needle`, whatever the type."""
+    redis = Redis.from_url(redis_url)
+    found: list[str] = []
+    try:
+        async for raw_key in redis.scan_iter(count=500):
+            key = text_of(raw_key)
+            kind = text_of(await redis.type(key))
+            values: list[object] = [key]
+            if kind == "string":
+                values.append(await redis.get(key))
+            elif kind == "hash":
+                values += [item for pair in (await redis.hgetall(key)).items() for item in pair]
+            elif kind == "set":
+                values += list(await redis.smembers(key))
+            elif kind == "zset":
+                values += list(await redis.zrange(key, 0, -1))
+            elif kind == "list":
+                values += await redis.lrange(key, 0, -1)
+            elif kind == "stream":
+                values += [str(entry) for entry in await redis.xrange(key) or []]
+            if any(needle in text_of(value) for value in values if value is not None):
+                found.append(f"{kind} {key}")
+    finally:
+        await redis.aclose()
+    return found
+
+
+async def test_forget_leaves_no_trace_of_the_user_id_and_keeps_the_accounts(
+    harness: Harness,
+) -> None:
+    user = harness.user(USER, "fr")
+    mark = harness.telegram.mark()
+    user.send("/start ecole-7")
+    await harness.telegram.wait_for_message(USER, after=mark)
+    mark = harness.telegram.mark()
+    user.send("/subscribe")
+    await harness.telegram.wait_for_message(USER, after=mark)
+    _, once = await pledge(harness, user, "20\xa0€")
+    mark = harness.telegram.mark()
+    await pay(harness, once)
+    thanks = await wait_for_thanks(harness, user, mark)
+    user.tap(thanks, "Afficher mon prénom")
+    _, monthly = await pledge(harness, user, "10\xa0€ / mois", monthly=True)
+    mark = harness.telegram.mark()
+    await pay(harness, monthly)
+    await wait_for_thanks(harness, user, mark)
+    assert await traces_of(harness.env["REDIS_URL"], str(USER))
+    before = await harness.totals()
+
+    mark = harness.telegram.mark()
+    user.send("/forget")
+    confirm = await harness.telegram.wait_for_message(USER, after=mark)
+    assert "Votre don mensuel continue" in (confirm.rendered_text or "")
+    user.tap(confirm, "Oui")
+    done = await harness.telegram.wait_for_edit(USER, after=mark)
+    assert "je ne sais plus qui vous êtes" in (done.rendered_text or "")
+    assert await traces_of(harness.env["REDIS_URL"], str(USER)) == []
+    after = await harness.totals()
+    assert (after.raised, after.donors, after.donations) == (before.raised, before.donors, 2)
+
+    # Stripe still carries the old id in the subscription's metadata: a renewal must not relink.
+    subscription = harness.stripe.sessions[monthly]["subscription"]
+    mark = harness.telegram.mark()
+    await harness.deliver(harness.stripe.renew_subscription(subscription))
+    await harness.telegram.assert_no_message(USER, after=mark, within=0.5)
+    assert (await harness.totals()).donations == 3
+    assert await traces_of(harness.env["REDIS_URL"], str(USER)) == []
+
+
+async def test_forget_can_be_declined(harness: Harness) -> None:
+    user = harness.user(USER, "en")
+    mark = harness.telegram.mark()
+    user.send("/subscribe")
+    await harness.telegram.wait_for_message(USER, after=mark)
+    user.send("/forget")
+    confirm = await harness.telegram.wait_for(
+        lambda call: "Erase your data?" in (call.rendered_text or ""), after=mark
+    )
+    user.tap(confirm, "No, keep it")
+    await harness.telegram.wait_for_edit(USER, after=mark)
+    assert await traces_of(harness.env["REDIS_URL"], str(USER))
+
+
+async def test_more_than_twenty_messages_a_minute_get_one_polite_answer(
+    harness: Harness,
+) -> None:
+    user = harness.user(9300, "en")
+    mark = harness.telegram.mark()
+    for _ in range(26):
+        user.send("/help")
+    last = mark
+    for _ in range(21):
+        last = (await harness.telegram.wait_for_message(9300, after=last)).index + 1
+    await harness.telegram.assert_no_message(9300, after=last, within=0.5)
+    replies = [c for c in harness.telegram.sent_to(9300) if c.index >= mark]
+    assert sum("what I can do" in (c.rendered_text or "") for c in replies) == 20
+    assert sum("a bit fast" in (c.rendered_text or "") for c in replies) == 1
