@@ -80,6 +80,7 @@ class CampaignBot:
         monthly = MonthlyGifts(self.redis)
         self.payments = Payments(settings.stripe_secret_key, settings.stripe_api_base)
         subscribers = Subscribers(self.redis)
+        self.metrics = metrics = Metrics()
         l10n = Localizer()
         clock = Clock()
         services = Services(
@@ -98,18 +99,17 @@ class CampaignBot:
                 self.redis, l10n, campaign, settings.beneficiary_chat_ids, clock,
                 campaign.notify_locale,
             ),
+            processor=StripeEventProcessor(
+                ledger, monthly, self.payments, campaign.currency, metrics, Erasure(self.redis)
+            ),
         )
-        self.metrics = metrics = Metrics()
         self.application = application = build_application(settings, metrics)
         application.bot_data.services = services
         register_handlers(application)
 
         stripe_webhook = StripeWebhook(
             payments=self.payments,
-            processor=StripeEventProcessor(
-                ledger, monthly, self.payments, settings.campaign.currency, metrics,
-                Erasure(self.redis),
-            ),
+            processor=services.processor,
             signing_secret=settings.stripe_webhook_secret,
             metrics=metrics,
             enqueue=application.update_queue.put,

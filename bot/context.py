@@ -19,6 +19,7 @@ from bot.ledger import DonationLedger
 from bot.monthly_gifts import MonthlyGifts
 from bot.payments import Payments
 from bot.store import UserStore
+from bot.stripe_events import StripeEventProcessor
 from bot.subscribers import Subscribers
 
 
@@ -38,6 +39,7 @@ class Services:
     drafts: BroadcastDrafts
     clock: Clock
     feed: BeneficiaryFeed
+    processor: StripeEventProcessor
 
 
 class BotData:

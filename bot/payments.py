@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -155,6 +156,26 @@ class Payments:
             # Already cancelled (by Stripe after failed payments, or a double tap): same outcome.
             if "cancel" not in str(exc.user_message or "").lower():
                 raise
+
+    async def paid_since(self, since: int) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """Completed one-off sessions and paid invoices created since `since` (epoch s), as the
+        event types that would have announced them."""
+        sessions = await self._client.v1.checkout.sessions.list_async(
+            {"created": {"gte": since}, "status": "complete", "limit": 100}
+        )
+        async for session in sessions.auto_paging_iter():
+            if session.mode == "payment" and session.payment_status == "paid":
+                yield "checkout.session.completed", session.to_dict()
+        invoices = await self._client.v1.invoices.list_async(
+            {"created": {"gte": since}, "status": "paid", "limit": 100}
+        )
+        async for invoice in invoices.auto_paging_iter():
+            yield "invoice.paid", invoice.to_dict()
+
+    async def account_name(self) -> str:
+        """Who the secret key belongs to, for the start-up check."""
+        account = await self._client.v1.accounts.retrieve_current_async()
+        return str(account.id)
 
     def verify_event(self, payload: bytes, signature: str | None, secret: str) -> dict[str, Any]:
         """Check Stripe's signature (300 s tolerance) before reading the payload at all."""

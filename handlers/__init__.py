@@ -15,6 +15,7 @@ from handlers import (
     language,
     monthly,
     progress,
+    reconcile,
     start,
     story,
     subscriptions,
@@ -44,6 +45,7 @@ def register_handlers(application: CampaignApplication) -> None:
     insight.register(application)
     forget.register(application)
     beneficiary.register(application)
+    reconcile.register(application)
     help.register(application)
     # Last: catches commands, text and buttons no feature above claimed.
     fallback.register(application)

@@ -1720,6 +1720,7 @@ class FakeStripe:
             ("DELETE", f"/v1/subscriptions/{_ID}", self._cancel_subscription_api),
             ("POST", "/v1/refunds", self._create_refund),
             ("POST", "/v1/billing_portal/sessions", self._create_portal_session),
+            ("GET", "/v1/account", self._account),
         ]
         for collection in collections:
             if collection.list_params is not None:
@@ -1863,6 +1864,14 @@ class FakeStripe:
         if obj is None:
             raise _no_such(collection.name, call.id, "id", 404)
         return self._render(obj, params.get("expand", []))
+
+    def _account(self, call: _Call) -> Json:
+        """GET /v1/account: the account the key belongs to (used by the bot's start-up check)."""
+        return {
+            "id": "acct_fake_campaign", "object": "account", "charges_enabled": True,
+            "payouts_enabled": True, "country": "FR", "default_currency": "eur",
+            "settings": {"dashboard": {"display_name": "FakeStripe Test Account"}},
+        }
 
     def _list(self, collection: _Collection, call: _Call) -> Json:
         """GET /v1/<things> with filters and cursor pagination, newest first."""

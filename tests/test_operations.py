@@ -8,7 +8,7 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import CampaignBot
-from tests.conftest import Harness, settings_from
+from tests.conftest import ADMIN_ID, Harness, settings_from
 from tests.donation_steps import pay, pledge
 from tests.fake_stripe import FakeStripe
 from tests.fake_telegram import FakeBotAPI
@@ -94,3 +94,34 @@ async def test_metrics_count_what_happened(harness: Harness) -> None:
     ) >= 1
     assert metric_value(text, "campaign_telegram_api_errors_total", {"code": "403"}) == 1
     assert metric_value(text, "campaign_handler_seconds_count", {"kind": "message"}) >= 1
+
+
+async def test_reconciliation_heals_missed_webhooks_once_and_reports_it(
+    harness: Harness,
+) -> None:
+    assert harness.bot.application is not None and harness.bot.application.job_queue
+    (job,) = harness.bot.application.job_queue.get_jobs_by_name("reconcile")
+    once_user, monthly_user = harness.user(9400, "fr"), harness.user(9401, "en")
+    _, once = await pledge(harness, once_user, "20\xa0€")
+    _, monthly = await pledge(harness, monthly_user, "€10 / month", monthly=True)
+    harness.stripe.complete_session(once)  # paid, but the webhook never arrives
+    harness.stripe.complete_session(monthly)
+    assert (await harness.totals()).donations == 0
+
+    mark = harness.telegram.mark()
+    await job.run(harness.bot.application)
+    totals = await harness.totals()
+    assert (totals.raised, totals.donations) == (3000, 2)
+    report = await harness.telegram.wait_for_message(ADMIN_ID, after=mark)
+    assert "2 donations (€30) had been paid without reaching the bot" in (
+        report.rendered_text or ""
+    )
+    thanks = await harness.telegram.wait_for(
+        lambda call: call.chat_id == 9400 and "💛" in (call.rendered_text or ""), after=mark
+    )
+    assert "20" in (thanks.rendered_text or "")
+
+    mark = harness.telegram.mark()
+    await job.run(harness.bot.application)
+    assert (await harness.totals()).donations == 2
+    await harness.telegram.assert_no_message(ADMIN_ID, after=mark, within=0.5)

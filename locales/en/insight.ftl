@@ -42,3 +42,7 @@ export-caption = Donations export: { $count ->
 link-usage = Usage: /link code — letters, digits, _ and -, up to 64 characters.
 link-text = Share link for “{ $code }”: { $url }
     Money given by people who start the bot through it appears in /stats.
+reconcile-report = 🔧 Reconciliation with Stripe: { $count ->
+        [one] 1 donation
+       *[other] { $count } donations
+    } ({ $amount }) had been paid without reaching the bot and are now counted. { $checked } payments checked.

@@ -42,3 +42,7 @@ export-caption = Export des dons : { $count ->
 link-usage = Utilisation : /link code — lettres, chiffres, _ et -, 64 caractères au plus.
 link-text = Lien de partage pour « { $code } » : { $url }
     L'argent donné par les personnes qui ouvrent le bot par ce lien apparaît dans /stats.
+reconcile-report = 🔧 Rapprochement avec Stripe : { $count ->
+        [one] { $count } don
+       *[other] { $count } dons
+    } ({ $amount }) avaient été payés sans parvenir au bot et sont maintenant comptés. { $checked } paiements vérifiés.
