@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 
@@ -10,17 +11,28 @@ from bot.config import ConfigError, load_settings
 from bot.logs import configure_logging
 
 EXIT_BAD_CONFIG = 2
+EXIT_FAILURE = 1
+USAGE = "usage: python -m bot [check]"
 
 
-def main() -> int:
-    """Entry point of `python -m bot` and the `campaign-bot` script."""
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m bot` (run) and `python -m bot check` (preflight)."""
+    args = sys.argv[1:] if argv is None else argv
+    if args not in ([], ["check"]):
+        print(USAGE, file=sys.stderr)
+        return EXIT_BAD_CONFIG
     try:
         settings = load_settings(os.environ)
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"configuration error: {problem}", file=sys.stderr)
         return EXIT_BAD_CONFIG
-    configure_logging(
+    if args == ["check"]:
+        from bot.preflight import run_checks
+
+        passed = asyncio.run(run_checks(settings, print))
+        return 0 if passed else EXIT_FAILURE
+    redact = configure_logging(
         settings.log_level,
         secrets=(
             settings.telegram_token,
@@ -28,10 +40,17 @@ def main() -> int:
             settings.stripe_webhook_secret,
             settings.telegram_webhook_secret or "",
         ),
+        log_format=settings.log_format,
     )
     from bot.app import run_until_stopped  # imported late: the bad-config path stays instant
 
-    asyncio.run(run_until_stopped(settings))
+    try:
+        asyncio.run(run_until_stopped(settings))
+    except Exception as exc:
+        # Libraries put secrets in messages (PTB quotes a rejected token): redact before print.
+        print(f"start-up failed: {type(exc).__name__}: {redact(str(exc))}", file=sys.stderr)
+        logging.getLogger("bot").debug("start-up failure", exc_info=exc)
+        return EXIT_FAILURE
     return 0
 
 

@@ -44,6 +44,7 @@ class Settings:
     campaign: Campaign
     broadcast_rate: float
     log_level: str
+    log_format: str = "keyvalue"
 
     def __repr__(self) -> str:
         # Settings may end up in a traceback or a debugger; never let the secrets go with them.
@@ -130,6 +131,7 @@ class _SettingsReader:
         campaign_file = self.get("CAMPAIGN_FILE", Path, default="campaign.toml")
         rate = self.get("BROADCAST_RATE", _rate, default="25")
         log_level = self.get("LOG_LEVEL", _log_level, default="INFO")
+        log_format = self.get("LOG_FORMAT", _log_format, default="keyvalue")
         campaign = None
         if campaign_file is not None:
             try:
@@ -160,6 +162,7 @@ class _SettingsReader:
             campaign=campaign,
             broadcast_rate=rate,
             log_level=log_level,
+            log_format=log_format or "keyvalue",
         )
 
 # Parsers: each raises ValueError with the reason, phrased to follow the variable's name, and
@@ -262,3 +265,9 @@ def _log_level(raw: str) -> str:
     if level not in logging.getLevelNamesMapping():
         raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
     return level
+
+
+def _log_format(raw: str) -> str:
+    if raw not in ("keyvalue", "json"):
+        raise ValueError("must be keyvalue or json")
+    return raw

@@ -1,40 +1,69 @@
-"""Logging set-up: key=value lines, secrets redacted even from third-party messages."""
+"""Logging set-up: key=value or JSON lines, secrets redacted from messages and tracebacks."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Iterable
 
 # httpx logs every request URL at INFO, and Telegram URLs carry the bot token.
 _CHATTY_LOGGERS = ("httpx", "httpcore", "telegram.ext.Updater", "stripe", "aiohttp.access")
+LOG_FORMATS = ("keyvalue", "json")
 
 
-class RedactSecrets(logging.Filter):
-    """Replaces any configured secret in a formatted record with a placeholder."""
+class Redactor:
+    """Replaces every configured secret in a text with a placeholder."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
+        self._secrets = sorted((s for s in secrets if s), key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, "[redacted]")
+        return text
+
+
+class KeyValueFormatter(logging.Formatter):
+    """ts=… level=… logger=… msg=… with secrets removed, traceback included."""
+
+    def __init__(self, redact: Redactor) -> None:
+        super().__init__("ts=%(asctime)s level=%(levelname)s logger=%(name)s msg=%(message)s")
+        self._redact = redact
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self._redact(super().format(record))
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log collectors; secrets removed from every field."""
+
+    def __init__(self, redact: Redactor) -> None:
         super().__init__()
-        self._secrets = [secret for secret in secrets if secret]
+        self._redact = redact
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if any(secret in message for secret in self._secrets):
-            for secret in self._secrets:
-                message = message.replace(secret, "[redacted]")
-            record.msg, record.args = message, None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": self.formatTime(record), "level": record.levelname, "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return self._redact(json.dumps(entry, ensure_ascii=False))
 
 
-def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
-    """Send key=value lines to stderr at `level`, with secrets redacted."""
+def configure_logging(
+    level: str, secrets: Iterable[str] = (), log_format: str = "keyvalue"
+) -> Redactor:
+    """Send lines to stderr at `level`; returns the redactor for output outside logging."""
+    redact = Redactor(secrets)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        logging.Formatter("ts=%(asctime)s level=%(levelname)s logger=%(name)s msg=%(message)s")
-    )
-    handler.addFilter(RedactSecrets(secrets))
+    formatter = JsonFormatter(redact) if log_format == "json" else KeyValueFormatter(redact)
+    handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     for name in _CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    return redact

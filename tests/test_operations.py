@@ -125,3 +125,70 @@ async def test_reconciliation_heals_missed_webhooks_once_and_reports_it(
     await job.run(harness.bot.application)
     assert (await harness.totals()).donations == 2
     await harness.telegram.assert_no_message(ADMIN_ID, after=mark, within=0.5)
+
+
+async def run_check(env: dict[str, str]) -> tuple[int, str]:
+    import asyncio
+    import os
+    import sys
+
+    from tests.conftest import ROOT
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "check", cwd=ROOT, env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, _ = await asyncio.wait_for(process.communicate(), 30)
+    return int(process.returncode or 0), stdout.decode()
+
+
+async def test_check_command_reaches_every_service(
+    bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe
+) -> None:
+    code, output = await run_check(bot_env)
+    lines = output.strip().splitlines()
+    assert code == 0, output
+    assert [line.split(":")[0] for line in lines] == [
+        "ok    configuration", "ok    redis", "ok    telegram", "ok    stripe",
+    ]
+    assert "@fake_campaign_bot" in lines[2]
+    assert "acct_fake_campaign (test mode)" in lines[3]
+    assert bot_env["STRIPE_SECRET_KEY"] not in output
+
+
+async def test_check_command_names_what_fails(
+    bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe
+) -> None:
+    env = {**bot_env, "TELEGRAM_BOT_TOKEN": "654321:WRONG-token-abcdefghijklmnopqrstuvwxyz",
+           "REDIS_URL": "redis://127.0.0.1:1/0"}
+    code, output = await run_check(env)
+    assert code == 1
+    assert "FAIL  redis: cannot reach REDIS_URL" in output
+    assert "FAIL  telegram:" in output
+    assert "ok    stripe" in output
+    assert "WRONG-token" not in output
+
+
+async def test_rejected_token_stops_the_bot_with_one_line_and_no_secret(
+    bot_env: dict[str, str], telegram: FakeBotAPI
+) -> None:
+    import asyncio
+    import os
+    import sys
+
+    from tests.conftest import ROOT
+
+    token = "654321:WRONG-token-abcdefghijklmnopqrstuvwxyz"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=ROOT,
+        env={**os.environ, **bot_env, "TELEGRAM_BOT_TOKEN": token, "LOG_FORMAT": "json"},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    text = stderr.decode()
+    assert process.returncode == 1
+    assert "start-up failed: InvalidToken" in text
+    assert "WRONG-token" not in text
+    for line in text.splitlines():
+        if line.startswith("{"):
+            assert json.loads(line)["level"] in ("INFO", "WARNING", "ERROR")

@@ -1,0 +1,99 @@
+"""`python -m bot check`: configuration, Redis, Telegram and Stripe, one line per check."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import stripe
+from redis.exceptions import RedisError
+from telegram import Bot
+from telegram.error import TelegramError
+
+from bot.config import Settings
+from bot.embedded_redis import redis_server_binary
+from bot.payments import Payments
+from bot.redis_connection import connect
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of one check, as printed."""
+
+    ok: bool
+    name: str
+    detail: str
+
+    def line(self) -> str:
+        return f"{'ok  ' if self.ok else 'FAIL'}  {self.name}: {self.detail}"
+
+
+async def check_redis(settings: Settings) -> Check:
+    if settings.redis_url:
+        client = connect(settings.redis_url)
+        try:
+            await client.ping()
+            info = await client.info("server")
+            return Check(True, "redis", f"reached, version {info.get('redis_version', '?')}")
+        except (RedisError, OSError) as exc:
+            return Check(False, "redis", f"cannot reach REDIS_URL ({type(exc).__name__})")
+        finally:
+            await client.aclose()
+    try:
+        binary = redis_server_binary()
+        version = (await asyncio.to_thread(
+            subprocess.run, [str(binary), "--version"], capture_output=True, text=True,
+            timeout=10, check=True,
+        )).stdout.split()[2]
+    except (RuntimeError, OSError, subprocess.SubprocessError, IndexError) as exc:
+        return Check(False, "redis", f"embedded redis-server unusable ({type(exc).__name__})")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not os.access(settings.data_dir, os.W_OK):
+        return Check(False, "redis", f"DATA_DIR {settings.data_dir} is not writable")
+    return Check(True, "redis", f"embedded {version}, data in {settings.data_dir.resolve()}")
+
+
+async def check_telegram(settings: Settings) -> Check:
+    bot = Bot(
+        settings.telegram_token,
+        base_url=f"{settings.telegram_api_url}/bot",
+        base_file_url=f"{settings.telegram_api_url}/file/bot",
+    )
+    try:
+        async with bot:
+            me = await bot.get_me()
+        return Check(True, "telegram", f"token accepted, the bot is @{me.username}")
+    except TelegramError as exc:
+        # PTB's InvalidToken message quotes the token itself.
+        detail = exc.message.replace(settings.telegram_token, "<TELEGRAM_BOT_TOKEN>")
+        return Check(False, "telegram", f"{type(exc).__name__}: {detail}")
+
+
+async def check_stripe(settings: Settings) -> Check:
+    payments = Payments(settings.stripe_secret_key, settings.stripe_api_base)
+    mode = "live" if "_live_" in settings.stripe_secret_key else "test"
+    try:
+        account = await payments.account_name()
+        return Check(True, "stripe", f"key accepted for account {account} ({mode} mode)")
+    except stripe.StripeError as exc:
+        return Check(False, "stripe", f"{type(exc).__name__}: {exc.user_message or 'no detail'}")
+    finally:
+        await payments.close()
+
+
+async def run_checks(settings: Settings, report: Callable[[str], None]) -> bool:
+    """Run every check, reporting each line as it completes; True if all passed."""
+    report(Check(True, "configuration", f"{settings.telegram_mode} mode, campaign file "
+                 f"{settings.campaign_file}").line())
+    checks: list[Callable[[Settings], Awaitable[Check]]] = [
+        check_redis, check_telegram, check_stripe,
+    ]
+    all_ok = True
+    for check in checks:
+        result = await check(settings)
+        all_ok &= result.ok
+        report(result.line())
+    return all_ok
