@@ -9,6 +9,9 @@ from collections.abc import Iterable
 
 # httpx logs every request URL at INFO, and Telegram URLs carry the bot token.
 _CHATTY_LOGGERS = ("httpx", "httpcore", "telegram.ext.Updater", "stripe", "aiohttp.access")
+# At DEBUG these libraries log request parameters: message texts, names, amounts. Even with
+# LOG_LEVEL=DEBUG they stay at INFO; our own loggers go to DEBUG.
+_PARAMETER_LOGGERS = ("telegram", "redis", "aiohttp", "apscheduler", "asyncio", "matplotlib")
 LOG_FORMATS = ("keyvalue", "json")
 
 
@@ -66,4 +69,6 @@ def configure_logging(
     root.setLevel(level)
     for name in _CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    for name in _PARAMETER_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))
     return redact

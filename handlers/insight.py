@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from telegram import InputFile, Update
@@ -14,9 +13,8 @@ from bot.donation_export import export_csv
 from bot.i18n import money
 from bot.insights import collect_stats, donations
 from bot.progress import percent_of_goal
+from bot.referrals import is_referral_code
 from handlers import fallback
-
-REFERRAL_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
 
 
 async def stats(update: Update, context: CampaignContext) -> None:
@@ -88,7 +86,7 @@ async def share_link(update: Update, context: CampaignContext) -> None:
         await fallback.unknown_command(update, context)
         return
     code = context.args[0] if context.args and len(context.args) == 1 else ""
-    if not REFERRAL_CODE.fullmatch(code):
+    if not is_referral_code(code):
         await context.reply(update, "link-usage")
         return
     url = f"https://t.me/{context.bot.username}?start={code}"

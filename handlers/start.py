@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
 
 from bot.campaign_photo import send_campaign_photo
 from bot.context import CampaignApplication, CampaignContext
 from bot.progress import progress_line
+from bot.referrals import parse_referral
 from bot.text_split import TELEGRAM_CAPTION_LIMIT
 from handlers import callbacks
-
-# Telegram's deep-link payload alphabet; anything else is ignored, never stored.
-REFERRAL_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
-# Payloads the bot itself uses when Stripe sends the donor back; they are not referrals.
-RETURN_PAYLOADS = frozenset({"thanks", "cancelled"})
 
 
 def main_menu(context: CampaignContext, locale: str) -> InlineKeyboardMarkup:
@@ -42,9 +36,10 @@ async def start(update: Update, context: CampaignContext) -> None:
     if message is None or update.effective_user is None:
         return
     locale = await context.locale_for(update)
-    payload = context.args[0] if context.args else ""
-    if REFERRAL_CODE.fullmatch(payload) and payload not in RETURN_PAYLOADS:
-        await context.users.remember_referral(update.effective_user.id, payload)
+    args = context.args or []
+    referral = parse_referral(args[0]) if len(args) == 1 else None
+    if referral is not None:
+        await context.users.remember_referral(update.effective_user.id, referral)
     # A subscriber who had blocked the bot and comes back gets the news again.
     await context.subscribers.reactivate(update.effective_user.id, locale)
     campaign = context.settings.campaign
