@@ -13,6 +13,7 @@ from bot.landing_pages import BOT_USERNAME, LOCALIZER, donate_cancel, donate_suc
 from bot.metrics import Metrics
 from bot.stripe_webhook import STRIPE_WEBHOOK, StripeWebhook, stripe_webhook
 from bot.telegram_webhook import TELEGRAM_WEBHOOK, WEBHOOK_PATH, TelegramWebhook, telegram_webhook
+from bot.widget import add_widget_routes
 
 log = logging.getLogger(__name__)
 
@@ -72,4 +73,5 @@ def build_web_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_post("/stripe/webhook", stripe_webhook)
+    add_widget_routes(app)
     return app

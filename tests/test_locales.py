@@ -21,7 +21,7 @@ SAMPLE_ARGS: dict[str, Any] = {
     "uncertain": 0, "remaining": 7, "eta": 12, "status": "done", "index": 1, "date": "2026-11-26",
     "sum": money(4500, "EUR"), "subscribers": 120, "broadcasts": 1, "average": money(1500, "EUR"),
     "donations": 3, "monthly": 1, "monthlysum": money(1000, "EUR"), "refunded": money(0, "EUR"),
-    "disputed": money(0, "EUR"), "code": "school-42", "currency": "EUR",
+    "disputed": money(0, "EUR"), "code": "school-42", "currency": "EUR", "checked": 14,
 }
 
 

@@ -1,0 +1,76 @@
+"""GET /widget: the campaign's progress as a small public page organizers can link or embed."""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from bot.i18n import money
+from bot.landing_pages import LOCALIZER, bot_link, html_response, page_locale
+from bot.progress import percent_of_goal
+
+log = logging.getLogger(__name__)
+
+# Any site may frame the widget; nothing else loads, so injected markup could not run or phone out.
+WIDGET_HEADERS = {
+    "Cache-Control": "public, max-age=30",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors *"
+    ),
+    # The language comes from Accept-Language when ?lang= is absent: caches must key on it.
+    "Vary": "Accept-Language",
+}
+
+
+def add_widget_routes(app: web.Application) -> None:
+    """Register GET /widget (and HEAD) on the bot's web application."""
+    app.router.add_get("/widget", widget)
+
+
+async def widget(request: web.Request) -> web.Response:
+    """Title, progress bar, raised, goal and donors in the reader's language; no JavaScript."""
+    # Imported here because bot.web imports this module to register the route.
+    from bot.web import SERVICES
+
+    services = request.app[SERVICES]
+    l10n = request.app[LOCALIZER]
+    locale = page_locale(request)
+    title = l10n.format(locale, "widget-title")
+    try:
+        totals = await services.ledger.totals()
+    except (RedisError, OSError):
+        log.warning("widget: redis did not answer")
+        content = (
+            f"<h1>{escape(title)}</h1>\n"
+            f"<p>{escape(l10n.format(locale, 'widget-unavailable'))}</p>"
+        )
+        return html_response(
+            locale, title, content, status=503,
+            headers={**WIDGET_HEADERS, "Cache-Control": "no-store", "Retry-After": "30"},
+        )
+    campaign = services.settings.campaign
+    raised = max(0, totals.raised)
+    percent = percent_of_goal(raised, campaign.goal)
+    amounts = l10n.format(
+        locale, "widget-raised",
+        raised=money(raised, campaign.currency), goal=money(campaign.goal, campaign.currency),
+    )
+    percent_text = l10n.format(locale, "widget-percent", percent=percent)
+    donors_text = l10n.format(locale, "widget-donors", donors=totals.donors)
+    # <progress> carries role=progressbar and its value, min and max for assistive technology.
+    content = (
+        f"<h1>{escape(title)}</h1>\n"
+        f'<p class="amounts">{escape(amounts)}</p>\n'
+        f'<progress max="{campaign.goal}" value="{min(raised, campaign.goal)}" '
+        f'aria-label="{escape(l10n.format(locale, "widget-progress-label"), quote=True)}">'
+        f"{escape(percent_text)}</progress>\n"
+        f'<p class="details">{escape(percent_text)} · {escape(donors_text)}</p>\n'
+        # A new tab: inside an iframe, t.me would otherwise open within the host's page.
+        f'<a class="button" href="{bot_link(request)}" target="_blank" rel="noopener">'
+        f"{escape(l10n.format(locale, 'widget-give'))}</a>"
+    )
+    return html_response(locale, title, content, headers=WIDGET_HEADERS)
