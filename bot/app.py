@@ -151,6 +151,7 @@ class CampaignBot:
             SendRate(self.redis, settings.broadcast_rate),
             BroadcastReporter(application.bot, services.l10n, settings.broadcast_rate),
             metrics,
+            recovery_ms=settings.broadcast_recovery_seconds * 1000,
         )
         self.broadcast_engine.start()
         self._ready = True

@@ -45,6 +45,7 @@ class Settings:
     broadcast_rate: float
     log_level: str
     log_format: str = "keyvalue"
+    broadcast_recovery_seconds: int = 15
 
     def __repr__(self) -> str:
         # Settings may end up in a traceback or a debugger; never let the secrets go with them.
@@ -132,6 +133,7 @@ class _SettingsReader:
         rate = self.get("BROADCAST_RATE", _rate, default="25")
         log_level = self.get("LOG_LEVEL", _log_level, default="INFO")
         log_format = self.get("LOG_FORMAT", _log_format, default="keyvalue")
+        recovery = self.get("BROADCAST_RECOVERY_SECONDS", _recovery, default="15")
         campaign = None
         if campaign_file is not None:
             try:
@@ -163,6 +165,7 @@ class _SettingsReader:
             broadcast_rate=rate,
             log_level=log_level,
             log_format=log_format or "keyvalue",
+            broadcast_recovery_seconds=recovery or 15,
         )
 
 # Parsers: each raises ValueError with the reason, phrased to follow the variable's name, and
@@ -271,3 +274,9 @@ def _log_format(raw: str) -> str:
     if raw not in ("keyvalue", "json"):
         raise ValueError("must be keyvalue or json")
     return raw
+
+
+def _recovery(raw: str) -> int:
+    if not raw.isascii() or not raw.isdigit() or not 2 <= int(raw) <= 600:
+        raise ValueError("must be a whole number of seconds between 2 and 600")
+    return int(raw)

@@ -10,6 +10,7 @@ from handlers import (
     errors,
     fallback,
     forget,
+    gate,
     help,
     insight,
     language,
@@ -20,7 +21,6 @@ from handlers import (
     story,
     subscriptions,
     thanks,
-    throttle,
     typed_input,
     updates_archive,
 )
@@ -28,8 +28,8 @@ from handlers import (
 
 def register_handlers(application: CampaignApplication) -> None:
     """Register every feature's handlers; order matters where noted."""
-    # Group -10: the per-user rate limit sees every update first.
-    throttle.register(application)
+    # Group -10: which chats the bot answers, edited messages, the per-user rate limit.
+    gate.register(application)
     # Group -1: text the bot asked for must not be taken for free text.
     typed_input.register(application)
     start.register(application)

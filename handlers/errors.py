@@ -21,17 +21,23 @@ async def on_error(update: object, context: CampaignContext) -> None:
         log.error("background error error=%s", type(error).__name__, exc_info=error)
         return
     user = update.effective_user
-    log.error(
-        "handler failed update_id=%s user_id=%s error=%s",
-        update.update_id, user.id if user else None, type(error).__name__,
-        exc_info=error,
-    )
+    unavailable = isinstance(error, RedisError | OSError)
+    if unavailable:
+        # An outage, not a bug: one line per update, no traceback flooding the log.
+        log.warning(
+            "redis unavailable update_id=%s error=%s", update.update_id, type(error).__name__
+        )
+    else:
+        log.error(
+            "handler failed update_id=%s user_id=%s error=%s",
+            update.update_id, user.id if user else None, type(error).__name__,
+            exc_info=error,
+        )
     chat = update.effective_chat
     if chat is None or chat.type != "private":
         return
     # Redis may be the thing that failed, so the stored language cannot be read: guess it.
     locale = resolve_locale(user.language_code if user else None)
-    unavailable = isinstance(error, RedisError | OSError)
     message_id = "common-unavailable" if unavailable else "common-error"
     try:
         if update.callback_query is not None:

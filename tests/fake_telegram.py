@@ -765,6 +765,16 @@ class _FailRule:
 
 
 @dataclass
+class _DelayRule:
+    """A pending injected slowness: the answer comes only after `seconds`."""
+
+    method: str
+    seconds: float
+    remaining: int
+    chat_id: int | None
+
+
+@dataclass
 class _StoredFile:
     """A file the fake can hand out through getFile and the file URL."""
 
@@ -833,6 +843,7 @@ class FakeBotAPI:
         self._next_update_id = 1
         self._poll_generation = 0
         self._fail_rules: list[_FailRule] = []
+        self._delay_rules: list[_DelayRule] = []
         self._changed = asyncio.Event()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -1041,6 +1052,26 @@ class FakeBotAPI:
             _FailRule(_canonical(method), status, description, count, retry_after, chat_id)
         )
 
+    def delay_next(
+        self, method: str, *, seconds: float, count: int = 1, chat_id: int | None = None
+    ) -> None:
+        """Answer the next `count` calls of the method (optionally for one chat) only after
+        `seconds`, so the bot's client times out while the call still arrives (like Telegram
+        under load: the message may be delivered although the bot never hears back)."""
+        self._delay_rules.append(_DelayRule(_canonical(method), seconds, count, chat_id))
+
+    def _injected_delay(self, req: _Request) -> float:
+        for rule in self._delay_rules:
+            if rule.method != req.method or rule.remaining <= 0:
+                continue
+            if rule.chat_id is not None and req.params.get("chat_id") != rule.chat_id:
+                continue
+            rule.remaining -= 1
+            if rule.remaining == 0:
+                self._delay_rules.remove(rule)
+            return rule.seconds
+        return 0.0
+
     def callback_query_id(self, update_id: int) -> str:
         """The callback query id carried by a pushed update, to match answerCallbackQuery."""
         query = self.pushed[update_id].get("callback_query")
@@ -1142,6 +1173,9 @@ class FakeBotAPI:
         req = _Request(_canonical(raw_method), params, files, filenames)
         if req.method == "getUpdates":
             return await self._handle_get_updates(req, at)
+        delay = self._injected_delay(req)
+        if delay:
+            await asyncio.sleep(delay)
         index = len(self.calls)
         try:
             result = self._dispatch(req)

@@ -2,41 +2,11 @@
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
-
-from bot.redis_connection import text_of
 from tests.conftest import Harness
 from tests.donation_steps import pay, pledge, wait_for_thanks
+from tests.keyspace import traces_of
 
 USER = 987_654_321
-
-
-async def traces_of(redis_url: str, needle: str) -> list[str]:
-    """Every key whose name or value contains `needle`, whatever the type."""
-    redis = Redis.from_url(redis_url)
-    found: list[str] = []
-    try:
-        async for raw_key in redis.scan_iter(count=500):
-            key = text_of(raw_key)
-            kind = text_of(await redis.type(key))
-            values: list[object] = [key]
-            if kind == "string":
-                values.append(await redis.get(key))
-            elif kind == "hash":
-                values += [item for pair in (await redis.hgetall(key)).items() for item in pair]
-            elif kind == "set":
-                values += list(await redis.smembers(key))
-            elif kind == "zset":
-                values += list(await redis.zrange(key, 0, -1))
-            elif kind == "list":
-                values += await redis.lrange(key, 0, -1)
-            elif kind == "stream":
-                values += [str(entry) for entry in await redis.xrange(key) or []]
-            if any(needle in text_of(value) for value in values if value is not None):
-                found.append(f"{kind} {key}")
-    finally:
-        await redis.aclose()
-    return found
 
 
 async def test_forget_leaves_no_trace_of_the_user_id_and_keeps_the_accounts(

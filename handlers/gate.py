@@ -1,4 +1,9 @@
-"""Before anything else: a person sending more than 20 messages or taps a minute is paused."""
+"""Before any feature sees an update: which chats the bot talks in, and how fast people may go.
+
+The bot lives in private chats; groups are silent except the beneficiaries' groups (for /stats).
+Edited messages are ignored: re-running a command because a typo was fixed would surprise.
+A person sending more than 20 messages or taps a minute is paused, with one polite answer.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,20 @@ from bot.context import CampaignApplication, CampaignContext
 from bot.rate_limit import UserRateLimit
 
 # Runs before every other group, so a flood costs one Redis call per update and nothing more.
-THROTTLE_GROUP = -10
+GATE_GROUP = -10
 
 
-async def throttle(update: Update, context: CampaignContext) -> None:
-    """Let the update through, or stop it (with one polite answer per window)."""
+async def gate(update: Update, context: CampaignContext) -> None:
+    """Let the update through, or stop it here."""
+    if update.edited_message is not None or update.edited_channel_post is not None:
+        raise ApplicationHandlerStop
+    chat = update.effective_chat
+    if (
+        chat is not None and chat.type != "private"
+        and chat.id not in context.settings.beneficiary_chat_ids
+        and update.my_chat_member is None
+    ):
+        raise ApplicationHandlerStop
     user = update.effective_user
     if user is None or (update.message is None and update.callback_query is None):
         return
@@ -28,10 +42,10 @@ async def throttle(update: Update, context: CampaignContext) -> None:
             await update.callback_query.answer(
                 context.text(locale, "rate-limited"), show_alert=True
             )
-        elif update.effective_chat is not None and update.effective_chat.type == "private":
+        elif chat is not None and chat.type == "private":
             await context.bot.send_message(user.id, context.text(locale, "rate-limited"))
     raise ApplicationHandlerStop
 
 
 def register(application: CampaignApplication) -> None:
-    application.add_handler(TypeHandler(Update, throttle), group=THROTTLE_GROUP)
+    application.add_handler(TypeHandler(Update, gate), group=GATE_GROUP)
