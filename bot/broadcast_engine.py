@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 from redis.asyncio import Redis
@@ -50,14 +51,15 @@ FEED_CHUNK = 500
 # the audience, never all of it.
 FEED_LOW_WATER = 2_000
 # A send not finished by its deadline was cut short by a crash; its entry is then reclaimed.
-SEND_DEADLINE_MS = 15_000
-RECLAIM_IDLE_MS = 15_000
+# BROADCAST_RECOVERY_SECONDS sets both (default 15 s): how long a crash delays the rest.
+DEFAULT_RECOVERY_MS = 15_000
 RECLAIM_EVERY_SECONDS = 5.0
 PROGRESS_EVERY_SECONDS = 3.0
 IDLE_POLL_SECONDS = 1.0
 NETWORK_RETRIES = 3
 # The same timeouts as the application's own Bot API client.
 SEND_TIMEOUT_SECONDS = 5.0
+_FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
 
 ReportCallback = Callable[[Broadcast, bool], Awaitable[None]]
 
@@ -80,8 +82,9 @@ class BroadcastEngine:
 
     def __init__(
         self, redis: Redis, bot: ExtBot[None], subscribers: Subscribers, rate: SendRate,
-        report: ReportCallback, metrics: Metrics,
+        report: ReportCallback, metrics: Metrics, recovery_ms: int = DEFAULT_RECOVERY_MS,
     ) -> None:
+        self._recovery_ms = recovery_ms
         self._metrics = metrics
         self._redis = redis
         # Broadcast sends go through their own transport, to the same Bot API with the same
@@ -218,7 +221,7 @@ class BroadcastEngine:
                 return
             try:
                 reply: Any = await self._redis.xautoclaim(
-                    stream, CONSUMER_GROUP, self._consumer, RECLAIM_IDLE_MS, "0-0", count=100
+                    stream, CONSUMER_GROUP, self._consumer, self._recovery_ms, "0-0", count=100
                 )
             except RedisError:
                 continue
@@ -242,7 +245,7 @@ class BroadcastEngine:
     async def _deliver(self, broadcast: Broadcast, recipient: Recipient) -> None:
         broadcast_id = broadcast.broadcast_id
         claimed = await self._store.claim(
-            broadcast_id, recipient.entry_id, now_ms() + SEND_DEADLINE_MS
+            broadcast_id, recipient.entry_id, now_ms() + self._recovery_ms
         )
         if claimed == 0:
             self._metrics.broadcast_messages.labels("uncertain").inc()
@@ -272,7 +275,7 @@ class BroadcastEngine:
             except RetryAfter as exc:
                 wait = _seconds(exc.retry_after)
                 await self._rate.pause_all(wait)
-                deadline = now_ms() + int(wait * 1000) + SEND_DEADLINE_MS
+                deadline = now_ms() + int(wait * 1000) + self._recovery_ms
                 if not await self._store.extend(broadcast.broadcast_id, recipient.entry_id,
                                                 deadline):
                     return None
@@ -301,7 +304,7 @@ class BroadcastEngine:
                                 type(exc).__name__)
                     return "failed"
                 backoff = 2 ** (failures - 1)
-                deadline = now_ms() + backoff * 1000 + SEND_DEADLINE_MS
+                deadline = now_ms() + backoff * 1000 + self._recovery_ms
                 if not await self._store.extend(broadcast.broadcast_id, recipient.entry_id,
                                                 deadline):
                     return None
@@ -354,16 +357,21 @@ class AiohttpRequest(BaseRequest):
             sock_read=_timeout_or(read_timeout, self._timeout),
         )
         data: Any = None
+        headers = None
         if request_data is not None:
-            data = request_data.json_parameters
             files = request_data.multipart_data
             if files:
-                form = aiohttp.FormData(data)
+                data = aiohttp.FormData(request_data.json_parameters)
                 for name, (filename, content, mime_type) in files.items():
-                    form.add_field(name, content, filename=filename, content_type=mime_type)
-                data = form
+                    data.add_field(name, content, filename=filename, content_type=mime_type)
+            else:
+                # Encoded here: aiohttp's FormData costs more than the rest of the request.
+                data = urlencode(request_data.json_parameters).encode()
+                headers = _FORM_HEADERS
         try:
-            async with self._session.request(method, url, data=data, timeout=timeout) as answer:
+            async with self._session.request(
+                method, url, data=data, headers=headers, timeout=timeout
+            ) as answer:
                 return answer.status, await answer.read()
         except TimeoutError as exc:
             raise TimedOut from exc
