@@ -7,6 +7,7 @@ import logging
 from redis.exceptions import RedisError
 from telegram import Update
 from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop
 
 from bot.context import CampaignContext
 from bot.i18n import resolve_locale
@@ -34,7 +35,17 @@ async def on_error(update: object, context: CampaignContext) -> None:
             exc_info=error,
         )
     chat = update.effective_chat
-    if chat is None or chat.type != "private":
+    if chat is not None and chat.type == "private":
+        await _apologise(update, context, unavailable)
+    # One failure ends the update: later handler groups would fail the same way and apologise
+    # a second time.
+    raise ApplicationHandlerStop
+
+
+async def _apologise(update: Update, context: CampaignContext, unavailable: bool) -> None:
+    user = update.effective_user
+    chat = update.effective_chat
+    if chat is None:
         return
     # Redis may be the thing that failed, so the stored language cannot be read: guess it.
     locale = resolve_locale(user.language_code if user else None)
