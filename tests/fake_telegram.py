@@ -1175,7 +1175,17 @@ class FakeBotAPI:
             return await self._handle_get_updates(req, at)
         delay = self._injected_delay(req)
         if delay:
-            await asyncio.sleep(delay)
+            # Telegram acts on a request even when the client gave up waiting: finish it (and
+            # record it) although the bot's timeout closes the connection meanwhile.
+            return await asyncio.shield(self._answer_later(req, at, delay))
+        return self._answer(req, at)
+
+    async def _answer_later(self, req: _Request, at: float, delay: float) -> web.Response:
+        await asyncio.sleep(delay)
+        return self._answer(req, at)
+
+    def _answer(self, req: _Request, at: float) -> web.Response:
+        """Dispatch one recorded request and build its answer."""
         index = len(self.calls)
         try:
             result = self._dispatch(req)
