@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
+from functools import partial
 
 import pytest
 
@@ -15,7 +16,7 @@ from bot.redis_connection import connect
 from tests.broadcast_steps import add_subscribers
 from tests.conftest import ADMIN_ID, Harness, settings_from
 from tests.fake_stripe import FakeStripe
-from tests.fake_telegram import FakeBotAPI
+from tests.fake_telegram import ApiCall, FakeBotAPI
 
 RATE = 50
 AUDIENCE = {60_000 + n: "en" for n in range(300)}
@@ -59,6 +60,10 @@ async def run_broadcast(harness: Harness, text: str) -> Broadcast:
         await redis.aclose()
 
 
+def is_to(chat_id: int, call: ApiCall) -> bool:
+    return call.chat_id == chat_id
+
+
 async def test_faults_are_retried_only_when_they_should_and_counts_match_the_server(
     fast_harness: Harness,
 ) -> None:
@@ -93,9 +98,7 @@ async def test_faults_are_retried_only_when_they_should_and_counts_match_the_ser
     result = await broadcast
     # The slow answers reach the server's log only once it finally replies.
     for chat in TIMEOUTS:
-        await telegram.wait_for(
-            lambda call, chat=chat: call.chat_id == chat, after=start, timeout=10
-        )
+        await telegram.wait_for(partial(is_to, chat), after=start, timeout=10)
 
     attempts = [c for c in telegram.calls[start:]
                 if c.method == "sendMessage" and c.chat_id in AUDIENCE]
