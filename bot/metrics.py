@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from telegram.error import NetworkError, TimedOut
 from telegram.request import HTTPXRequest
+
+
+log = logging.getLogger(__name__)
 
 
 class Metrics:
@@ -83,6 +87,6 @@ class HandlerTimer:
         self._started = time.perf_counter()
 
     def done(self) -> None:
-        self._metrics.handler_seconds.labels(self._kind).observe(
-            time.perf_counter() - self._started
-        )
+        elapsed = time.perf_counter() - self._started
+        self._metrics.handler_seconds.labels(self._kind).observe(elapsed)
+        log.debug("update handled kind=%s seconds=%.4f", self._kind, elapsed)
