@@ -10,7 +10,6 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from telegram.error import NetworkError, TimedOut
 from telegram.request import HTTPXRequest
 
-
 log = logging.getLogger(__name__)
 
 

@@ -10,7 +10,7 @@ import sys
 from bot.broadcasts import BroadcastContent, BroadcastStatus, BroadcastStore
 from bot.redis_connection import connect
 from tests.conftest import ADMIN_ID, ROOT, Harness
-from tests.donation_steps import pay, pledge
+from tests.donation_steps import pledge
 from tests.fake_stripe import FakeStripe
 from tests.fake_telegram import FakeBotAPI
 from tests.test_lifecycle import wait_until_ready
