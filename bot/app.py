@@ -69,40 +69,9 @@ class CampaignBot:
             self.embedded_redis = EmbeddedRedis(settings.data_dir)
             redis_url = await self.embedded_redis.start()
         self.redis = connect_redis(redis_url)
-        campaign = settings.campaign
-        ledger = DonationLedger(
-            self.redis,
-            milestone_step=campaign.milestone_every,
-            milestone_amounts=tuple(
-                campaign.goal * percent // 100 for percent in campaign.milestone_percents
-            ),
-        )
-        monthly = MonthlyGifts(self.redis)
         self.payments = Payments(settings.stripe_secret_key, settings.stripe_api_base)
-        subscribers = Subscribers(self.redis)
         self.metrics = metrics = Metrics()
-        l10n = Localizer()
-        clock = Clock()
-        services = Services(
-            settings=settings,
-            redis=self.redis,
-            users=UserStore(self.redis),
-            l10n=l10n,
-            ledger=ledger,
-            monthly=monthly,
-            payments=self.payments,
-            subscribers=subscribers,
-            broadcasts=BroadcastStore(self.redis),
-            drafts=BroadcastDrafts(self.redis),
-            clock=clock,
-            feed=BeneficiaryFeed(
-                self.redis, l10n, campaign, settings.beneficiary_chat_ids, clock,
-                campaign.notify_locale,
-            ),
-            processor=StripeEventProcessor(
-                ledger, monthly, self.payments, campaign.currency, metrics, Erasure(self.redis)
-            ),
-        )
+        services = build_services(settings, self.redis, self.payments, metrics)
         self.application = application = build_application(settings, metrics)
         application.bot_data.services = services
         register_handlers(application)
@@ -147,7 +116,7 @@ class CampaignBot:
                 allowed_updates=Update.ALL_TYPES,
             )
         self.broadcast_engine = BroadcastEngine(
-            self.redis, application.bot, subscribers,
+            self.redis, application.bot, services.subscribers,
             SendRate(self.redis, settings.broadcast_rate),
             BroadcastReporter(application.bot, services.l10n, settings.broadcast_rate),
             metrics,
@@ -189,6 +158,42 @@ class CampaignBot:
             with _logged("embedded redis"):
                 await self.embedded_redis.stop()
         log.info("bot stopped")
+
+
+def build_services(
+    settings: Settings, redis: Redis, payments: Payments, metrics: Metrics
+) -> Services:
+    """Every store and service the handlers reach through CampaignContext."""
+    campaign = settings.campaign
+    ledger = DonationLedger(
+        redis,
+        milestone_step=campaign.milestone_every,
+        milestone_amounts=tuple(
+            campaign.goal * percent // 100 for percent in campaign.milestone_percents
+        ),
+    )
+    monthly = MonthlyGifts(redis)
+    l10n = Localizer()
+    clock = Clock()
+    return Services(
+        settings=settings,
+        redis=redis,
+        users=UserStore(redis),
+        l10n=l10n,
+        ledger=ledger,
+        monthly=monthly,
+        payments=payments,
+        subscribers=Subscribers(redis),
+        broadcasts=BroadcastStore(redis),
+        drafts=BroadcastDrafts(redis),
+        clock=clock,
+        feed=BeneficiaryFeed(
+            redis, l10n, campaign, settings.beneficiary_chat_ids, clock, campaign.notify_locale
+        ),
+        processor=StripeEventProcessor(
+            ledger, monthly, payments, campaign.currency, metrics, Erasure(redis)
+        ),
+    )
 
 
 class MeteredApplication(Application):  # type: ignore[type-arg]
