@@ -22,5 +22,9 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest
 
+# About ten minutes: the bot against same-run references, printed as a table (see BENCHMARKS.md).
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import socket
@@ -104,6 +105,10 @@ class BroadcastEngine:
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
+        # Everything loaded at start-up lives as long as the process: leaving it out of the
+        # garbage collector's full passes keeps those passes from stalling paced sends by tens
+        # of milliseconds (which cost schedule slots and bunch the sends that follow).
+        gc.freeze()
         self._task = asyncio.create_task(self._run(), name="broadcast-engine")
 
     async def stop(self) -> None:

@@ -1,0 +1,1 @@
+"""`python -m bench`: the bot measured against references run side by side on one machine."""
