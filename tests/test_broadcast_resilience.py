@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
 from redis.asyncio import Redis
 
 from bot.broadcasts import Broadcast, BroadcastContent, BroadcastStatus, BroadcastStore
@@ -76,6 +77,7 @@ async def finished(redis: Redis, broadcast_id: int, timeout: float) -> Broadcast
 SUBSCRIBERS = 10_000
 
 
+@pytest.mark.timeout(240)
 async def test_sigkill_at_three_random_points_of_a_10k_broadcast_sends_nothing_twice(
     bot_env: dict[str, str], telegram: FakeBotAPI, tmp_path: Path
 ) -> None:
