@@ -27,14 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import redis
 from redis.asyncio import Redis
 
 from bench.fake_api import LeanBotAPI
 from bot import keys
 from bot.broadcast_engine import SENDERS
 from bot.broadcasts import BroadcastContent, BroadcastStatus, BroadcastStore
-from bot.embedded_redis import EmbeddedRedis
+from bot.embedded_redis import redis_server_process
 from bot.redis_connection import connect
 from tests.fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.fake_telegram import TEST_TOKEN
@@ -540,25 +539,8 @@ def redis_server(workdir: Path) -> Any:
     if external:
         yield external
         return
-    server = EmbeddedRedis(workdir / "redis")
-    server.data_dir.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(server.command(), stdout=subprocess.DEVNULL)
-    client = redis.Redis.from_url(server.url)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except (redis.ConnectionError, OSError):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
-        yield server.url
-    finally:
-        client.close()
-        process.terminate()
-        process.wait(timeout=10)
+    with redis_server_process(workdir / "redis") as url:
+        yield url
 
 
 MEASURE_FUNCTIONS: dict[str, Callable[[Bench], Awaitable[None]]] = {

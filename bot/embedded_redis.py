@@ -9,9 +9,13 @@ import importlib.util
 import logging
 import os
 import signal
+import subprocess
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import redis
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -150,3 +154,27 @@ class EmbeddedRedis:
             if not Path(f"/proc/{pid}").exists():
                 return
             await asyncio.sleep(0.02)
+
+
+@contextlib.contextmanager
+def redis_server_process(data_dir: Path, timeout: float = 10.0) -> Iterator[str]:
+    """The same server run from synchronous code (test session, benchmark); yields its URL."""
+    server = EmbeddedRedis(data_dir)
+    server.data_dir.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(server.command(), stdout=subprocess.DEVNULL)
+    client = redis.Redis.from_url(server.url)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                client.ping()
+                break
+            except (redis.ConnectionError, OSError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        yield server.url
+    finally:
+        client.close()
+        process.terminate()
+        process.wait(timeout=timeout)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,12 +13,11 @@ from pathlib import Path
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 import pytest
-import redis
 from redis.asyncio import Redis
 
 from bot.app import CampaignBot
 from bot.config import Settings, load_settings
-from bot.embedded_redis import EmbeddedRedis
+from bot.embedded_redis import redis_server_process
 from bot.ledger import Totals
 from tests.fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.fake_telegram import TEST_TOKEN, FakeBotAPI, FakeUser
@@ -43,24 +40,8 @@ def redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if external:
         yield external
         return
-    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
-    process = subprocess.Popen(server.command(), stdout=subprocess.DEVNULL)
-    client = redis.Redis.from_url(server.url)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except (redis.ConnectionError, OSError):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
-        yield server.url
-    finally:
-        client.close()
-        process.terminate()
-        process.wait(timeout=10)
+    with redis_server_process(tmp_path_factory.mktemp("redis")) as url:
+        yield url
 
 
 @pytest.fixture
