@@ -117,7 +117,7 @@ class CampaignBot:
             )
         self.broadcast_engine = BroadcastEngine(
             self.redis, application.bot, services.subscribers,
-            SendRate(self.redis, settings.broadcast_rate),
+            SendRate(self.redis, settings.broadcast_rate, metrics),
             BroadcastReporter(application.bot, services.l10n, settings.broadcast_rate),
             metrics,
             recovery_ms=settings.broadcast_recovery_seconds * 1000,

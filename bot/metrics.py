@@ -33,6 +33,11 @@ class Metrics:
             "campaign_broadcast_messages", "Broadcast messages by outcome", ["outcome"],
             registry=self.registry,
         )
+        self.late_send_grants = Counter(
+            "campaign_broadcast_late_grants",
+            "Send grants thrown away because they reached the sender late (a stalled process)",
+            registry=self.registry,
+        )
         self.telegram_errors = Counter(
             "campaign_telegram_api_errors", "Bot API calls that failed, by HTTP code",
             ["code"], registry=self.registry,
