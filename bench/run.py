@@ -233,6 +233,19 @@ async def run_client(*args: str) -> None:
         raise RuntimeError(f"bench.clients {args[0]} failed: {stderr.decode()[-2000:]}")
 
 
+async def metric(port: int, name: str) -> float:
+    """One unlabelled value from the bot's /metrics."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{port}/metrics") as response,
+    ):
+        text = await response.text()
+    for line in text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    raise RuntimeError(f"{name} missing from /metrics")
+
+
 def rate_of(times: list[float]) -> float:
     """Messages per second between the first and the last receive time."""
     if len(times) < 2 or times[-1] <= times[0]:
@@ -331,13 +344,14 @@ async def measure_throughput(bench: Bench) -> None:
 async def measure_rate(bench: Bench) -> None:
     """BROADCAST_RATE=30: achieved rate and the busiest one-second window."""
     count = bench.sizes.rate_subscribers
-    async with bench.bot(bench.env(BROADCAST_RATE=str(LIMIT_RATE)), "rate"):
+    async with bench.bot(bench.env(BROADCAST_RATE=str(LIMIT_RATE)), "rate") as bot:
         await bench.seed(count)
         bench.harness_lag = 0.0
         broadcast_id = await bench.broadcast("RATE")
         await bench.wait_status(
             broadcast_id, BroadcastStatus.DONE, timeout=count / (LIMIT_RATE - 1) + 120
         )
+        late_grants = await metric(bot.port, "campaign_broadcast_late_grants_total")
     times = bench.telegram.received
     if len(times) != count or len(set(bench.telegram.chats)) != count:
         raise RuntimeError(f"rate run delivered {len(times)} messages")
@@ -352,7 +366,7 @@ async def measure_rate(bench: Bench) -> None:
         f"configured limit {LIMIT_RATE}/s", f"{achieved / LIMIT_RATE:.3f}", "≥ 0.97",
         achieved / LIMIT_RATE >= 0.97,
         f"{count:,} subscribers; longest gap {max(gaps) * 1000:.0f} ms, "
-        f"{late} gaps over 1.5 slots",
+        f"{late} gaps over 1.5 slots, {late_grants:.0f} grants thrown away as late",
     ))
     bench.rows.append(Row(
         f"busiest 1-s window, BROADCAST_RATE={LIMIT_RATE}", f"{busiest} msgs",

@@ -26,7 +26,7 @@ from bot.embedded_redis import EmbeddedRedis
 from bot.erasure import Erasure
 from bot.i18n import Localizer
 from bot.ledger import DonationLedger
-from bot.metrics import HandlerTimer, MeteredRequest, Metrics
+from bot.metrics import HandlerTimer, Metrics
 from bot.monthly_gifts import MonthlyGifts
 from bot.payments import Payments
 from bot.profile import publish_bot_profile
@@ -36,6 +36,7 @@ from bot.store import UserStore
 from bot.stripe_events import StripeEventProcessor
 from bot.stripe_webhook import StripeWebhook
 from bot.subscribers import Subscribers
+from bot.telegram_http import BotApiRequest
 from bot.telegram_webhook import WEBHOOK_PATH, TelegramWebhook
 from bot.web import build_web_app
 from handlers import register_handlers
@@ -217,8 +218,8 @@ def build_application(settings: Settings, metrics: Metrics) -> CampaignApplicati
         ApplicationBuilder()
         .application_class(MeteredApplication)
         .token(settings.telegram_token)
-        # 256 connections like PTB's default, so broadcasts and replies never queue for one.
-        .request(MeteredRequest(metrics, connection_pool_size=256))
+        # 256 connections like PTB's default, so replies never queue for one.
+        .request(BotApiRequest(connections=256, metrics=metrics))
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
         .context_types(context_types)
@@ -226,7 +227,7 @@ def build_application(settings: Settings, metrics: Metrics) -> CampaignApplicati
         # Many people tap at once during a campaign push; one slow reply must not queue the rest.
         .concurrent_updates(64)
         .get_updates_request(
-            MeteredRequest(metrics, connection_pool_size=1, read_timeout=POLL_TIMEOUT_SECONDS + 5)
+            BotApiRequest(connections=1, metrics=metrics, read_timeout=POLL_TIMEOUT_SECONDS + 5)
         )
     )
     if settings.telegram_mode == "webhook":

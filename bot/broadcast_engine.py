@@ -12,9 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
-import aiohttp
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 from telegram.error import (
@@ -27,7 +25,6 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.ext import ExtBot
-from telegram.request import BaseRequest, RequestData
 
 from bot import keys
 from bot.broadcasts import (
@@ -37,11 +34,13 @@ from bot.broadcasts import (
     BroadcastStore,
     now_ms,
 )
+from bot.call_batching import CallBatcher
 from bot.campaign import SUPPORTED_LOCALES
 from bot.metrics import Metrics
 from bot.redis_connection import text_of
 from bot.send_rate import SendRate
 from bot.subscribers import Subscribers
+from bot.telegram_http import BotApiRequest
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +57,6 @@ RECLAIM_EVERY_SECONDS = 5.0
 PROGRESS_EVERY_SECONDS = 3.0
 IDLE_POLL_SECONDS = 1.0
 NETWORK_RETRIES = 3
-# The same timeouts as the application's own Bot API client.
-SEND_TIMEOUT_SECONDS = 5.0
-_FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
 
 ReportCallback = Callable[[Broadcast, bool], Awaitable[None]]
 
@@ -69,6 +65,17 @@ class _Over(asyncio.Event):
     """Set when the broadcast needs no more work; `finalized` for the process that ended it."""
 
     finalized = False
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One broadcast as this process works on it: the content, the end signal, the batchers."""
+
+    broadcast: Broadcast
+    over: _Over
+    # Marks in flight and outcomes of all senders go to Redis together (bot/call_batching.py).
+    claim: CallBatcher[str, int]
+    finish: CallBatcher[tuple[str, str], bool]
 
 
 @dataclass(frozen=True)
@@ -88,9 +95,9 @@ class BroadcastEngine:
         self._recovery_ms = recovery_ms
         self._metrics = metrics
         self._redis = redis
-        # Broadcast sends go through their own transport, to the same Bot API with the same
-        # defaults: PTB's httpx client costs more CPU per request than the rest of a send.
-        self._request = AiohttpRequest(connections=SENDERS * 2)
+        # Broadcast sends have their own pool, to the same Bot API with the same defaults, so a
+        # broadcast never makes a reply to a user wait for a connection.
+        self._request = BotApiRequest(connections=SENDERS * 2, metrics=metrics)
         self._bot: ExtBot[None] = ExtBot(
             bot.token, base_url=lambda _token: bot.base_url,
             base_file_url=lambda _token: bot.base_file_url, defaults=bot.defaults,
@@ -147,12 +154,20 @@ class BroadcastEngine:
             await self._redis.delete(keys.broadcast_active())
             return
         over = _Over()
+
+        async def claim(entry_ids: list[str]) -> list[int]:
+            return await self._store.claim(broadcast_id, entry_ids, now_ms() + self._recovery_ms)
+
+        async def finish(outcomes: list[tuple[str, str]]) -> list[bool]:
+            return await self._store.finish(broadcast_id, outcomes)
+
+        job = _Job(broadcast, over, CallBatcher(claim), CallBatcher(finish))
         async with asyncio.TaskGroup() as group:
             group.create_task(self._feed(broadcast_id, over))
-            group.create_task(self._reclaim(broadcast, over))
+            group.create_task(self._reclaim(job))
             group.create_task(self._show_progress(broadcast_id, over))
             for _ in range(SENDERS):
-                group.create_task(self._send_loop(broadcast, over))
+                group.create_task(self._send_loop(job))
         # Reported after every task has ended, so nothing can cancel the report half-way.
         if over.finalized:
             final = await self._store.get(broadcast_id)
@@ -177,7 +192,8 @@ class BroadcastEngine:
         if not locales:
             await self._store.mark_fed(broadcast_id)
 
-    async def _send_loop(self, broadcast: Broadcast, over: _Over) -> None:
+    async def _send_loop(self, job: _Job) -> None:
+        broadcast, over = job.broadcast, job.over
         stream = keys.broadcast_stream(broadcast.broadcast_id)
         while not self._finished(over):
             try:
@@ -192,7 +208,7 @@ class BroadcastEngine:
                 return
             entries = [entry for _, batch in reply or [] for entry in batch]
             for entry_id, fields in entries:
-                await self._deliver(broadcast, _recipient(entry_id, fields))
+                await self._deliver(job, _recipient(entry_id, fields))
             if not entries:
                 await self._check_over(broadcast.broadcast_id, over)
 
@@ -217,9 +233,10 @@ class BroadcastEngine:
         with contextlib.suppress(RedisError):
             await self._redis.xtrim(stream, maxlen=0)
 
-    async def _reclaim(self, broadcast: Broadcast, over: _Over) -> None:
+    async def _reclaim(self, job: _Job) -> None:
         """Take over entries a crashed or stopped process had read but not finished."""
-        stream = keys.broadcast_stream(broadcast.broadcast_id)
+        over = job.over
+        stream = keys.broadcast_stream(job.broadcast.broadcast_id)
         while not self._finished(over):
             await self._sleep(RECLAIM_EVERY_SECONDS)
             if self._finished(over):
@@ -232,7 +249,7 @@ class BroadcastEngine:
                 continue
             for entry_id, fields in reply[1]:
                 if fields:
-                    await self._deliver(broadcast, _recipient(entry_id, fields))
+                    await self._deliver(job, _recipient(entry_id, fields))
 
     async def _show_progress(self, broadcast_id: int, over: _Over) -> None:
         """One process at a time edits the organizer's progress message."""
@@ -247,19 +264,16 @@ class BroadcastEngine:
             if current is not None and current.status is BroadcastStatus.SENDING:
                 await self._report(current, False)
 
-    async def _deliver(self, broadcast: Broadcast, recipient: Recipient) -> None:
-        broadcast_id = broadcast.broadcast_id
-        claimed = await self._store.claim(
-            broadcast_id, recipient.entry_id, now_ms() + self._recovery_ms
-        )
+    async def _deliver(self, job: _Job, recipient: Recipient) -> None:
+        # Claimed one message at a time, right before its send, so a crash leaves at most one
+        # message per sender whose fate nobody knows.
+        claimed = await job.claim(recipient.entry_id)
         if claimed == 0:
             self._metrics.broadcast_messages.labels("uncertain").inc()
         if claimed != 1:
             return
-        outcome = await self._send(broadcast, recipient)
-        if outcome is not None and await self._store.finish(
-            broadcast_id, recipient.entry_id, outcome
-        ):
+        outcome = await self._send(job.broadcast, recipient)
+        if outcome is not None and await job.finish((recipient.entry_id, outcome)):
             self._metrics.broadcast_messages.labels(outcome).inc()
 
     async def _send(self, broadcast: Broadcast, recipient: Recipient) -> str | None:
@@ -318,76 +332,6 @@ class BroadcastEngine:
                 log.warning("broadcast send failed chat_id=%s error=%s", chat_id,
                             type(exc).__name__)
                 return "failed"
-
-
-class AiohttpRequest(BaseRequest):
-    """PTB's transport interface over aiohttp; PTB still maps answers to its errors."""
-
-    def __init__(self, connections: int, timeout: float = SEND_TIMEOUT_SECONDS) -> None:
-        self._connections = connections
-        self._timeout = timeout
-        self._session: aiohttp.ClientSession | None = None
-
-    @property
-    def read_timeout(self) -> float | None:
-        return self._timeout
-
-    async def initialize(self) -> None:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._connections),
-                headers={"User-Agent": self.USER_AGENT},
-            )
-
-    async def shutdown(self) -> None:
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = BaseRequest.DEFAULT_NONE,
-        write_timeout: Any = BaseRequest.DEFAULT_NONE,
-        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        """Form-encoded like PTB's own transport; multipart when files are uploaded."""
-        if self._session is None:
-            raise RuntimeError("AiohttpRequest is not initialized")
-        timeout = aiohttp.ClientTimeout(
-            connect=_timeout_or(connect_timeout, self._timeout),
-            sock_read=_timeout_or(read_timeout, self._timeout),
-        )
-        data: Any = None
-        headers = None
-        if request_data is not None:
-            files = request_data.multipart_data
-            if files:
-                data = aiohttp.FormData(request_data.json_parameters)
-                for name, (filename, content, mime_type) in files.items():
-                    data.add_field(name, content, filename=filename, content_type=mime_type)
-            else:
-                # Encoded here: aiohttp's FormData costs more than the rest of the request.
-                data = urlencode(request_data.json_parameters).encode()
-                headers = _FORM_HEADERS
-        try:
-            async with self._session.request(
-                method, url, data=data, headers=headers, timeout=timeout
-            ) as answer:
-                return answer.status, await answer.read()
-        except TimeoutError as exc:
-            raise TimedOut from exc
-        except aiohttp.ClientError as exc:
-            raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
-
-
-def _timeout_or(value: object, default: float) -> float | None:
-    if isinstance(value, int | float):
-        return float(value)
-    return None if value is None else default
 
 
 def _recipient(entry_id: object, fields: dict[Any, Any]) -> Recipient:

@@ -9,6 +9,7 @@ is counted as uncertain instead of risking a second copy.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -50,26 +51,33 @@ redis.call('HSET', KEYS[1], 'cursor:' .. ARGV[1], cursor + #ids)
 return #ids
 """
 
-# KEYS: in-flight hash, job, stream. ARGV: entry id, now (ms), deadline (ms), group.
-# 1: go and send. 2: another sender is on it. 0: a sender died mid-send; counted uncertain.
-# 3: the broadcast was cancelled; the entry is dropped unsent.
+# KEYS: in-flight hash, job, stream. ARGV: now (ms), deadline (ms), group, entry ids...
+# One answer per entry. 1: go and send. 2: another sender is on it. 0: a sender died mid-send;
+# counted uncertain. 3: the broadcast was cancelled; the entry is dropped unsent.
 _CLAIM = """
-local deadline = redis.call('HGET', KEYS[1], ARGV[1])
-if not deadline and redis.call('HGET', KEYS[2], 'status') ~= 'sending' then
-  redis.call('XACK', KEYS[3], ARGV[4], ARGV[1])
-  redis.call('XDEL', KEYS[3], ARGV[1])
-  return 3
+local sending = redis.call('HGET', KEYS[2], 'status') == 'sending'
+local answers = {}
+for i = 4, #ARGV do
+  local entry = ARGV[i]
+  local deadline = redis.call('HGET', KEYS[1], entry)
+  if not deadline and not sending then
+    redis.call('XACK', KEYS[3], ARGV[3], entry)
+    redis.call('XDEL', KEYS[3], entry)
+    answers[#answers + 1] = 3
+  elseif not deadline then
+    redis.call('HSET', KEYS[1], entry, ARGV[2])
+    answers[#answers + 1] = 1
+  elseif tonumber(deadline) > tonumber(ARGV[1]) then
+    answers[#answers + 1] = 2
+  else
+    redis.call('HDEL', KEYS[1], entry)
+    redis.call('HINCRBY', KEYS[2], 'uncertain', 1)
+    redis.call('XACK', KEYS[3], ARGV[3], entry)
+    redis.call('XDEL', KEYS[3], entry)
+    answers[#answers + 1] = 0
+  end
 end
-if not deadline then
-  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-  return 1
-end
-if tonumber(deadline) > tonumber(ARGV[2]) then return 2 end
-redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('HINCRBY', KEYS[2], 'uncertain', 1)
-redis.call('XACK', KEYS[3], ARGV[4], ARGV[1])
-redis.call('XDEL', KEYS[3], ARGV[1])
-return 0
+return answers
 """
 
 # KEYS: in-flight hash. ARGV: entry id, new deadline (ms). 0 if the mark is no longer ours.
@@ -79,14 +87,23 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 """
 
-# KEYS: in-flight hash, job, stream. ARGV: entry id, outcome, group.
-# Counts only if the mark was still ours, so a slow sender and a reclaimer never both count.
+# KEYS: in-flight hash, job, stream. ARGV: group, then (entry id, outcome) pairs.
+# An outcome counts only if the mark was still ours, so a slow sender and a reclaimer never
+# both count. One answer (1 counted, 0 not) per pair.
 _FINISH = """
-if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
-redis.call('XACK', KEYS[3], ARGV[3], ARGV[1])
-redis.call('XDEL', KEYS[3], ARGV[1])
-return 1
+local answers = {}
+for i = 2, #ARGV, 2 do
+  local entry = ARGV[i]
+  if redis.call('HDEL', KEYS[1], entry) == 1 then
+    redis.call('HINCRBY', KEYS[2], ARGV[i + 1], 1)
+    redis.call('XACK', KEYS[3], ARGV[1], entry)
+    redis.call('XDEL', KEYS[3], entry)
+    answers[#answers + 1] = 1
+  else
+    answers[#answers + 1] = 0
+  end
+end
+return answers
 """
 
 # KEYS: job, stream, in-flight, active, then every recipients snapshot. ARGV: id, now (ms).
@@ -295,17 +312,18 @@ class BroadcastStore:
     async def backlog(self, broadcast_id: int) -> int:
         return int(await self._redis.xlen(keys.broadcast_stream(broadcast_id)))
 
-    async def claim(self, broadcast_id: int, entry_id: str, deadline_ms: int) -> int:
-        """Mark a send in flight; see _CLAIM for the three answers."""
-        return int(
-            await self._claim(
-                keys=[
-                    keys.broadcast_in_flight(broadcast_id), keys.broadcast(broadcast_id),
-                    keys.broadcast_stream(broadcast_id),
-                ],
-                args=[entry_id, now_ms(), deadline_ms, CONSUMER_GROUP],
-            )
+    async def claim(
+        self, broadcast_id: int, entry_ids: Sequence[str], deadline_ms: int
+    ) -> list[int]:
+        """Mark sends in flight, one answer per entry; see _CLAIM for the four answers."""
+        answers = await self._claim(
+            keys=[
+                keys.broadcast_in_flight(broadcast_id), keys.broadcast(broadcast_id),
+                keys.broadcast_stream(broadcast_id),
+            ],
+            args=[now_ms(), deadline_ms, CONSUMER_GROUP, *entry_ids],
         )
+        return [int(answer) for answer in answers]
 
     async def extend(self, broadcast_id: int, entry_id: str, deadline_ms: int) -> bool:
         """Push back the deadline of a send that waits (429, retries); False if taken over."""
@@ -314,16 +332,18 @@ class BroadcastStore:
         )
         return bool(extended)
 
-    async def finish(self, broadcast_id: int, entry_id: str, outcome: str) -> bool:
-        """Record the outcome of one send and forget the entry."""
-        finished = await self._finish(
+    async def finish(
+        self, broadcast_id: int, outcomes: Sequence[tuple[str, str]]
+    ) -> list[bool]:
+        """Record the outcome of sends (entry id, outcome) and forget the entries."""
+        answers = await self._finish(
             keys=[
                 keys.broadcast_in_flight(broadcast_id), keys.broadcast(broadcast_id),
                 keys.broadcast_stream(broadcast_id),
             ],
-            args=[entry_id, outcome, CONSUMER_GROUP],
+            args=[CONSUMER_GROUP, *(part for pair in outcomes for part in pair)],
         )
-        return bool(finished)
+        return [bool(answer) for answer in answers]
 
     async def finalize(self, broadcast_id: int) -> bool:
         """True for exactly one caller, once the broadcast is over."""

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from telegram.error import NetworkError, TimedOut
-from telegram.request import HTTPXRequest
 
 log = logging.getLogger(__name__)
 
@@ -51,27 +48,6 @@ class Metrics:
     def render(self) -> bytes:
         """The Prometheus text format."""
         return generate_latest(self.registry)
-
-
-class MeteredRequest(HTTPXRequest):
-    """PTB's HTTP client, counting Bot API errors by status code (and timeouts) on the way."""
-
-    def __init__(self, metrics: Metrics, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._metrics = metrics
-
-    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        try:
-            code, payload = await super().do_request(*args, **kwargs)
-        except TimedOut:
-            self._metrics.telegram_errors.labels("timeout").inc()
-            raise
-        except NetworkError:
-            self._metrics.telegram_errors.labels("network").inc()
-            raise
-        if code >= 300:
-            self._metrics.telegram_errors.labels(str(code)).inc()
-        return code, payload
 
 
 def update_kind(update: object) -> str:
