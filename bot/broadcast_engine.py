@@ -98,11 +98,7 @@ class BroadcastEngine:
         # Broadcast sends have their own pool, to the same Bot API with the same defaults, so a
         # broadcast never makes a reply to a user wait for a connection.
         self._request = BotApiRequest(connections=SENDERS * 2, metrics=metrics)
-        self._bot: ExtBot[None] = ExtBot(
-            bot.token, base_url=lambda _token: bot.base_url,
-            base_file_url=lambda _token: bot.base_file_url, defaults=bot.defaults,
-            request=self._request, get_updates_request=self._request,
-        )
+        self._api_url = bot.base_url
         self._store = BroadcastStore(redis)
         self._subscribers = subscribers
         self._rate = rate
@@ -287,9 +283,16 @@ class BroadcastEngine:
             await self._rate.wait_turn()
             try:
                 if photo:
-                    await self._bot.send_photo(chat_id, photo, caption=text, parse_mode="HTML")
+                    await self._request.post_form(
+                        f"{self._api_url}/sendPhoto",
+                        {"chat_id": str(chat_id), "photo": photo, "caption": text,
+                         "parse_mode": "HTML"},
+                    )
                 else:
-                    await self._bot.send_message(chat_id, text, parse_mode="HTML")
+                    await self._request.post_form(
+                        f"{self._api_url}/sendMessage",
+                        {"chat_id": str(chat_id), "text": text, "parse_mode": "HTML"},
+                    )
                 return "sent"
             except RetryAfter as exc:
                 wait = _seconds(exc.retry_after)

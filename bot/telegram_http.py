@@ -8,11 +8,24 @@ already runs aiohttp for its web server, and aiohttp's client keeps a plain pool
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-from telegram.error import NetworkError, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.request import BaseRequest, RequestData
 
 from bot.metrics import Metrics
@@ -34,6 +47,10 @@ class BotApiRequest(BaseRequest):
         self._connections = connections
         self._metrics = metrics
         self._read_timeout = read_timeout
+        self._default_timeout = aiohttp.ClientTimeout(
+            connect=CONNECT_TIMEOUT + POOL_TIMEOUT, sock_connect=CONNECT_TIMEOUT,
+            sock_read=read_timeout,
+        )
         self._session: aiohttp.ClientSession | None = None
 
     @property
@@ -63,8 +80,6 @@ class BotApiRequest(BaseRequest):
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """Form-encoded like PTB's own transport; multipart when files are uploaded."""
-        if self._session is None:
-            raise RuntimeError("BotApiRequest is not initialized")
         connect = _seconds_or(connect_timeout, CONNECT_TIMEOUT)
         pool = _seconds_or(pool_timeout, POOL_TIMEOUT)
         timeout = aiohttp.ClientTimeout(
@@ -85,6 +100,26 @@ class BotApiRequest(BaseRequest):
                 # Encoded here: aiohttp's FormData costs more than the rest of the request.
                 data = urlencode(request_data.json_parameters).encode()
                 headers = _FORM_HEADERS
+        return await self._exchange(method, url, data, headers, timeout)
+
+    async def post_form(self, url: str, fields: Mapping[str, str]) -> None:
+        """Call one Bot API method whose answer is not needed: broadcast sends.
+
+        Half of a send through PTB went into building the `Message` it returns; the refusals
+        still become PTB's errors, mapped as PTB maps them.
+        """
+        status, body = await self._exchange(
+            "POST", url, urlencode(fields).encode(), _FORM_HEADERS, self._default_timeout
+        )
+        if status >= 300:
+            raise telegram_error(status, body)
+
+    async def _exchange(
+        self, method: str, url: str, data: Any, headers: Mapping[str, str] | None,
+        timeout: aiohttp.ClientTimeout,
+    ) -> tuple[int, bytes]:
+        if self._session is None:
+            raise RuntimeError("BotApiRequest is not initialized")
         try:
             async with self._session.request(
                 method, url, data=data, headers=headers, timeout=timeout
@@ -110,3 +145,29 @@ def _seconds_or(value: object, default: float | None) -> float | None:
     if isinstance(value, int | float):
         return float(value)
     return None if value is None else default
+
+
+def telegram_error(status: int, body: bytes) -> TelegramError:
+    """The error PTB raises for this refusal (telegram/request/_baserequest.py)."""
+    message = f"HTTP {status}"
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        answer = None
+    if isinstance(answer, dict):
+        message = str(answer.get("description") or message)
+        parameters = answer.get("parameters") or {}
+        if parameters.get("migrate_to_chat_id"):
+            return ChatMigrated(int(parameters["migrate_to_chat_id"]))
+        if parameters.get("retry_after"):
+            return RetryAfter(int(parameters["retry_after"]))
+    if status == HTTPStatus.FORBIDDEN:
+        return Forbidden(message)
+    if status in (HTTPStatus.NOT_FOUND, HTTPStatus.UNAUTHORIZED):
+        return InvalidToken(message)
+    if status == HTTPStatus.BAD_REQUEST:
+        return BadRequest(message)
+    if status == HTTPStatus.CONFLICT:
+        return Conflict(message)
+    # 502 and every other status: a failure of the way there, worth a retry.
+    return NetworkError(message)

@@ -43,6 +43,8 @@ async def post(url: str, payload: bytes, signature: str | None) -> int:
         ("wrong secret", 400), ("missing header", 400), ("t=abc", 400), ("only v0", 400),
         ("one byte changed", 400), ("json re-serialised", 400), ("301 s old", 400),
         ("rotated secret: two v1, one valid", 200),
+        ("signed, but a JSON list", 400), ("signed, but not JSON", 400),
+        ("signed, but not an event", 400),
     ],
 )
 async def test_signature_matrix_leaves_the_keyspace_untouched_when_refused(
@@ -70,6 +72,13 @@ async def test_signature_matrix_leaves_the_keyspace_untouched_when_refused(
         body = json.dumps(json.loads(payload), separators=(",", ":")).encode()
     elif case == "301 s old":
         signature = header(payload, now - 301)
+    elif case.startswith("signed, but"):
+        body = {
+            "signed, but a JSON list": b"[1, 2]",
+            "signed, but not JSON": b"not json at all",
+            "signed, but not an event": json.dumps(event["data"]["object"]).encode(),
+        }[case]
+        signature = header(body, now)
     elif case == "rotated secret: two v1, one valid":
         stale = header(payload, now, secret="whsec_the_previous_secret").split(",")[1]
         signature = f"{valid.split(',')[0]},{stale},{valid.split(',')[1]}"
