@@ -32,6 +32,8 @@ from bot.broadcasts import (
     Broadcast,
     BroadcastStatus,
     BroadcastStore,
+    Step,
+    StepAnswer,
     now_ms,
 )
 from bot.call_batching import CallBatcher
@@ -73,9 +75,8 @@ class _Job:
 
     broadcast: Broadcast
     over: _Over
-    # Marks in flight and outcomes of all senders go to Redis together (bot/call_batching.py).
-    claim: CallBatcher[str, int]
-    finish: CallBatcher[tuple[str, str], bool]
+    # The senders' steps go to Redis together (bot/call_batching.py).
+    step: CallBatcher[Step, StepAnswer]
 
 
 @dataclass(frozen=True)
@@ -151,13 +152,10 @@ class BroadcastEngine:
             return
         over = _Over()
 
-        async def claim(entry_ids: list[str]) -> list[int]:
-            return await self._store.claim(broadcast_id, entry_ids, now_ms() + self._recovery_ms)
+        async def step(steps: list[Step]) -> list[StepAnswer]:
+            return await self._store.step(broadcast_id, steps, now_ms() + self._recovery_ms)
 
-        async def finish(outcomes: list[tuple[str, str]]) -> list[bool]:
-            return await self._store.finish(broadcast_id, outcomes)
-
-        job = _Job(broadcast, over, CallBatcher(claim), CallBatcher(finish))
+        job = _Job(broadcast, over, CallBatcher(step))
         async with asyncio.TaskGroup() as group:
             group.create_task(self._feed(broadcast_id, over))
             group.create_task(self._reclaim(job))
@@ -203,8 +201,7 @@ class BroadcastEngine:
                 over.set()
                 return
             entries = [entry for _, batch in reply or [] for entry in batch]
-            for entry_id, fields in entries:
-                await self._deliver(job, _recipient(entry_id, fields))
+            await self._deliver_all(job, [_recipient(*entry) for entry in entries])
             if not entries:
                 await self._check_over(broadcast.broadcast_id, over)
 
@@ -243,9 +240,9 @@ class BroadcastEngine:
                 )
             except RedisError:
                 continue
-            for entry_id, fields in reply[1]:
-                if fields:
-                    await self._deliver(job, _recipient(entry_id, fields))
+            await self._deliver_all(
+                job, [_recipient(entry_id, fields) for entry_id, fields in reply[1] if fields]
+            )
 
     async def _show_progress(self, broadcast_id: int, over: _Over) -> None:
         """One process at a time edits the organizer's progress message."""
@@ -260,17 +257,32 @@ class BroadcastEngine:
             if current is not None and current.status is BroadcastStatus.SENDING:
                 await self._report(current, False)
 
-    async def _deliver(self, job: _Job, recipient: Recipient) -> None:
-        # Claimed one message at a time, right before its send, so a crash leaves at most one
-        # message per sender whose fate nobody knows.
-        claimed = await job.claim(recipient.entry_id)
-        if claimed == 0:
+    async def _deliver_all(self, job: _Job, recipients: list[Recipient]) -> None:
+        """Send to each in turn; each outcome is recorded with the mark of the next send."""
+        done: tuple[str, str] | None = None
+        for recipient in recipients:
+            done = await self._deliver(job, done, recipient)
+        if done is not None:
+            await self._step(job, Step(done, None))
+
+    async def _deliver(
+        self, job: _Job, done: tuple[str, str] | None, recipient: Recipient
+    ) -> tuple[str, str] | None:
+        # Marked one message at a time, right before its send, so a crash leaves at most one
+        # message per sender whose fate nobody knows. Returns what is left to record.
+        answer = await self._step(job, Step(done, recipient.entry_id))
+        if answer.claim == 0:
             self._metrics.broadcast_messages.labels("uncertain").inc()
-        if claimed != 1:
-            return
+        if answer.claim != 1:
+            return None
         outcome = await self._send(job.broadcast, recipient)
-        if outcome is not None and await job.finish((recipient.entry_id, outcome)):
-            self._metrics.broadcast_messages.labels(outcome).inc()
+        return None if outcome is None else (recipient.entry_id, outcome)
+
+    async def _step(self, job: _Job, step: Step) -> StepAnswer:
+        answer = await job.step(step)
+        if answer.counted and step.done is not None:
+            self._metrics.broadcast_messages.labels(step.done[1]).inc()
+        return answer
 
     async def _send(self, broadcast: Broadcast, recipient: Recipient) -> str | None:
         """Send one message; returns the outcome, None if another process took the entry over."""

@@ -51,16 +51,29 @@ redis.call('HSET', KEYS[1], 'cursor:' .. ARGV[1], cursor + #ids)
 return #ids
 """
 
-# KEYS: in-flight hash, job, stream. ARGV: now (ms), deadline (ms), group, entry ids...
-# One answer per entry. 1: go and send. 2: another sender is on it. 0: a sender died mid-send;
-# counted uncertain. 3: the broadcast was cancelled; the entry is dropped unsent.
-_CLAIM = """
+# KEYS: in-flight hash, job, stream. ARGV: now (ms), deadline (ms), group, then per sender a
+# triple: the entry it just sent ('' if none), that send's outcome, the entry it sends next ('').
+# The outcome counts only if the mark was still ours, so a slow sender and a reclaimer never both
+# count (answer 1, else 0). The next entry: 1 go and send; 2 another sender is on it; 0 a sender
+# died mid-send, counted uncertain; 3 the broadcast was cancelled, dropped unsent (-1: none).
+# Recording one send and marking the next in one call halves the round trips of a broadcast.
+_STEP = """
 local sending = redis.call('HGET', KEYS[2], 'status') == 'sending'
 local answers = {}
-for i = 4, #ARGV do
-  local entry = ARGV[i]
-  local deadline = redis.call('HGET', KEYS[1], entry)
-  if not deadline and not sending then
+for i = 4, #ARGV, 3 do
+  local done, outcome, entry = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local counted = 0
+  if done ~= '' and redis.call('HDEL', KEYS[1], done) == 1 then
+    redis.call('HINCRBY', KEYS[2], outcome, 1)
+    redis.call('XACK', KEYS[3], ARGV[3], done)
+    redis.call('XDEL', KEYS[3], done)
+    counted = 1
+  end
+  answers[#answers + 1] = counted
+  local deadline = entry ~= '' and redis.call('HGET', KEYS[1], entry)
+  if entry == '' then
+    answers[#answers + 1] = -1
+  elseif not deadline and not sending then
     redis.call('XACK', KEYS[3], ARGV[3], entry)
     redis.call('XDEL', KEYS[3], entry)
     answers[#answers + 1] = 3
@@ -85,25 +98,6 @@ _EXTEND = """
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
-"""
-
-# KEYS: in-flight hash, job, stream. ARGV: group, then (entry id, outcome) pairs.
-# An outcome counts only if the mark was still ours, so a slow sender and a reclaimer never
-# both count. One answer (1 counted, 0 not) per pair.
-_FINISH = """
-local answers = {}
-for i = 2, #ARGV, 2 do
-  local entry = ARGV[i]
-  if redis.call('HDEL', KEYS[1], entry) == 1 then
-    redis.call('HINCRBY', KEYS[2], ARGV[i + 1], 1)
-    redis.call('XACK', KEYS[3], ARGV[1], entry)
-    redis.call('XDEL', KEYS[3], entry)
-    answers[#answers + 1] = 1
-  else
-    answers[#answers + 1] = 0
-  end
-end
-return answers
 """
 
 # KEYS: job, stream, in-flight, active, then every recipients snapshot. ARGV: id, now (ms).
@@ -140,6 +134,22 @@ if redis.call('ZREM', KEYS[2], ARGV[2]) == 1 then
 end
 return status
 """
+
+
+@dataclass(frozen=True)
+class Step:
+    """One sender's move: the send it finished (entry id, outcome), the entry it takes next."""
+
+    done: tuple[str, str] | None
+    next_entry: str | None
+
+
+@dataclass(frozen=True)
+class StepAnswer:
+    """Whether the finished send was counted, and the claim answer for the next (see _STEP)."""
+
+    counted: bool
+    claim: int
 
 
 def now_ms() -> int:
@@ -204,9 +214,8 @@ class BroadcastStore:
         self._redis = redis
         self._activate = redis.register_script(_ACTIVATE)
         self._feed = redis.register_script(_FEED)
-        self._claim = redis.register_script(_CLAIM)
+        self._step = redis.register_script(_STEP)
         self._extend = redis.register_script(_EXTEND)
-        self._finish = redis.register_script(_FINISH)
         self._finalize = redis.register_script(_FINALIZE)
         self._cancel = redis.register_script(_CANCEL)
 
@@ -312,18 +321,24 @@ class BroadcastStore:
     async def backlog(self, broadcast_id: int) -> int:
         return int(await self._redis.xlen(keys.broadcast_stream(broadcast_id)))
 
-    async def claim(
-        self, broadcast_id: int, entry_ids: Sequence[str], deadline_ms: int
-    ) -> list[int]:
-        """Mark sends in flight, one answer per entry; see _CLAIM for the four answers."""
-        answers = await self._claim(
+    async def step(self, broadcast_id: int, steps: Sequence[Step], deadline_ms: int) -> list[
+        StepAnswer
+    ]:
+        """Record finished sends and mark the next ones in flight; see _STEP for the answers."""
+        args: list[str | int] = [now_ms(), deadline_ms, CONSUMER_GROUP]
+        for step in steps:
+            done, outcome = step.done or ("", "")
+            args += [done, outcome, step.next_entry or ""]
+        answers = await self._step(
             keys=[
                 keys.broadcast_in_flight(broadcast_id), keys.broadcast(broadcast_id),
                 keys.broadcast_stream(broadcast_id),
             ],
-            args=[now_ms(), deadline_ms, CONSUMER_GROUP, *entry_ids],
+            args=args,
         )
-        return [int(answer) for answer in answers]
+        return [
+            StepAnswer(bool(answers[i]), int(answers[i + 1])) for i in range(0, len(answers), 2)
+        ]
 
     async def extend(self, broadcast_id: int, entry_id: str, deadline_ms: int) -> bool:
         """Push back the deadline of a send that waits (429, retries); False if taken over."""
@@ -331,19 +346,6 @@ class BroadcastStore:
             keys=[keys.broadcast_in_flight(broadcast_id)], args=[entry_id, deadline_ms]
         )
         return bool(extended)
-
-    async def finish(
-        self, broadcast_id: int, outcomes: Sequence[tuple[str, str]]
-    ) -> list[bool]:
-        """Record the outcome of sends (entry id, outcome) and forget the entries."""
-        answers = await self._finish(
-            keys=[
-                keys.broadcast_in_flight(broadcast_id), keys.broadcast(broadcast_id),
-                keys.broadcast_stream(broadcast_id),
-            ],
-            args=[CONSUMER_GROUP, *(part for pair in outcomes for part in pair)],
-        )
-        return [bool(answer) for answer in answers]
 
     async def finalize(self, broadcast_id: int) -> bool:
         """True for exactly one caller, once the broadcast is over."""
