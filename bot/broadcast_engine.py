@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
@@ -25,6 +26,7 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.ext import ExtBot
+from yarl import URL
 
 from bot import keys
 from bot.broadcasts import (
@@ -46,8 +48,8 @@ from bot.telegram_http import BotApiRequest
 
 log = logging.getLogger(__name__)
 
-SENDERS = 16
-READ_BATCH = 10
+SENDERS = 32
+READ_BATCH = 25
 FEED_CHUNK = 500
 # Keep only this many recipients queued in the stream, so Redis and the bot hold a window of
 # the audience, never all of it.
@@ -77,6 +79,10 @@ class _Job:
     over: _Over
     # The senders' steps go to Redis together (bot/call_batching.py).
     step: CallBatcher[Step, StepAnswer]
+    # sendMessage or sendPhoto, and per locale its form without the chat_id, encoded once: the
+    # same bytes go to every subscriber of that language.
+    endpoint: URL
+    forms: dict[str, bytes]
 
 
 @dataclass(frozen=True)
@@ -155,7 +161,17 @@ class BroadcastEngine:
         async def step(steps: list[Step]) -> list[StepAnswer]:
             return await self._store.step(broadcast_id, steps, now_ms() + self._recovery_ms)
 
-        job = _Job(broadcast, over, CallBatcher(step))
+        content = broadcast.content
+        method = "sendPhoto" if content.photo else "sendMessage"
+        forms = {
+            locale: urlencode(
+                {"photo": content.photo, "caption": content.text_for(locale), "parse_mode": "HTML"}
+                if content.photo else
+                {"text": content.text_for(locale), "parse_mode": "HTML"}
+            ).encode()
+            for locale in SUPPORTED_LOCALES
+        }
+        job = _Job(broadcast, over, CallBatcher(step), URL(f"{self._api_url}/{method}"), forms)
         async with asyncio.TaskGroup() as group:
             group.create_task(self._feed(broadcast_id, over))
             group.create_task(self._reclaim(job))
@@ -275,7 +291,7 @@ class BroadcastEngine:
             self._metrics.broadcast_messages.labels("uncertain").inc()
         if answer.claim != 1:
             return None
-        outcome = await self._send(job.broadcast, recipient)
+        outcome = await self._send(job, recipient)
         return None if outcome is None else (recipient.entry_id, outcome)
 
     async def _step(self, job: _Job, step: Step) -> StepAnswer:
@@ -284,34 +300,24 @@ class BroadcastEngine:
             self._metrics.broadcast_messages.labels(step.done[1]).inc()
         return answer
 
-    async def _send(self, broadcast: Broadcast, recipient: Recipient) -> str | None:
+    async def _send(self, job: _Job, recipient: Recipient) -> str | None:
         """Send one message; returns the outcome, None if another process took the entry over."""
         chat_id = recipient.chat_id
-        text = broadcast.content.text_for(recipient.locale)
-        photo = broadcast.content.photo
+        broadcast_id = job.broadcast.broadcast_id
         failures = 0
         migrated = False
         while True:
             await self._rate.wait_turn()
             try:
-                if photo:
-                    await self._request.post_form(
-                        f"{self._api_url}/sendPhoto",
-                        {"chat_id": str(chat_id), "photo": photo, "caption": text,
-                         "parse_mode": "HTML"},
-                    )
-                else:
-                    await self._request.post_form(
-                        f"{self._api_url}/sendMessage",
-                        {"chat_id": str(chat_id), "text": text, "parse_mode": "HTML"},
-                    )
+                await self._request.post_form(
+                    job.endpoint, b"chat_id=%d&%b" % (chat_id, job.forms[recipient.locale])
+                )
                 return "sent"
             except RetryAfter as exc:
                 wait = _seconds(exc.retry_after)
                 await self._rate.pause_all(wait)
                 deadline = now_ms() + int(wait * 1000) + self._recovery_ms
-                if not await self._store.extend(broadcast.broadcast_id, recipient.entry_id,
-                                                deadline):
+                if not await self._store.extend(broadcast_id, recipient.entry_id, deadline):
                     return None
             except Forbidden:
                 await self._subscribers.mark_blocked(chat_id)
@@ -339,8 +345,7 @@ class BroadcastEngine:
                     return "failed"
                 backoff = 2 ** (failures - 1)
                 deadline = now_ms() + backoff * 1000 + self._recovery_ms
-                if not await self._store.extend(broadcast.broadcast_id, recipient.entry_id,
-                                                deadline):
+                if not await self._store.extend(broadcast_id, recipient.entry_id, deadline):
                     return None
                 await asyncio.sleep(backoff)
             except TelegramError as exc:

@@ -27,6 +27,7 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 from bot.metrics import Metrics
 
@@ -102,20 +103,20 @@ class BotApiRequest(BaseRequest):
                 headers = _FORM_HEADERS
         return await self._exchange(method, url, data, headers, timeout)
 
-    async def post_form(self, url: str, fields: Mapping[str, str]) -> None:
+    async def post_form(self, url: URL, form: bytes) -> None:
         """Call one Bot API method whose answer is not needed: broadcast sends.
 
         Half of a send through PTB went into building the `Message` it returns; the refusals
-        still become PTB's errors, mapped as PTB maps them.
+        still become PTB's errors, mapped as PTB maps them. `form` is already URL-encoded.
         """
         status, body = await self._exchange(
-            "POST", url, urlencode(fields).encode(), _FORM_HEADERS, self._default_timeout
+            "POST", url, form, _FORM_HEADERS, self._default_timeout
         )
         if status >= 300:
             raise telegram_error(status, body)
 
     async def _exchange(
-        self, method: str, url: str, data: Any, headers: Mapping[str, str] | None,
+        self, method: str, url: str | URL, data: Any, headers: Mapping[str, str] | None,
         timeout: aiohttp.ClientTimeout,
     ) -> tuple[int, bytes]:
         if self._session is None:
