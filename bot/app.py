@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 from typing import Any, cast
@@ -28,6 +29,7 @@ from bot.i18n import Localizer
 from bot.ledger import DonationLedger
 from bot.metrics import HandlerTimer, Metrics
 from bot.monthly_gifts import MonthlyGifts
+from bot.notice_courier import NoticeCourier
 from bot.payments import Payments
 from bot.profile import publish_bot_profile
 from bot.redis_connection import connect as connect_redis
@@ -40,6 +42,7 @@ from bot.telegram_http import BotApiRequest
 from bot.telegram_webhook import WEBHOOK_PATH, TelegramWebhook
 from bot.web import build_web_app
 from handlers import register_handlers
+from handlers.thanks import notice_message
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +85,7 @@ class CampaignBot:
             processor=services.processor,
             signing_secret=settings.stripe_webhook_secret,
             metrics=metrics,
-            enqueue=application.update_queue.put,
+            deliver_soon=services.notices.deliver_soon,
         )
         telegram_hook = None
         if settings.telegram_mode == "webhook" and settings.telegram_webhook_secret:
@@ -116,9 +119,12 @@ class CampaignBot:
                 secret_token=settings.telegram_webhook_secret,
                 allowed_updates=Update.ALL_TYPES,
             )
+        services.notices.start(
+            application.bot,
+            functools.partial(notice_message, services.l10n, settings.campaign.currency),
+        )
         self.broadcast_engine = BroadcastEngine(
-            self.redis, application.bot, services.subscribers,
-            SendRate(self.redis, settings.broadcast_rate, metrics),
+            self.redis, application.bot, services.subscribers, services.send_rate,
             BroadcastReporter(application.bot, services.l10n, settings.broadcast_rate),
             metrics,
             recovery_ms=settings.broadcast_recovery_seconds * 1000,
@@ -138,6 +144,10 @@ class CampaignBot:
                 await self.broadcast_engine.stop()
         application = self.application
         if application is not None:
+            services = application.bot_data.services
+            if services is not None:
+                with _logged("notice courier"):
+                    await services.notices.stop()
             if application.updater is not None and application.updater.running:
                 with _logged("updater"):
                     await application.updater.stop()
@@ -176,6 +186,7 @@ def build_services(
     monthly = MonthlyGifts(redis)
     l10n = Localizer()
     clock = Clock()
+    send_rate = SendRate(redis, settings.broadcast_rate, metrics)
     return Services(
         settings=settings,
         redis=redis,
@@ -194,6 +205,8 @@ def build_services(
         processor=StripeEventProcessor(
             ledger, monthly, payments, campaign.currency, metrics, Erasure(redis)
         ),
+        send_rate=send_rate,
+        notices=NoticeCourier(ledger, send_rate),
     )
 
 

@@ -42,7 +42,7 @@ from bot.call_batching import CallBatcher
 from bot.campaign import SUPPORTED_LOCALES
 from bot.metrics import Metrics
 from bot.redis_connection import text_of
-from bot.send_rate import SendRate
+from bot.send_rate import SendRate, retry_after_seconds
 from bot.subscribers import Subscribers
 from bot.telegram_http import BotApiRequest
 
@@ -314,7 +314,7 @@ class BroadcastEngine:
                 )
                 return "sent"
             except RetryAfter as exc:
-                wait = _seconds(exc.retry_after)
+                wait = retry_after_seconds(exc)
                 await self._rate.pause_all(wait)
                 deadline = now_ms() + int(wait * 1000) + self._recovery_ms
                 if not await self._store.extend(broadcast_id, recipient.entry_id, deadline):
@@ -358,7 +358,3 @@ def _recipient(entry_id: object, fields: dict[Any, Any]) -> Recipient:
     decoded = {text_of(k): text_of(v) for k, v in fields.items()}
     return Recipient(text_of(entry_id), int(decoded["chat"]), decoded["locale"])
 
-
-def _seconds(retry_after: object) -> float:
-    total = getattr(retry_after, "total_seconds", None)
-    return float(total()) if callable(total) else float(retry_after)  # type: ignore[arg-type]

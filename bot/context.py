@@ -17,7 +17,9 @@ from bot.config import Settings
 from bot.i18n import Localizer, resolve_locale
 from bot.ledger import DonationLedger
 from bot.monthly_gifts import MonthlyGifts
+from bot.notice_courier import NoticeCourier
 from bot.payments import Payments
+from bot.send_rate import SendRate
 from bot.store import UserStore
 from bot.stripe_events import StripeEventProcessor
 from bot.subscribers import Subscribers
@@ -40,6 +42,9 @@ class Services:
     clock: Clock
     feed: BeneficiaryFeed
     processor: StripeEventProcessor
+    # Telegram's limit counts every message: broadcasts and notices take turns on one schedule.
+    send_rate: SendRate
+    notices: NoticeCourier
 
 
 class BotData:

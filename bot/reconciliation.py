@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.payments import Payments
 from bot.stripe_events import StripeEventProcessor
-from bot.stripe_webhook import NoticesQueued
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +29,11 @@ class Reconciler:
 
     def __init__(
         self, payments: Payments, processor: StripeEventProcessor,
-        enqueue: Callable[[NoticesQueued], Awaitable[None]],
+        deliver_soon: Callable[[Iterable[str]], None],
     ) -> None:
         self._payments = payments
         self._processor = processor
-        self._enqueue = enqueue
+        self._deliver_soon = deliver_soon
 
     async def run(self, now: float) -> Healed:
         """Record every paid session or invoice of the last days; running twice changes nothing."""
@@ -50,7 +49,6 @@ class Reconciler:
                 continue
             healed += 1
             amount += int(obj.get("amount_total") or obj.get("amount_paid") or 0)
-            if outcome.notices:
-                await self._enqueue(NoticesQueued(outcome.notices))
+            self._deliver_soon(outcome.notices)
         log.info("reconciliation checked=%s healed=%s", checked, healed)
         return Healed(checked, healed, amount)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 
 from redis.asyncio import Redis
+from telegram.error import RetryAfter
 
 from bot import keys
 from bot.metrics import Metrics
@@ -140,3 +141,10 @@ class SendRate:
             self._paused_until = max(self._paused_until, loop.time() + whole_seconds)
             self._checked_until = max(self._checked_until, loop.time() + PAUSE_CHECK_SECONDS)
         await self._pause(keys=[keys.send_pause()], args=[whole_seconds])
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """Telegram's retry_after, whichever type this PTB version gives it (int or timedelta)."""
+    value: object = error.retry_after
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]

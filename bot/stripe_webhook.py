@@ -1,9 +1,9 @@
-"""POST /stripe/webhook: verify, record durably, then acknowledge; notices go to the bot."""
+"""POST /stripe/webhook: verify, record durably, then acknowledge; notices go to the courier."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import stripe
@@ -21,20 +21,14 @@ MAX_EVENT_BYTES = 512 * 1024
 
 
 @dataclass(frozen=True)
-class NoticesQueued:
-    """Put on PTB's update queue: notices recorded in Redis and ready to be sent."""
-
-    notice_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class StripeWebhook:
     """What the endpoint needs: the verifier, the processor and the bot's update queue."""
 
     payments: Payments
     processor: StripeEventProcessor
     signing_secret: str
-    enqueue: Callable[[NoticesQueued], Awaitable[None]]
+    # The notice courier's queue: notices recorded in Redis and ready to be sent.
+    deliver_soon: Callable[[Iterable[str]], None]
     metrics: Metrics
 
 
@@ -76,8 +70,7 @@ async def stripe_webhook(request: web.Request) -> web.Response:
         "stripe event type=%s id=%s result=%s", event.get("type"), event.get("id"), outcome.result
     )
     hook.metrics.webhook_events.labels(_type(event), outcome.result).inc()
-    if outcome.notices:
-        await hook.enqueue(NoticesQueued(outcome.notices))
+    hook.deliver_soon(outcome.notices)
     return web.json_response({"received": True, "result": outcome.result})
 
 

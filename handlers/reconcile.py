@@ -11,7 +11,6 @@ from telegram.error import TelegramError
 from bot.context import CampaignApplication, CampaignContext
 from bot.i18n import money
 from bot.reconciliation import Reconciler
-from bot.stripe_webhook import NoticesQueued
 
 log = logging.getLogger(__name__)
 
@@ -22,12 +21,10 @@ RECONCILE_AT = time(3, 30)
 async def reconcile(context: CampaignContext) -> None:
     """Job: record missed donations, then tell each organizer when anything was healed."""
     services = context.services
-
-    async def enqueue(notices: NoticesQueued) -> None:
-        await context.application.update_queue.put(notices)
-
     try:
-        healed = await Reconciler(services.payments, services.processor, enqueue).run(
+        healed = await Reconciler(
+            services.payments, services.processor, services.notices.deliver_soon
+        ).run(
             services.clock.now()
         )
     except stripe.StripeError as exc:

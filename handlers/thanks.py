@@ -6,13 +6,11 @@ import logging
 import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import CallbackQueryHandler, TypeHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot.context import CampaignApplication, CampaignContext
-from bot.i18n import money
+from bot.i18n import Localizer, money
 from bot.ledger import Notice
-from bot.stripe_webhook import NoticesQueued
 from handlers import callbacks
 
 log = logging.getLogger(__name__)
@@ -23,73 +21,40 @@ NAME = re.compile(f"^sup:n:{DONATION}$")
 AWAITING_WORDS = "words:"
 MAX_WORDS = 200
 MAX_NAME = 64
-REDELIVERY_INTERVAL_SECONDS = 60
 
 
 def notice_message(
-    context: CampaignContext, notice: Notice
+    l10n: Localizer, currency: str, notice: Notice
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The text and buttons of one notice, in the donor's language."""
+    """The text and buttons of one notice, in the donor's language (sent by bot/notice_courier)."""
     locale = notice.locale
-    amount = money(int(notice.data.get("amount", 0)), context.settings.campaign.currency)
+    amount = money(int(notice.data.get("amount", 0)), currency)
     if notice.kind == "payment-failed":
-        return context.text(locale, "donate-payment-failed", amount=amount), None
+        return l10n.format(locale, "donate-payment-failed", amount=amount), None
     if notice.kind == "monthly-ended":
-        return context.text(locale, "donate-monthly-ended"), None
+        return l10n.format(locale, "donate-monthly-ended"), None
     if notice.data.get("kind") == "monthly":
         renewal = notice.data.get("renewal")
         message_id = "donate-thanks-monthly-renewal" if renewal else "donate-thanks-monthly-first"
     else:
         message_id = "donate-thanks-once"
-    text = f"{context.text(locale, message_id, amount=amount)}\n\n" + context.text(
+    text = f"{l10n.format(locale, message_id, amount=amount)}\n\n" + l10n.format(
         locale, "donate-thanks-anonymous"
     )
     rows = [[InlineKeyboardButton(
-        context.text(locale, "donate-thanks-follow"), callback_data=callbacks.FOLLOW
+        l10n.format(locale, "donate-thanks-follow"), callback_data=callbacks.FOLLOW
     )]]
     donation_id = str(notice.data.get("donation_id", ""))
     if re.fullmatch(DONATION, donation_id):
         rows.append([
             InlineKeyboardButton(
-                context.text(locale, "donate-thanks-words"), callback_data=f"sup:w:{donation_id}"
+                l10n.format(locale, "donate-thanks-words"), callback_data=f"sup:w:{donation_id}"
             ),
             InlineKeyboardButton(
-                context.text(locale, "donate-thanks-name"), callback_data=f"sup:n:{donation_id}"
+                l10n.format(locale, "donate-thanks-name"), callback_data=f"sup:n:{donation_id}"
             ),
         ])
     return text, InlineKeyboardMarkup(rows)
-
-
-async def deliver_notice(context: CampaignContext, notice_id: str) -> None:
-    """Send one queued notice; it leaves the outbox once sent or once it can never be sent."""
-    if not await context.ledger.claim_notice(notice_id):
-        return
-    notice = await context.ledger.notice(notice_id)
-    if notice is None:
-        return
-    text, markup = notice_message(context, notice)
-    try:
-        await context.bot.send_message(notice.chat_id, text, reply_markup=markup)
-    except (Forbidden, BadRequest) as exc:
-        # Blocked the bot or chat gone: retrying would never succeed.
-        log.warning("notice undeliverable id=%s error=%s", notice_id, type(exc).__name__)
-    except TelegramError as exc:
-        log.warning("notice delivery deferred id=%s error=%s", notice_id, type(exc).__name__)
-        await context.ledger.release_notice(notice_id)
-        return
-    await context.ledger.notice_delivered(notice_id)
-
-
-async def deliver_queued(update: NoticesQueued, context: CampaignContext) -> None:
-    """Notices the Stripe webhook just recorded."""
-    for notice_id in update.notice_ids:
-        await deliver_notice(context, notice_id)
-
-
-async def redeliver_pending(context: CampaignContext) -> None:
-    """Job: notices left by a restart or a failed send go out again."""
-    for notice in await context.ledger.pending_notices():
-        await deliver_notice(context, notice.notice_id)
 
 
 async def ask_words(update: Update, context: CampaignContext) -> None:
@@ -155,11 +120,5 @@ async def _is_donor(context: CampaignContext, donation_id: str, user_id: int) ->
 
 
 def register(application: CampaignApplication) -> None:
-    application.add_handler(TypeHandler(NoticesQueued, deliver_queued))
     application.add_handler(CallbackQueryHandler(ask_words, pattern=WORDS))
     application.add_handler(CallbackQueryHandler(show_name, pattern=NAME))
-    if application.job_queue is not None:
-        application.job_queue.run_repeating(
-            redeliver_pending, interval=REDELIVERY_INTERVAL_SECONDS, first=1,
-            name="redeliver-notices",
-        )

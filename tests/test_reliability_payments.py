@@ -129,9 +129,12 @@ async def test_redis_killed_mid_storm_loses_nothing_and_counts_nothing_twice(
                 await asyncio.sleep(0.05)
 
     async def killer() -> None:
+        # Killed at random points of the storm's progress, however fast the bot answers.
         assert bot.embedded_redis is not None
-        for _ in range(2):
-            await asyncio.sleep(random.uniform(0.3, 0.8))
+        for low, high in ((60, 140), (220, 300)):
+            threshold = random.randint(low, high)
+            while len(acknowledged) < threshold:
+                await asyncio.sleep(0.001)
             await bot.embedded_redis.kill()
             await asyncio.sleep(0.5)
             await bot.embedded_redis.start()
