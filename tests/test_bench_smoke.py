@@ -20,6 +20,7 @@ def test_bench_smoke_prints_every_measure() -> None:
     for measure in (
         "broadcast msg/s, BROADCAST_RATE=0", "achieved msg/s, BROADCAST_RATE=30",
         "busiest 1-s window", "Stripe webhook events/s", "Stripe webhook p99 latency",
+        "Stripe webhook events/s, thank-yous unpaced",
         "peak RSS", "start to /readyz",
     ):
         assert measure in table, table

@@ -112,6 +112,7 @@ async def test_redis_killed_mid_storm_loses_nothing_and_counts_nothing_twice(
     url = f"http://127.0.0.1:{bot.http_port}/stripe/webhook"
     acknowledged: set[str] = set()
     refusals = 0
+    progress = asyncio.Event()
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     for event in events:
         queue.put_nowait(event)
@@ -124,6 +125,7 @@ async def test_redis_killed_mid_storm_loses_nothing_and_counts_nothing_twice(
                 status = await stripe_server.deliver(event, url)
                 if 200 <= status < 300:
                     acknowledged.add(event["id"])
+                    progress.set()
                     break
                 refusals += 1
                 await asyncio.sleep(0.05)
@@ -134,7 +136,8 @@ async def test_redis_killed_mid_storm_loses_nothing_and_counts_nothing_twice(
         for low, high in ((60, 140), (220, 300)):
             threshold = random.randint(low, high)
             while len(acknowledged) < threshold:
-                await asyncio.sleep(0.001)
+                progress.clear()
+                await progress.wait()
             await bot.embedded_redis.kill()
             await asyncio.sleep(0.5)
             await bot.embedded_redis.start()
