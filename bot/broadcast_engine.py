@@ -32,6 +32,7 @@ from bot import keys
 from bot.broadcasts import (
     CONSUMER_GROUP,
     Broadcast,
+    BroadcastContent,
     BroadcastStatus,
     BroadcastStore,
     Step,
@@ -102,8 +103,8 @@ class BroadcastEngine:
         self._recovery_ms = recovery_ms
         self._metrics = metrics
         self._redis = redis
-        # Broadcast sends have their own pool, to the same Bot API with the same defaults, so a
-        # broadcast never makes a reply to a user wait for a connection.
+        # Broadcast sends have their own pool to the same Bot API, so a broadcast never makes a
+        # reply to a user wait for a connection.
         self._request = BotApiRequest(connections=SENDERS * 2, metrics=metrics)
         self._api_url = bot.base_url
         self._store = BroadcastStore(redis)
@@ -161,17 +162,11 @@ class BroadcastEngine:
         async def step(steps: list[Step]) -> list[StepAnswer]:
             return await self._store.step(broadcast_id, steps, now_ms() + self._recovery_ms)
 
-        content = broadcast.content
-        method = "sendPhoto" if content.photo else "sendMessage"
-        forms = {
-            locale: urlencode(
-                {"photo": content.photo, "caption": content.text_for(locale), "parse_mode": "HTML"}
-                if content.photo else
-                {"text": content.text_for(locale), "parse_mode": "HTML"}
-            ).encode()
-            for locale in SUPPORTED_LOCALES
-        }
-        job = _Job(broadcast, over, CallBatcher(step), URL(f"{self._api_url}/{method}"), forms)
+        method = "sendPhoto" if broadcast.content.photo else "sendMessage"
+        job = _Job(
+            broadcast, over, CallBatcher(step), URL(f"{self._api_url}/{method}"),
+            _forms(broadcast.content),
+        )
         async with asyncio.TaskGroup() as group:
             group.create_task(self._feed(broadcast_id, over))
             group.create_task(self._reclaim(job))
@@ -352,6 +347,18 @@ class BroadcastEngine:
                 log.warning("broadcast send failed chat_id=%s error=%s", chat_id,
                             type(exc).__name__)
                 return "failed"
+
+
+def _forms(content: BroadcastContent) -> dict[str, bytes]:
+    """Per locale, the URL-encoded form of the message, all but its chat_id."""
+    forms = {}
+    for locale in SUPPORTED_LOCALES:
+        text = content.text_for(locale)
+        fields = (
+            {"photo": content.photo, "caption": text} if content.photo else {"text": text}
+        )
+        forms[locale] = urlencode({**fields, "parse_mode": "HTML"}).encode()
+    return forms
 
 
 def _recipient(entry_id: object, fields: dict[Any, Any]) -> Recipient:

@@ -54,8 +54,9 @@ return #ids
 # KEYS: in-flight hash, job, stream. ARGV: now (ms), deadline (ms), group, then per sender a
 # triple: the entry it just sent ('' if none), that send's outcome, the entry it sends next ('').
 # The outcome counts only if the mark was still ours, so a slow sender and a reclaimer never both
-# count (answer 1, else 0). The next entry: 1 go and send; 2 another sender is on it; 0 a sender
-# died mid-send, counted uncertain; 3 the broadcast was cancelled, dropped unsent (-1: none).
+# count (answer 1, else 0). The next entry: 1 go and send; 2 another sender is on it or has
+# finished it (an entry read long ago may have been taken over); 0 a sender died mid-send,
+# counted uncertain; 3 the broadcast was cancelled, dropped unsent (-1: none).
 # Recording one send and marking the next in one call halves the round trips of a broadcast.
 _STEP = """
 local sending = redis.call('HGET', KEYS[2], 'status') == 'sending'
@@ -73,6 +74,9 @@ for i = 4, #ARGV, 3 do
   local deadline = entry ~= '' and redis.call('HGET', KEYS[1], entry)
   if entry == '' then
     answers[#answers + 1] = -1
+  elseif not deadline and #redis.call('XRANGE', KEYS[3], entry, entry) == 0 then
+    -- Already sent and recorded by a sender that took the entry over: never again.
+    answers[#answers + 1] = 2
   elseif not deadline and not sending then
     redis.call('XACK', KEYS[3], ARGV[3], entry)
     redis.call('XDEL', KEYS[3], entry)
@@ -321,9 +325,9 @@ class BroadcastStore:
     async def backlog(self, broadcast_id: int) -> int:
         return int(await self._redis.xlen(keys.broadcast_stream(broadcast_id)))
 
-    async def step(self, broadcast_id: int, steps: Sequence[Step], deadline_ms: int) -> list[
-        StepAnswer
-    ]:
+    async def step(
+        self, broadcast_id: int, steps: Sequence[Step], deadline_ms: int
+    ) -> list[StepAnswer]:
         """Record finished sends and mark the next ones in flight; see _STEP for the answers."""
         args: list[str | int] = [now_ms(), deadline_ms, CONSUMER_GROUP]
         for step in steps:

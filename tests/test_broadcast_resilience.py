@@ -148,3 +148,24 @@ async def test_two_processes_share_a_broadcast_within_one_global_rate(
     assert busiest <= rate, f"{busiest} messages in one second"
     elapsed = times[-1] - times[0]
     assert elapsed >= 250 / rate * 0.9
+
+
+async def test_entries_waiting_longer_than_the_recovery_time_are_still_sent_once(
+    bot_env: dict[str, str], telegram: FakeBotAPI
+) -> None:
+    # At 10/s each of the 32 senders waits about 3 s for its turn, longer than the 2 s after
+    # which another sender may take over an entry it has read: both then hold it, one sends it.
+    audience = {70_000 + n: "en" for n in range(80)}
+    await add_subscribers(bot_env["REDIS_URL"], audience)
+    redis = connect(bot_env["REDIS_URL"])
+    try:
+        async with bot_process(bot_env, rate=10, recovery_seconds=2):
+            await asyncio.sleep(1.5)
+            broadcast_id = await start_broadcast(redis, "Patient news")
+            result = await finished(redis, broadcast_id, timeout=60)
+    finally:
+        await redis.aclose()
+    received = deliveries(telegram, "Patient news")
+    assert set(received) == set(audience)
+    assert max(received.values()) == 1
+    assert (result.counts["sent"], result.counts["uncertain"]) == (80, 0)
