@@ -43,7 +43,7 @@ from bot.call_batching import CallBatcher
 from bot.campaign import SUPPORTED_LOCALES
 from bot.metrics import Metrics
 from bot.redis_connection import text_of
-from bot.send_rate import SendRate, retry_after_seconds
+from bot.send_rate import Grant, SendRate, retry_after_seconds
 from bot.subscribers import Subscribers
 from bot.telegram_http import BotApiRequest
 
@@ -200,10 +200,13 @@ class BroadcastEngine:
     async def _send_loop(self, job: _Job) -> None:
         broadcast, over = job.broadcast, job.over
         stream = keys.broadcast_stream(broadcast.broadcast_id)
+        # Paced, a sender waits its turn for each message: reading ahead would only leave
+        # entries idle long enough for another sender to take them over.
+        read_batch = READ_BATCH if not self._rate.limited else 1
         while not self._finished(over):
             try:
                 reply: Any = await self._redis.xreadgroup(
-                    CONSUMER_GROUP, self._consumer, {stream: ">"}, count=READ_BATCH, block=500
+                    CONSUMER_GROUP, self._consumer, {stream: ">"}, count=read_batch, block=500
                 )
             except ResponseError as exc:
                 if "NOGROUP" not in str(exc):
@@ -269,24 +272,30 @@ class BroadcastEngine:
                 await self._report(current, False)
 
     async def _deliver_all(self, job: _Job, recipients: list[Recipient]) -> None:
-        """Send to each in turn; each outcome is recorded with the mark of the next send."""
+        """Send to each in turn. Unpaced, each outcome is recorded with the mark of the next send
+        (one round trip per message); paced, the next turn may be a second away, so at once."""
         done: tuple[str, str] | None = None
         for recipient in recipients:
             done = await self._deliver(job, done, recipient)
+            if done is not None and self._rate.limited:
+                await self._step(job, Step(done, None))
+                done = None
         if done is not None:
             await self._step(job, Step(done, None))
 
     async def _deliver(
         self, job: _Job, done: tuple[str, str] | None, recipient: Recipient
     ) -> tuple[str, str] | None:
-        # Marked one message at a time, right before its send, so a crash leaves at most one
-        # message per sender whose fate nobody knows. Returns what is left to record.
+        # Marked right before its send, once the schedule has granted the send: a crash leaves
+        # at most one message per sender whose fate nobody knows, and a mark never waits for a
+        # turn. Returns the outcome left to record.
+        grant = await self._rate.wait_turn()
         answer = await self._step(job, Step(done, recipient.entry_id))
         if answer.claim == 0:
             self._metrics.broadcast_messages.labels("uncertain").inc()
         if answer.claim != 1:
             return None
-        outcome = await self._send(job, recipient)
+        outcome = await self._send(job, recipient, grant)
         return None if outcome is None else (recipient.entry_id, outcome)
 
     async def _step(self, job: _Job, step: Step) -> StepAnswer:
@@ -295,14 +304,17 @@ class BroadcastEngine:
             self._metrics.broadcast_messages.labels(step.done[1]).inc()
         return answer
 
-    async def _send(self, job: _Job, recipient: Recipient) -> str | None:
+    async def _send(self, job: _Job, recipient: Recipient, grant: Grant | None) -> str | None:
         """Send one message; returns the outcome, None if another process took the entry over."""
         chat_id = recipient.chat_id
         broadcast_id = job.broadcast.broadcast_id
         failures = 0
         migrated = False
         while True:
-            await self._rate.wait_turn()
+            # The mark cost a round trip since the grant: still in time, or a new turn. One
+            # grant, one request: a retry waits for a turn of its own.
+            await self._rate.fresh_grant(grant)
+            grant = None
             try:
                 await self._request.post_form(
                     job.endpoint, b"chat_id=%d&%b" % (chat_id, job.forms[recipient.locale])

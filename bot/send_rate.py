@@ -11,6 +11,8 @@ grant used at once keeps the sends spaced too (see LATE_GRANT_SECONDS).
 from __future__ import annotations
 
 import asyncio
+import math
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from telegram.error import RetryAfter
@@ -70,6 +72,19 @@ return 1
 """
 
 
+@dataclass(frozen=True)
+class Grant:
+    """Permission to send one message, good only if used at once (see LATE_GRANT_SECONDS)."""
+
+    usable_until: float
+
+    def fresh(self) -> bool:
+        return asyncio.get_running_loop().time() <= self.usable_until
+
+
+UNLIMITED = Grant(math.inf)
+
+
 class SendRate:
     """Waits for this process's turn in the shared send schedule."""
 
@@ -87,11 +102,24 @@ class SendRate:
         self._checked_until = 0.0
         self._metrics = metrics
 
-    async def wait_turn(self) -> None:
+    @property
+    def limited(self) -> bool:
+        """False with BROADCAST_RATE=0: only Telegram's 429 holds the senders back."""
+        return bool(self._interval_us)
+
+    async def fresh_grant(self, grant: Grant | None = None) -> Grant:
+        """`grant` if it may still be used, else a new one (the stale one's slot is lost)."""
+        if grant is not None:
+            if grant.fresh():
+                return grant
+            self._metrics.late_send_grants.inc()
+        return await self.wait_turn()
+
+    async def wait_turn(self) -> Grant:
         """Return once this process may send one message (past any 429 pause)."""
         if not self._interval_us:
             await self._wait_unpaused()
-            return
+            return UNLIMITED
         loop = asyncio.get_running_loop()
         async with self._turn:
             while True:
@@ -105,7 +133,7 @@ class SendRate:
                 if wait_us > 0:
                     await asyncio.sleep(wait_us / 1_000_000)
                 elif loop.time() - asked_at <= LATE_GRANT_SECONDS:
-                    return
+                    return Grant(asked_at + LATE_GRANT_SECONDS)
                 else:
                     # A steady count on /metrics means an overloaded process.
                     self._metrics.late_send_grants.inc()
