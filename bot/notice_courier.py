@@ -95,8 +95,6 @@ class NoticeCourier:
                 await asyncio.shield(delivery)
             except RedisError as exc:
                 log.warning("notice delivery waits for redis error=%s", type(exc).__name__)
-            except asyncio.CancelledError:
-                raise
             except Exception:
                 log.exception("notice delivery failed id=%s", notice_id)
 
