@@ -30,11 +30,11 @@ import aiohttp
 from redis.asyncio import Redis
 
 from bench.fake_api import LeanBotAPI
-from bot import keys
-from bot.broadcast_engine import SENDERS
-from bot.broadcasts import BroadcastContent, BroadcastStatus, BroadcastStore
-from bot.embedded_redis import redis_server_process
-from bot.redis_connection import connect
+from bot.broadcasts.engine import SENDERS
+from bot.broadcasts.store import BroadcastContent, BroadcastStatus, BroadcastStore
+from bot.storage import keys
+from bot.storage.connection import connect
+from bot.storage.embedded_redis import redis_server_process
 from tests.fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.fake_telegram import TEST_TOKEN
 

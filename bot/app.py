@@ -15,32 +15,32 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
-from bot.beneficiary_feed import BeneficiaryFeed
-from bot.broadcast_drafts import BroadcastDrafts
-from bot.broadcast_engine import BroadcastEngine
-from bot.broadcast_report import BroadcastReporter
-from bot.broadcasts import BroadcastStore
+from bot.botapi.profile import publish_bot_profile
+from bot.botapi.send_rate import SendRate
+from bot.botapi.transport import BotApiRequest
+from bot.broadcasts.drafts import BroadcastDrafts
+from bot.broadcasts.engine import BroadcastEngine
+from bot.broadcasts.report import BroadcastReporter
+from bot.broadcasts.store import BroadcastStore
+from bot.broadcasts.subscribers import Subscribers
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import BotData, CampaignApplication, CampaignContext, Services
-from bot.embedded_redis import EmbeddedRedis
-from bot.erasure import Erasure
+from bot.donations.beneficiary_feed import BeneficiaryFeed
+from bot.donations.ledger import DonationLedger
+from bot.donations.monthly_gifts import MonthlyGifts
+from bot.donations.notice_courier import NoticeCourier
+from bot.donations.stripe_client import Payments
+from bot.donations.stripe_events import StripeEventProcessor
 from bot.i18n import Localizer
-from bot.ledger import DonationLedger
 from bot.metrics import HandlerTimer, Metrics
-from bot.monthly_gifts import MonthlyGifts
-from bot.notice_courier import NoticeCourier
-from bot.payments import Payments
-from bot.profile import publish_bot_profile
-from bot.redis_connection import connect as connect_redis
-from bot.send_rate import SendRate
-from bot.store import UserStore
-from bot.stripe_events import StripeEventProcessor
-from bot.stripe_webhook import StripeWebhook
-from bot.subscribers import Subscribers
-from bot.telegram_http import BotApiRequest
-from bot.telegram_webhook import WEBHOOK_PATH, TelegramWebhook
-from bot.web import build_web_app
+from bot.storage.connection import connect as connect_redis
+from bot.storage.embedded_redis import EmbeddedRedis
+from bot.storage.erasure import Erasure
+from bot.storage.users import UserStore
+from bot.web.server import build_web_app
+from bot.web.stripe_webhook import StripeWebhook
+from bot.web.telegram_webhook import WEBHOOK_PATH, TelegramWebhook
 from handlers import register_handlers
 from handlers.thanks import notice_message
 

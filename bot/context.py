@@ -9,20 +9,20 @@ from redis.asyncio import Redis
 from telegram import Update, User
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.beneficiary_feed import BeneficiaryFeed
-from bot.broadcast_drafts import BroadcastDrafts
-from bot.broadcasts import BroadcastStore
+from bot.botapi.send_rate import SendRate
+from bot.broadcasts.drafts import BroadcastDrafts
+from bot.broadcasts.store import BroadcastStore
+from bot.broadcasts.subscribers import Subscribers
 from bot.clock import Clock
 from bot.config import Settings
+from bot.donations.beneficiary_feed import BeneficiaryFeed
+from bot.donations.ledger import DonationLedger
+from bot.donations.monthly_gifts import MonthlyGifts
+from bot.donations.notice_courier import NoticeCourier
+from bot.donations.stripe_client import Payments
+from bot.donations.stripe_events import StripeEventProcessor
 from bot.i18n import Localizer, resolve_locale
-from bot.ledger import DonationLedger
-from bot.monthly_gifts import MonthlyGifts
-from bot.notice_courier import NoticeCourier
-from bot.payments import Payments
-from bot.send_rate import SendRate
-from bot.store import UserStore
-from bot.stripe_events import StripeEventProcessor
-from bot.subscribers import Subscribers
+from bot.storage.users import UserStore
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.config import Settings
-from bot.embedded_redis import redis_server_binary
-from bot.payments import Payments
-from bot.redis_connection import connect
+from bot.donations.stripe_client import Payments
+from bot.storage.connection import connect
+from bot.storage.embedded_redis import redis_server_binary
 
 
 @dataclass(frozen=True)

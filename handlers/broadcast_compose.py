@@ -14,11 +14,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Messag
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.broadcast_report import STOP_PREFIX, BroadcastReporter
-from bot.broadcasts import BroadcastContent
+from bot.botapi.text_split import TELEGRAM_CAPTION_LIMIT, TELEGRAM_TEXT_LIMIT
+from bot.broadcasts.report import STOP_PREFIX, BroadcastReporter
+from bot.broadcasts.store import BroadcastContent
 from bot.campaign import SUPPORTED_LOCALES
 from bot.context import CampaignApplication, CampaignContext
-from bot.text_split import TELEGRAM_CAPTION_LIMIT, TELEGRAM_TEXT_LIMIT
 from handlers import fallback
 
 AWAITING = "broadcast:"

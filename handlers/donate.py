@@ -10,9 +10,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import CampaignApplication, CampaignContext
+from bot.donations.stripe_client import Frequency, Pledge, return_urls
 from bot.i18n import money
 from bot.money import AmountProblem, AmountRefused, parse_amount
-from bot.payments import Frequency, Pledge, return_urls
 from handlers import callbacks
 
 log = logging.getLogger(__name__)

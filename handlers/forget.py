@@ -6,7 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import CampaignApplication, CampaignContext
-from bot.erasure import Erasure
+from bot.storage.erasure import Erasure
 
 CONFIRM = "forget:yes"
 KEEP = "forget:no"

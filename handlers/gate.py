@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.context import CampaignApplication, CampaignContext
-from bot.rate_limit import UserRateLimit
+from bot.storage.rate_limit import UserRateLimit
 
 # Runs before every other group, so a flood costs one Redis call per update and nothing more.
 GATE_GROUP = -10

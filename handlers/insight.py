@@ -7,13 +7,13 @@ from datetime import datetime
 from telegram import InputFile, Update
 from telegram.ext import CommandHandler
 
-from bot.chart import campaign_chart
 from bot.context import CampaignApplication, CampaignContext
-from bot.donation_export import export_csv
 from bot.i18n import money
-from bot.insights import collect_stats, donations
-from bot.progress import percent_of_goal
 from bot.referrals import is_referral_code
+from bot.reports.chart import campaign_chart
+from bot.reports.export import export_csv
+from bot.reports.progress import percent_of_goal
+from bot.reports.stats import collect_stats, donations
 from handlers import fallback
 
 

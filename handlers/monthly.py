@@ -10,8 +10,8 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.ext import CallbackQueryHandler
 
 from bot.context import CampaignApplication, CampaignContext
+from bot.donations.monthly_gifts import MonthlyGift
 from bot.i18n import money
-from bot.monthly_gifts import MonthlyGift
 from handlers.donate import MANAGE_MONTHLY
 
 log = logging.getLogger(__name__)

@@ -7,9 +7,9 @@ import html
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
 
-from bot.chart import campaign_chart
 from bot.context import CampaignApplication, CampaignContext
-from bot.progress import progress_line
+from bot.reports.chart import campaign_chart
+from bot.reports.progress import progress_line
 from handlers import callbacks
 
 WORDS_SHOWN = 3

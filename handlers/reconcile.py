@@ -9,8 +9,8 @@ import stripe
 from telegram.error import TelegramError
 
 from bot.context import CampaignApplication, CampaignContext
+from bot.donations.reconciliation import Reconciler
 from bot.i18n import money
-from bot.reconciliation import Reconciler
 
 log = logging.getLogger(__name__)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
 
-from bot.campaign_photo import send_campaign_photo
+from bot.botapi.campaign_photo import send_campaign_photo
+from bot.botapi.text_split import TELEGRAM_CAPTION_LIMIT
 from bot.context import CampaignApplication, CampaignContext
-from bot.progress import progress_line
 from bot.referrals import parse_referral
-from bot.text_split import TELEGRAM_CAPTION_LIMIT
+from bot.reports.progress import progress_line
 from handlers import callbacks
 
 

@@ -7,8 +7,8 @@ import html
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.botapi.text_split import split_message
 from bot.context import CampaignApplication, CampaignContext
-from bot.text_split import split_message
 from handlers import callbacks
 
 

@@ -9,8 +9,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import CallbackQueryHandler
 
 from bot.context import CampaignApplication, CampaignContext
+from bot.donations.ledger import Notice
 from bot.i18n import Localizer, money
-from bot.ledger import Notice
 from handlers import callbacks
 
 log = logging.getLogger(__name__)

@@ -6,8 +6,8 @@ from collections import Counter
 
 from redis.asyncio import Redis
 
-from bot.redis_connection import connect
-from bot.subscribers import Subscribers
+from bot.broadcasts.subscribers import Subscribers
+from bot.storage.connection import connect
 from tests.conftest import ADMIN_ID, Harness
 from tests.fake_telegram import ApiCall, FakeBotAPI
 

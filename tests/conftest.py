@@ -17,8 +17,8 @@ from redis.asyncio import Redis
 
 from bot.app import CampaignBot
 from bot.config import Settings, load_settings
-from bot.embedded_redis import redis_server_process
-from bot.ledger import Totals
+from bot.donations.ledger import Totals
+from bot.storage.embedded_redis import redis_server_process
 from tests.fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.fake_telegram import TEST_TOKEN, FakeBotAPI, FakeUser
 

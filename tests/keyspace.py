@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from bot.redis_connection import text_of
+from bot.storage.connection import text_of
 
 
 async def keyspace(redis_url: str) -> dict[str, object]:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from bot.broadcasts import Broadcast, BroadcastContent, BroadcastStatus, BroadcastStore
-from bot.redis_connection import connect
+from bot.broadcasts.store import Broadcast, BroadcastContent, BroadcastStatus, BroadcastStore
+from bot.storage.connection import connect
 from tests.broadcast_steps import add_subscribers, deliveries
 from tests.conftest import ADMIN_ID, ROOT, free_port
 from tests.fake_telegram import FakeBotAPI

@@ -7,9 +7,9 @@ import asyncio
 import pytest
 from redis.asyncio import Redis
 
-from bot import keys
-from bot.broadcasts import now_ms
-from bot.redis_connection import text_of
+from bot.broadcasts.store import now_ms
+from bot.storage import keys
+from bot.storage.connection import text_of
 from tests.broadcast_steps import add_subscribers, compose, deliveries, send_now
 from tests.conftest import ADMIN_ID, Harness
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.call_batching import CallBatcher
+from bot.broadcasts.call_batching import CallBatcher
 
 
 class Squares:

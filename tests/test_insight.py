@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 import pytest
 from redis.asyncio import Redis
 
-from bot import keys
 from bot.app import CampaignBot
 from bot.clock import Clock
-from bot.donation_export import COLUMNS
-from bot.redis_connection import text_of
+from bot.reports.export import COLUMNS
+from bot.storage import keys
+from bot.storage.connection import text_of
 from tests.conftest import ADMIN_ID, Harness, settings_from
 from tests.donation_steps import normalise, pay, wait_for_link
 from tests.fake_stripe import FakeStripe

@@ -18,7 +18,7 @@ import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.context import Services
-from bot.ledger import Donation, Totals
+from bot.donations.ledger import Donation, Totals
 from tests.conftest import Harness
 from tests.donation_steps import normalise, pay, pledge
 

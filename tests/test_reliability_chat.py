@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.app import CampaignBot
-from bot.embedded_redis import EmbeddedRedis
 from bot.referrals import parse_referral
+from bot.storage.embedded_redis import EmbeddedRedis
 from tests.conftest import ADMIN_ID, Harness, settings_from
 from tests.donation_steps import pledge
 from tests.fake_stripe import FakeStripe

@@ -7,8 +7,8 @@ import os
 import signal
 import sys
 
-from bot.broadcasts import BroadcastContent, BroadcastStatus, BroadcastStore
-from bot.redis_connection import connect
+from bot.broadcasts.store import BroadcastContent, BroadcastStatus, BroadcastStore
+from bot.storage.connection import connect
 from tests.conftest import ADMIN_ID, ROOT, Harness
 from tests.donation_steps import pledge
 from tests.fake_stripe import FakeStripe

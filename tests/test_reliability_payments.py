@@ -12,8 +12,8 @@ import aiohttp
 import pytest
 import stripe
 
-from bot import keys
 from bot.app import CampaignBot
+from bot.storage import keys
 from tests.conftest import Harness, settings_from
 from tests.donation_steps import pledge
 from tests.fake_stripe import WEBHOOK_SECRET, FakeStripe

@@ -11,8 +11,8 @@ from functools import partial
 import pytest
 
 from bot.app import CampaignBot
-from bot.broadcasts import Broadcast, BroadcastContent, BroadcastStatus, BroadcastStore
-from bot.redis_connection import connect
+from bot.broadcasts.store import Broadcast, BroadcastContent, BroadcastStatus, BroadcastStore
+from bot.storage.connection import connect
 from tests.broadcast_steps import add_subscribers
 from tests.conftest import ADMIN_ID, Harness, settings_from
 from tests.fake_stripe import FakeStripe

@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.text_split import TELEGRAM_TEXT_LIMIT, split_message
+from bot.botapi.text_split import TELEGRAM_TEXT_LIMIT, split_message
 
 words = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="<>&\n "), max_size=30)
 tags = st.sampled_from(["<b>", "</b>", "<i>", "</i>", '<a href="https://x.org/a?b=1">', "</a>"])

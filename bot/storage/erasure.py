@@ -10,11 +10,11 @@ import uuid
 
 from redis.asyncio import Redis
 
-from bot import keys
 from bot.campaign import SUPPORTED_LOCALES
-from bot.insights import donations
-from bot.rate_limit import UserRateLimit
-from bot.redis_connection import as_text, text_of
+from bot.reports.stats import donations
+from bot.storage import keys
+from bot.storage.connection import as_text, text_of
+from bot.storage.rate_limit import UserRateLimit
 
 
 class Erasure:

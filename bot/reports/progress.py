@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.campaign import Campaign
+from bot.donations.ledger import Totals
 from bot.i18n import Localizer, money
-from bot.ledger import Totals
 
 BAR_WIDTH = 10
 

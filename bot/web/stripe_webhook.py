@@ -10,9 +10,9 @@ import stripe
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from bot.donations.stripe_client import Payments
+from bot.donations.stripe_events import HANDLED_TYPES, StripeEventProcessor
 from bot.metrics import Metrics
-from bot.payments import Payments
-from bot.stripe_events import HANDLED_TYPES, StripeEventProcessor
 
 log = logging.getLogger(__name__)
 

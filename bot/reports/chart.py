@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from bot.campaign import Campaign
 from bot.i18n import Localizer
-from bot.insights import donations
+from bot.reports.stats import donations
 
 
 @dataclass(frozen=True)

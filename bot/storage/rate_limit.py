@@ -6,7 +6,7 @@ import time
 
 from redis.asyncio import Redis
 
-from bot import keys
+from bot.storage import keys
 
 DEFAULT_LIMIT = 20
 WINDOW_SECONDS = 60

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from bot import keys
-from bot.redis_connection import as_text
+from bot.storage import keys
+from bot.storage.connection import as_text
 
 # KEYS: subscription hash, the user's set of gifts, every active gift. ARGV: subscription id,
 # then field pairs. A renewal arriving after the cancellation must not revive the gift.

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from telegram.error import RetryAfter
 
-from bot import keys
 from bot.metrics import Metrics
+from bot.storage import keys
 
 # Slots are spaced at 1/(rate - 0.6), so `rate` + 1 sends span `rate` intervals: 1,020 ms at
 # 30/s. A send leaves at most TOLERANCE_US before and LATE_GRANT_SECONDS after its slot, so any

@@ -15,9 +15,9 @@ from enum import Enum
 
 from redis.asyncio import Redis
 
-from bot import keys
 from bot.campaign import SUPPORTED_LOCALES
-from bot.redis_connection import as_text, text_of
+from bot.storage import keys
+from bot.storage.connection import as_text, text_of
 
 CONSUMER_GROUP = "senders"
 OUTCOMES = ("sent", "failed", "blocked", "uncertain")

@@ -9,8 +9,8 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from bot.i18n import money
-from bot.landing_pages import LOCALIZER, bot_link, html_response, page_locale
-from bot.progress import percent_of_goal
+from bot.reports.progress import percent_of_goal
+from bot.web.landing_pages import LOCALIZER, bot_link, html_response, page_locale
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,8 @@ def add_widget_routes(app: web.Application) -> None:
 
 async def widget(request: web.Request) -> web.Response:
     """Title, progress bar, raised, goal and donors in the reader's language; no JavaScript."""
-    # Imported here because bot.web imports this module to register the route.
-    from bot.web import SERVICES
+    # Imported here because bot.web.server imports this module to register the route.
+    from bot.web.server import SERVICES
 
     services = request.app[SERVICES]
     l10n = request.app[LOCALIZER]

@@ -8,12 +8,12 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bot import keys
-from bot.broadcasts import Broadcast, BroadcastStore
-from bot.ledger import DonationLedger, Totals
-from bot.monthly_gifts import MonthlyGifts
-from bot.redis_connection import text_of
-from bot.subscribers import Subscribers
+from bot.broadcasts.store import Broadcast, BroadcastStore
+from bot.broadcasts.subscribers import Subscribers
+from bot.donations.ledger import DonationLedger, Totals
+from bot.donations.monthly_gifts import MonthlyGifts
+from bot.storage import keys
+from bot.storage.connection import text_of
 
 READ_BATCH = 500
 BROADCASTS_SHOWN = 3

@@ -7,11 +7,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.erasure import Erasure
-from bot.ledger import Donation, DonationLedger, Notice
+from bot.donations.ledger import Donation, DonationLedger, Notice
+from bot.donations.monthly_gifts import MonthlyGifts
+from bot.donations.stripe_client import Frequency, Payments
 from bot.metrics import Metrics
-from bot.monthly_gifts import MonthlyGifts
-from bot.payments import Frequency, Payments
+from bot.storage.erasure import Erasure
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
-from bot.broadcasts import Broadcast, now_ms
+from bot.broadcasts.store import Broadcast, now_ms
 from bot.i18n import Localizer
 
 log = logging.getLogger(__name__)

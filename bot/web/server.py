@@ -9,11 +9,16 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from bot.context import Services
-from bot.landing_pages import BOT_USERNAME, LOCALIZER, donate_cancel, donate_success
 from bot.metrics import Metrics
-from bot.stripe_webhook import STRIPE_WEBHOOK, StripeWebhook, stripe_webhook
-from bot.telegram_webhook import TELEGRAM_WEBHOOK, WEBHOOK_PATH, TelegramWebhook, telegram_webhook
-from bot.widget import add_widget_routes
+from bot.web.landing_pages import BOT_USERNAME, LOCALIZER, donate_cancel, donate_success
+from bot.web.stripe_webhook import STRIPE_WEBHOOK, StripeWebhook, stripe_webhook
+from bot.web.telegram_webhook import (
+    TELEGRAM_WEBHOOK,
+    WEBHOOK_PATH,
+    TelegramWebhook,
+    telegram_webhook,
+)
+from bot.web.widget import add_widget_routes
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bot import keys
-from bot.redis_connection import as_text
+from bot.storage import keys
+from bot.storage.connection import as_text
 
 NOTICE_MEMORY_SECONDS = 90 * 24 * 3600
 # Long enough for one send with PTB's timeouts; a crashed sender's claim lapses by itself.

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from bot import keys
-from bot.redis_connection import as_text
+from bot.storage import keys
+from bot.storage.connection import as_text
 
 DRAFT_TTL_SECONDS = 24 * 3600
 

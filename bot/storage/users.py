@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from bot import keys
-from bot.redis_connection import as_text
+from bot.storage import keys
+from bot.storage.connection import as_text
 
 # A question the bot asked stops capturing the user's messages after this long.
 AWAITING_TTL_SECONDS = 15 * 60

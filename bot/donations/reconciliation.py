@@ -6,8 +6,8 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from bot.payments import Payments
-from bot.stripe_events import StripeEventProcessor
+from bot.donations.stripe_client import Payments
+from bot.donations.stripe_events import StripeEventProcessor
 
 log = logging.getLogger(__name__)
 

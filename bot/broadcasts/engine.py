@@ -28,8 +28,10 @@ from telegram.error import (
 from telegram.ext import ExtBot
 from yarl import URL
 
-from bot import keys
-from bot.broadcasts import (
+from bot.botapi.send_rate import Grant, SendRate, retry_after_seconds
+from bot.botapi.transport import BotApiRequest
+from bot.broadcasts.call_batching import CallBatcher
+from bot.broadcasts.store import (
     CONSUMER_GROUP,
     Broadcast,
     BroadcastContent,
@@ -39,13 +41,11 @@ from bot.broadcasts import (
     StepAnswer,
     now_ms,
 )
-from bot.call_batching import CallBatcher
+from bot.broadcasts.subscribers import Subscribers
 from bot.campaign import SUPPORTED_LOCALES
 from bot.metrics import Metrics
-from bot.redis_connection import text_of
-from bot.send_rate import Grant, SendRate, retry_after_seconds
-from bot.subscribers import Subscribers
-from bot.telegram_http import BotApiRequest
+from bot.storage import keys
+from bot.storage.connection import text_of
 
 log = logging.getLogger(__name__)
 

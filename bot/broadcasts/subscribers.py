@@ -6,9 +6,9 @@ import time
 
 from redis.asyncio import Redis
 
-from bot import keys
 from bot.campaign import SUPPORTED_LOCALES
-from bot.redis_connection import as_text
+from bot.storage import keys
+from bot.storage.connection import as_text
 
 # Every script gets KEYS: user hash, blocked set, the sorted set of the user's locale, then the
 # sorted sets of the other locales.

@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from telegram import Bot, Update
 
-from bot import keys
+from bot.storage import keys
 
 log = logging.getLogger(__name__)
 

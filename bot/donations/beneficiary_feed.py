@@ -12,16 +12,16 @@ from redis.asyncio import Redis
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ExtBot
 
-from bot import keys
-from bot.broadcasts import BroadcastStore
+from bot.broadcasts.store import BroadcastStore
+from bot.broadcasts.subscribers import Subscribers
 from bot.campaign import Campaign
 from bot.clock import Clock
+from bot.donations.ledger import DonationLedger
 from bot.i18n import Localizer, money
-from bot.insights import donations
-from bot.ledger import DonationLedger
-from bot.progress import percent_of_goal
-from bot.redis_connection import as_text, text_of
-from bot.subscribers import Subscribers
+from bot.reports.progress import percent_of_goal
+from bot.reports.stats import donations
+from bot.storage import keys
+from bot.storage.connection import as_text, text_of
 
 log = logging.getLogger(__name__)
 

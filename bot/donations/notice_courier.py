@@ -18,8 +18,8 @@ from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot.ledger import DonationLedger, Notice
-from bot.send_rate import SendRate, retry_after_seconds
+from bot.botapi.send_rate import SendRate, retry_after_seconds
+from bot.donations.ledger import DonationLedger, Notice
 
 log = logging.getLogger(__name__)
 

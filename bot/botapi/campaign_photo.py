@@ -10,7 +10,7 @@ from pathlib import Path
 from telegram import InlineKeyboardMarkup, Message
 from telegram.ext import ExtBot
 
-from bot.store import UserStore
+from bot.storage.users import UserStore
 
 
 @functools.cache

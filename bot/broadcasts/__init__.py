@@ -1,0 +1,1 @@
+"""Broadcasts: subscribers, drafts, durable jobs on a Redis Stream, the engine, the report."""

@@ -1,0 +1,1 @@
+"""Donations: Stripe Checkout, verified events, the ledger, monthly gifts, notices owed."""

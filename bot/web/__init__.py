@@ -1,0 +1,1 @@
+"""The one aiohttp server: health, metrics, webhooks, landing pages, the widget."""
