@@ -33,14 +33,14 @@ def main(argv: list[str] | None = None) -> int:
         passed = asyncio.run(run_checks(settings, print))
         return 0 if passed else EXIT_FAILURE
     redact = configure_logging(
-        settings.log_level,
+        settings.logging.level,
         secrets=(
-            settings.telegram_token,
-            settings.stripe_secret_key,
-            settings.stripe_webhook_secret,
-            settings.telegram_webhook_secret or "",
+            settings.telegram.token,
+            settings.stripe.secret_key,
+            settings.stripe.webhook_secret,
+            settings.telegram.webhook_secret or "",
         ),
-        log_format=settings.log_format,
+        log_format=settings.logging.format,
     )
     from bot.app import run_until_stopped  # imported late: the bad-config path stays instant
 

@@ -68,12 +68,12 @@ class CampaignBot:
     async def start(self) -> None:
         """Start Redis (embedded unless REDIS_URL), the bot, then the HTTP server."""
         settings = self.settings
-        redis_url = settings.redis_url
+        redis_url = settings.storage.redis_url
         if redis_url is None:
-            self.embedded_redis = EmbeddedRedis(settings.data_dir)
+            self.embedded_redis = EmbeddedRedis(settings.storage.data_dir)
             redis_url = await self.embedded_redis.start()
         self.redis = connect_redis(redis_url)
-        self.payments = Payments(settings.stripe_secret_key, settings.stripe_api_base)
+        self.payments = Payments(settings.stripe.secret_key, settings.stripe.api_base)
         self.metrics = metrics = Metrics()
         services = build_services(settings, self.redis, self.payments, metrics)
         self.application = application = build_application(settings, metrics)
@@ -83,14 +83,14 @@ class CampaignBot:
         stripe_webhook = StripeWebhook(
             payments=self.payments,
             processor=services.processor,
-            signing_secret=settings.stripe_webhook_secret,
+            signing_secret=settings.stripe.webhook_secret,
             metrics=metrics,
             deliver_soon=services.notices.deliver_soon,
         )
         telegram_hook = None
-        if settings.telegram_mode == "webhook" and settings.telegram_webhook_secret:
+        if settings.telegram.mode == "webhook" and settings.telegram.webhook_secret:
             telegram_hook = TelegramWebhook(
-                settings.telegram_webhook_secret, application.bot, self.redis,
+                settings.telegram.webhook_secret, application.bot, self.redis,
                 application.update_queue.put,
             )
         web_app = build_web_app(
@@ -102,21 +102,21 @@ class CampaignBot:
         await publish_bot_profile(application.bot, services.l10n)
         self._web_runner = web.AppRunner(web_app, access_log=None)
         await self._web_runner.setup()
-        site = web.TCPSite(self._web_runner, settings.http_host, settings.http_port)
+        site = web.TCPSite(self._web_runner, settings.http.host, settings.http.port)
         await site.start()
         self.http_port = _bound_port(self._web_runner)
         await application.start()
-        if settings.telegram_mode == "polling" and self.application.updater is not None:
+        if settings.telegram.mode == "polling" and self.application.updater is not None:
             await self.application.updater.start_polling(
                 poll_interval=0,
                 timeout=POLL_TIMEOUT_SECONDS,
                 allowed_updates=Update.ALL_TYPES,
             )
-        elif settings.public_url and settings.telegram_webhook_secret:
+        elif settings.http.public_url and settings.telegram.webhook_secret:
             # Left in place at shutdown: Telegram keeps updates for us until we are back.
             await application.bot.set_webhook(
-                f"{settings.public_url}{WEBHOOK_PATH}",
-                secret_token=settings.telegram_webhook_secret,
+                f"{settings.http.public_url}{WEBHOOK_PATH}",
+                secret_token=settings.telegram.webhook_secret,
                 allowed_updates=Update.ALL_TYPES,
             )
         services.notices.start(
@@ -125,14 +125,14 @@ class CampaignBot:
         )
         self.broadcast_engine = BroadcastEngine(
             self.redis, application.bot, services.subscribers, services.send_rate,
-            BroadcastReporter(application.bot, services.l10n, settings.broadcast_rate),
+            BroadcastReporter(application.bot, services.l10n, settings.broadcast.rate),
             metrics,
-            recovery_ms=settings.broadcast_recovery_seconds * 1000,
+            recovery_ms=settings.broadcast.recovery_seconds * 1000,
         )
         self.broadcast_engine.start()
         self._ready = True
         log.info(
-            "bot started mode=%s http=%s:%s", settings.telegram_mode, settings.http_host,
+            "bot started mode=%s http=%s:%s", settings.telegram.mode, settings.http.host,
             self.http_port,
         )
 
@@ -186,7 +186,7 @@ def build_services(
     monthly = MonthlyGifts(redis)
     l10n = Localizer()
     clock = Clock()
-    send_rate = SendRate(redis, settings.broadcast_rate, metrics)
+    send_rate = SendRate(redis, settings.broadcast.rate, metrics)
     return Services(
         settings=settings,
         redis=redis,
@@ -230,11 +230,11 @@ def build_application(settings: Settings, metrics: Metrics) -> CampaignApplicati
     builder: Any = (
         ApplicationBuilder()
         .application_class(MeteredApplication)
-        .token(settings.telegram_token)
+        .token(settings.telegram.token)
         # 256 connections like PTB's default, so replies never queue for one.
         .request(BotApiRequest(connections=256, metrics=metrics))
-        .base_url(f"{settings.telegram_api_url}/bot")
-        .base_file_url(f"{settings.telegram_api_url}/file/bot")
+        .base_url(f"{settings.telegram.api_url}/bot")
+        .base_file_url(f"{settings.telegram.api_url}/file/bot")
         .context_types(context_types)
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         # Many people tap at once during a campaign push; one slow reply must not queue the rest.
@@ -243,7 +243,7 @@ def build_application(settings: Settings, metrics: Metrics) -> CampaignApplicati
             BotApiRequest(connections=1, metrics=metrics, read_timeout=POLL_TIMEOUT_SECONDS + 5)
         )
     )
-    if settings.telegram_mode == "webhook":
+    if settings.telegram.mode == "webhook":
         builder = builder.updater(None)
     application: CampaignApplication = builder.build()
     cast(MeteredApplication, application).metrics = metrics

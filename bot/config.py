@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
 from urllib.parse import urlsplit
@@ -23,33 +23,70 @@ _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Every setting the bot runs with; built once in main() and passed down explicitly."""
+class TelegramSettings:
+    """How the bot reaches Telegram and how Telegram reaches it."""
 
-    telegram_token: str
-    telegram_api_url: str
-    telegram_mode: Literal["polling", "webhook"]
-    telegram_webhook_secret: str | None
+    # repr=False: settings may end up in a traceback or a debugger; secrets never go with them.
+    token: str = field(repr=False)
+    api_url: str
+    mode: Literal["polling", "webhook"]
+    webhook_secret: str | None = field(repr=False)
+
+
+@dataclass(frozen=True)
+class StripeSettings:
+    """The Stripe account's key, the webhook's signing secret, and where the API lives."""
+
+    secret_key: str = field(repr=False)
+    webhook_secret: str = field(repr=False)
+    api_base: str | None
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """Where the HTTP server listens, and the public address people and Telegram see."""
+
+    host: str
+    port: int
     public_url: str | None
-    http_host: str
-    http_port: int
-    stripe_secret_key: str
-    stripe_webhook_secret: str
-    stripe_api_base: str | None
+
+
+@dataclass(frozen=True)
+class BroadcastSettings:
+    """The shared send rate, and how long an entry left by a crashed process waits."""
+
+    rate: float
+    recovery_seconds: int = 15
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """An external Redis, or the embedded one's data folder."""
+
     redis_url: str | None
     data_dir: Path
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    level: str
+    format: str = "keyvalue"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the bot runs with, in sections; built once in main() and passed down."""
+
+    telegram: TelegramSettings
+    stripe: StripeSettings
+    http: HttpSettings
+    broadcast: BroadcastSettings
+    storage: StorageSettings
+    logging: LogSettings
     admin_ids: frozenset[int]
     beneficiary_chat_ids: frozenset[int]
     campaign_file: Path
     campaign: Campaign
-    broadcast_rate: float
-    log_level: str
-    log_format: str = "keyvalue"
-    broadcast_recovery_seconds: int = 15
-
-    def __repr__(self) -> str:
-        # Settings may end up in a traceback or a debugger; never let the secrets go with them.
-        return f"Settings(mode={self.telegram_mode}, http={self.http_host}:{self.http_port})"
 
 
 class ConfigError(Exception):
@@ -146,26 +183,20 @@ class _SettingsReader:
         assert stripe_whsec and data_dir and admin_ids and campaign_file and campaign
         assert rate is not None and log_level and beneficiaries is not None
         return Settings(
-            telegram_token=token,
-            telegram_api_url=api_url,
-            telegram_mode=mode,
-            telegram_webhook_secret=webhook_secret,
-            public_url=public_url,
-            http_host=host,
-            http_port=port,
-            stripe_secret_key=stripe_key,
-            stripe_webhook_secret=stripe_whsec,
-            stripe_api_base=stripe_base,
-            redis_url=redis_url,
-            data_dir=data_dir,
+            telegram=TelegramSettings(
+                token=token, api_url=api_url, mode=mode, webhook_secret=webhook_secret
+            ),
+            stripe=StripeSettings(
+                secret_key=stripe_key, webhook_secret=stripe_whsec, api_base=stripe_base
+            ),
+            http=HttpSettings(host=host, port=port, public_url=public_url),
+            broadcast=BroadcastSettings(rate=rate, recovery_seconds=recovery or 15),
+            storage=StorageSettings(redis_url=redis_url, data_dir=data_dir),
+            logging=LogSettings(level=log_level, format=log_format or "keyvalue"),
             admin_ids=admin_ids,
             beneficiary_chat_ids=beneficiaries,
             campaign_file=campaign_file,
             campaign=campaign,
-            broadcast_rate=rate,
-            log_level=log_level,
-            log_format=log_format or "keyvalue",
-            broadcast_recovery_seconds=recovery or 15,
         )
 
 # Parsers: each raises ValueError with the reason, phrased to follow the variable's name, and

@@ -32,8 +32,8 @@ class Check:
 
 
 async def check_redis(settings: Settings) -> Check:
-    if settings.redis_url:
-        client = connect(settings.redis_url)
+    if settings.storage.redis_url:
+        client = connect(settings.storage.redis_url)
         try:
             await client.ping()
             info = await client.info("server")
@@ -50,17 +50,18 @@ async def check_redis(settings: Settings) -> Check:
         )).stdout.split()[2]
     except (RuntimeError, OSError, subprocess.SubprocessError, IndexError) as exc:
         return Check(False, "redis", f"embedded redis-server unusable ({type(exc).__name__})")
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if not os.access(settings.data_dir, os.W_OK):
-        return Check(False, "redis", f"DATA_DIR {settings.data_dir} is not writable")
-    return Check(True, "redis", f"embedded {version}, data in {settings.data_dir.resolve()}")
+    data_dir = settings.storage.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if not os.access(data_dir, os.W_OK):
+        return Check(False, "redis", f"DATA_DIR {data_dir} is not writable")
+    return Check(True, "redis", f"embedded {version}, data in {data_dir.resolve()}")
 
 
 async def check_telegram(settings: Settings) -> Check:
     bot = Bot(
-        settings.telegram_token,
-        base_url=f"{settings.telegram_api_url}/bot",
-        base_file_url=f"{settings.telegram_api_url}/file/bot",
+        settings.telegram.token,
+        base_url=f"{settings.telegram.api_url}/bot",
+        base_file_url=f"{settings.telegram.api_url}/file/bot",
     )
     try:
         async with bot:
@@ -68,13 +69,13 @@ async def check_telegram(settings: Settings) -> Check:
         return Check(True, "telegram", f"token accepted, the bot is @{me.username}")
     except TelegramError as exc:
         # PTB's InvalidToken message quotes the token itself.
-        detail = exc.message.replace(settings.telegram_token, "<TELEGRAM_BOT_TOKEN>")
+        detail = exc.message.replace(settings.telegram.token, "<TELEGRAM_BOT_TOKEN>")
         return Check(False, "telegram", f"{type(exc).__name__}: {detail}")
 
 
 async def check_stripe(settings: Settings) -> Check:
-    payments = Payments(settings.stripe_secret_key, settings.stripe_api_base)
-    mode = "live" if "_live_" in settings.stripe_secret_key else "test"
+    payments = Payments(settings.stripe.secret_key, settings.stripe.api_base)
+    mode = "live" if "_live_" in settings.stripe.secret_key else "test"
     try:
         account = await payments.account_name()
         return Check(True, "stripe", f"key accepted for account {account} ({mode} mode)")
@@ -86,7 +87,7 @@ async def check_stripe(settings: Settings) -> Check:
 
 async def run_checks(settings: Settings, report: Callable[[str], None]) -> bool:
     """Run every check, reporting each line as it completes; True if all passed."""
-    report(Check(True, "configuration", f"{settings.telegram_mode} mode, campaign file "
+    report(Check(True, "configuration", f"{settings.telegram.mode} mode, campaign file "
                  f"{settings.campaign_file}").line())
     checks: list[Callable[[Settings], Awaitable[Check]]] = [
         check_redis, check_telegram, check_stripe,

@@ -293,7 +293,7 @@ async def stop(update: Update, context: CampaignContext) -> None:
         stopped = await context.broadcasts.get(broadcast_id)
         if stopped is not None:
             reporter = BroadcastReporter(
-                context.bot, context.l10n, context.settings.broadcast_rate
+                context.bot, context.l10n, context.settings.broadcast.rate
             )
             await reporter(stopped, True)
         return

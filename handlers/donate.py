@@ -190,7 +190,7 @@ async def offer_checkout(
     product = context.text(
         locale, "donate-product-name-monthly" if monthly else "donate-product-name"
     )
-    urls = return_urls(settings.public_url, context.bot.username, locale)
+    urls = return_urls(settings.http.public_url, context.bot.username, locale)
     try:
         url = await context.payments.create_checkout(pledge, urls, product)
     except stripe.StripeError as exc:

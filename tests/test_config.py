@@ -29,11 +29,11 @@ def problems(env: dict[str, str]) -> list[str]:
 
 def test_valid_settings_load_with_contract_defaults() -> None:
     settings = load_settings(VALID, dotenv_path=None)
-    assert settings.telegram_api_url == "https://api.telegram.org"
-    assert settings.telegram_mode == "polling"
-    assert (settings.http_host, settings.http_port) == ("127.0.0.1", 8080)
+    assert settings.telegram.api_url == "https://api.telegram.org"
+    assert settings.telegram.mode == "polling"
+    assert (settings.http.host, settings.http.port) == ("127.0.0.1", 8080)
     assert settings.admin_ids == frozenset({42, 43})
-    assert settings.broadcast_rate == 25
+    assert settings.broadcast.rate == 25
     assert settings.campaign.goal == 1_000_000
     assert settings.campaign.preset_amounts == (500, 1000, 2000, 5000, 10000)
     assert "sk_test" not in repr(settings)
@@ -103,7 +103,7 @@ def test_dotenv_file_is_read_and_environment_wins(tmp_path: Path) -> None:
     env = {key: value for key, value in VALID.items() if key != "ADMIN_IDS"}
     settings = load_settings({**env, "LOG_LEVEL": "WARNING"}, dotenv_path=dotenv)
     assert settings.admin_ids == frozenset({7})
-    assert settings.log_level == "WARNING"
+    assert settings.logging.level == "WARNING"
 
 
 def test_bot_without_token_exits_2_with_one_line_per_problem(tmp_path: Path) -> None:
