@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.i18n import SUPPORTED_LOCALES
 from bot.money import MINOR_DIGITS, STRIPE_MINIMUM_MINOR, major_to_minor
 
-SUPPORTED_LOCALES = ("en", "fr")
 
+def percent_of_goal(raised: int, goal: int) -> int:
+    """Whole percent reached, rounded down so 99.9 % never reads as done."""
+    return max(0, raised) * 100 // goal
 
 @dataclass(frozen=True)
 class Campaign:

@@ -11,11 +11,12 @@ from babel import Locale
 from fluent.runtime import FluentBundle, FluentResource
 from fluent.runtime.types import FluentDecimal, FluentType
 
-from bot.campaign import SUPPORTED_LOCALES
 from bot.money import minor_to_decimal
 
 log = logging.getLogger(__name__)
 
+# The languages the bot speaks: a locales/<name>/ folder each, parity checked by a test.
+SUPPORTED_LOCALES = ("en", "fr")
 FALLBACK_LOCALE = "en"
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 

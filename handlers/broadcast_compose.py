@@ -17,8 +17,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.botapi.text_split import TELEGRAM_CAPTION_LIMIT, TELEGRAM_TEXT_LIMIT
 from bot.broadcasts.report import STOP_PREFIX, BroadcastReporter
 from bot.broadcasts.store import BroadcastContent
-from bot.campaign import SUPPORTED_LOCALES
 from bot.context import CampaignApplication, CampaignContext
+from bot.i18n import SUPPORTED_LOCALES
 from handlers import fallback
 
 AWAITING = "broadcast:"

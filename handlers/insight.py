@@ -7,13 +7,13 @@ from datetime import datetime
 from telegram import InputFile, Update
 from telegram.ext import CommandHandler
 
+from bot.campaign import percent_of_goal
 from bot.context import CampaignApplication, CampaignContext
 from bot.i18n import money
 from bot.referrals import is_referral_code
 from bot.reports.chart import campaign_chart
 from bot.reports.export import export_csv
-from bot.reports.progress import percent_of_goal
-from bot.reports.stats import collect_stats, donations
+from bot.reports.stats import collect_stats
 from handlers import fallback
 
 
@@ -59,7 +59,7 @@ async def stats(update: Update, context: CampaignContext) -> None:
     ] or [context.text(locale, "stats-none")]
     await context.bot.send_message(chat.id, "\n".join(lines))
     chart = await campaign_chart(
-        services.redis, context.l10n, locale, campaign, services.clock.now()
+        services.ledger, context.l10n, locale, campaign, services.clock.now()
     )
     await context.bot.send_photo(chat.id, chart)
 
@@ -72,7 +72,7 @@ async def export(update: Update, context: CampaignContext) -> None:
         return
     locale = await context.locale_for(update)
     zone = context.settings.campaign.timezone
-    content, count = await export_csv(donations(context.services.redis), zone)
+    content, count = await export_csv(context.ledger.donations(), zone)
     day = datetime.fromtimestamp(context.services.clock.now(), zone).strftime("%Y%m%d")
     await context.bot.send_document(
         chat.id, InputFile(content, filename=f"donations-{day}.csv"),

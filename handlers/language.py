@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.campaign import SUPPORTED_LOCALES
 from bot.context import CampaignApplication, CampaignContext
+from bot.i18n import SUPPORTED_LOCALES
 from handlers import callbacks
 
 

@@ -46,7 +46,7 @@ async def show_progress(update: Update, context: CampaignContext) -> None:
     if totals.donations:
         services = context.services
         chart = await campaign_chart(
-            services.redis, context.l10n, locale, context.settings.campaign,
+            services.ledger, context.l10n, locale, context.settings.campaign,
             services.clock.now(),
         )
         await message.reply_photo(chart)

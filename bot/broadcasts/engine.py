@@ -42,7 +42,7 @@ from bot.broadcasts.store import (
     now_ms,
 )
 from bot.broadcasts.subscribers import Subscribers
-from bot.campaign import SUPPORTED_LOCALES
+from bot.i18n import SUPPORTED_LOCALES
 from bot.metrics import Metrics
 from bot.storage import keys
 from bot.storage.connection import text_of

@@ -6,7 +6,7 @@ import time
 
 from redis.asyncio import Redis
 
-from bot.campaign import SUPPORTED_LOCALES
+from bot.i18n import SUPPORTED_LOCALES
 from bot.storage import keys
 from bot.storage.connection import as_text
 

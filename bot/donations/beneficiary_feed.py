@@ -14,12 +14,10 @@ from telegram.ext import ExtBot
 
 from bot.broadcasts.store import BroadcastStore
 from bot.broadcasts.subscribers import Subscribers
-from bot.campaign import Campaign
+from bot.campaign import Campaign, percent_of_goal
 from bot.clock import Clock
 from bot.donations.ledger import DonationLedger
 from bot.i18n import Localizer, money
-from bot.reports.progress import percent_of_goal
-from bot.reports.stats import donations
 from bot.storage import keys
 from bot.storage.connection import as_text, text_of
 
@@ -137,7 +135,7 @@ class BeneficiaryFeed:
             return False
         start = now.replace(hour=0, minute=0, second=0, microsecond=0)
         count = gift_sum = 0
-        async for donation in donations(self._redis, start.timestamp(), now.timestamp()):
+        async for donation in self._ledger.donations(start.timestamp(), now.timestamp()):
             count += 1
             gift_sum += donation.amount
         totals = await self._ledger.totals()

@@ -7,18 +7,20 @@ happen together or not at all, and a replayed Stripe event finds the work alread
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
 
 from bot.storage import keys
-from bot.storage.connection import as_text
+from bot.storage.connection import as_text, text_of
 
 NOTICE_MEMORY_SECONDS = 90 * 24 * 3600
 # Long enough for one send with PTB's timeouts; a crashed sender's claim lapses by itself.
 NOTICE_CLAIM_SECONDS = 60
 SUPPORT_WORDS_KEPT = 100
+READ_BATCH = 500
 
 # KEYS: donation, totals, donors, timeline, reversal, outbox, beneficiary feed, milestones
 # reached, referral totals.
@@ -181,6 +183,27 @@ class Notice:
         return cls(notice_id, parsed["kind"], parsed["chat_id"], parsed["locale"], parsed["data"])
 
 
+@dataclass(frozen=True)
+class StoredDonation:
+    """One donation as the ledger holds it, with its net amount after reversals."""
+
+    donation_id: str
+    created: int
+    fields: dict[str, str]
+
+    @property
+    def amount(self) -> int:
+        return int(self.fields.get("amount", 0))
+
+    @property
+    def reversed(self) -> int:
+        return int(self.fields.get("refunded", 0)) + int(self.fields.get("disputed", 0))
+
+    @property
+    def net(self) -> int:
+        return self.amount - self.reversed
+
+
 class DonationLedger:
     """Records donations and reversals atomically; reads totals, donations and notices."""
 
@@ -310,3 +333,25 @@ class DonationLedger:
                 pipe.hmget(keys.donation(str(as_text(donation_id))), "public_name", "public_words")
             rows = await pipe.execute()
         return [(as_text(name), str(as_text(words))) for name, words in rows if words]
+
+    async def donations(
+        self, since: float = float("-inf"), until: float = float("inf")
+    ) -> AsyncIterator[StoredDonation]:
+        """Donations in time order, read in batches so a long campaign never loads at once."""
+        offset = 0
+        while True:
+            rows: list[Any] = await self._redis.zrangebyscore(
+                keys.donation_timeline(), since, until,
+                start=offset, num=READ_BATCH, withscores=True,
+            )
+            if not rows:
+                return
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for member, _ in rows:
+                    pipe.hgetall(keys.donation(text_of(member)))
+                records = await pipe.execute()
+            for (member, score), record in zip(rows, records, strict=True):
+                fields = {text_of(k): text_of(v) for k, v in record.items()}
+                if fields:
+                    yield StoredDonation(text_of(member), int(score), fields)
+            offset += len(rows)

@@ -8,11 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from redis.asyncio import Redis
-
 from bot.campaign import Campaign
+from bot.donations.ledger import DonationLedger
 from bot.i18n import Localizer
-from bot.reports.stats import donations
 
 
 @dataclass(frozen=True)
@@ -65,12 +63,12 @@ def render_progress_chart(
 
 
 async def campaign_chart(
-    redis: Redis, l10n: Localizer, locale: str, campaign: Campaign, now: float
+    ledger: DonationLedger, l10n: Localizer, locale: str, campaign: Campaign, now: float
 ) -> bytes:
     """The chart of this campaign in `locale`, drawn in a worker thread."""
     points: list[tuple[int, int]] = []
     running = 0
-    async for donation in donations(redis):
+    async for donation in ledger.donations():
         running += donation.net
         points.append((donation.created, running))
     if points:

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.donations.ledger import StoredDonation
 from bot.money import minor_to_decimal
-from bot.reports.stats import StoredDonation
 
 COLUMNS = (
     "date", "amount", "currency", "kind", "referral", "public_name", "refund_status",

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from bot.campaign import Campaign
+from bot.campaign import Campaign, percent_of_goal
 from bot.donations.ledger import Totals
 from bot.i18n import Localizer, money
 
 BAR_WIDTH = 10
-
-
-def percent_of_goal(raised: int, goal: int) -> int:
-    """Whole percent reached, rounded down so 99.9 % never reads as done."""
-    return max(0, raised) * 100 // goal
 
 
 def progress_bar(raised: int, goal: int, width: int = BAR_WIDTH) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,52 +14,8 @@ from bot.donations.monthly_gifts import MonthlyGifts
 from bot.storage import keys
 from bot.storage.connection import text_of
 
-READ_BATCH = 500
 BROADCASTS_SHOWN = 3
 REFERRALS_SHOWN = 5
-
-
-@dataclass(frozen=True)
-class StoredDonation:
-    """One donation as the ledger holds it, with its net amount after reversals."""
-
-    donation_id: str
-    created: int
-    fields: dict[str, str]
-
-    @property
-    def amount(self) -> int:
-        return int(self.fields.get("amount", 0))
-
-    @property
-    def reversed(self) -> int:
-        return int(self.fields.get("refunded", 0)) + int(self.fields.get("disputed", 0))
-
-    @property
-    def net(self) -> int:
-        return self.amount - self.reversed
-
-
-async def donations(
-    redis: Redis, since: float = float("-inf"), until: float = float("inf")
-) -> AsyncIterator[StoredDonation]:
-    """Donations in time order, read in batches so a long campaign never loads at once."""
-    offset = 0
-    while True:
-        rows: list[Any] = await redis.zrangebyscore(
-            keys.donation_timeline(), since, until, start=offset, num=READ_BATCH, withscores=True
-        )
-        if not rows:
-            return
-        async with redis.pipeline(transaction=False) as pipe:
-            for member, _ in rows:
-                pipe.hgetall(keys.donation(text_of(member)))
-            records = await pipe.execute()
-        for (member, score), record in zip(rows, records, strict=True):
-            fields = {text_of(k): text_of(v) for k, v in record.items()}
-            if fields:
-                yield StoredDonation(text_of(member), int(score), fields)
-        offset += len(rows)
 
 
 @dataclass(frozen=True)

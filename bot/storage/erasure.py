@@ -10,8 +10,8 @@ import uuid
 
 from redis.asyncio import Redis
 
-from bot.campaign import SUPPORTED_LOCALES
-from bot.reports.stats import donations
+from bot.donations.ledger import DonationLedger
+from bot.i18n import SUPPORTED_LOCALES
 from bot.storage import keys
 from bot.storage.connection import as_text, text_of
 from bot.storage.rate_limit import UserRateLimit
@@ -39,7 +39,7 @@ class Erasure:
         """Erase the user; returns how many donations were made anonymous."""
         user = str(user_id)
         anonymised = 0
-        async for donation in donations(self._redis):
+        async for donation in DonationLedger(self._redis).donations():
             if donation.fields.get("telegram_user_id") == user:
                 await self._redis.hdel(keys.donation(donation.donation_id), "telegram_user_id")
                 anonymised += 1

@@ -8,8 +8,8 @@ from html import escape
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from bot.campaign import percent_of_goal
 from bot.i18n import money
-from bot.reports.progress import percent_of_goal
 from bot.web.landing_pages import LOCALIZER, bot_link, html_response, page_locale
 
 log = logging.getLogger(__name__)
