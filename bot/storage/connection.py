@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+# What a caller catches when Redis is down or unreachable, without importing redis-py itself.
+StorageUnavailable = (RedisError, OSError)
 
 
 def connect(url: str) -> Redis:
