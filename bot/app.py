@@ -37,10 +37,12 @@ from bot.metrics import HandlerTimer, Metrics
 from bot.storage.connection import connect as connect_redis
 from bot.storage.embedded_redis import EmbeddedRedis
 from bot.storage.erasure import Erasure
+from bot.storage.health import StorageHealth
+from bot.storage.update_log import UpdateLog
 from bot.storage.users import UserStore
+from bot.web.app_keys import StripeWebhook, TelegramWebhook
 from bot.web.server import build_web_app
-from bot.web.stripe_webhook import StripeWebhook
-from bot.web.telegram_webhook import WEBHOOK_PATH, TelegramWebhook
+from bot.web.telegram_webhook import WEBHOOK_PATH
 from handlers import register_handlers
 from handlers.thanks import notice_message
 
@@ -90,12 +92,19 @@ class CampaignBot:
         telegram_hook = None
         if settings.telegram.mode == "webhook" and settings.telegram.webhook_secret:
             telegram_hook = TelegramWebhook(
-                settings.telegram.webhook_secret, application.bot, self.redis,
+                settings.telegram.webhook_secret, application.bot, UpdateLog(self.redis),
                 application.update_queue.put,
             )
         web_app = build_web_app(
-            services, lambda: self._ready, stripe_webhook, lambda: application.bot.username,
-            metrics, telegram_hook,
+            bot_ready=lambda: self._ready,
+            bot_username=lambda: application.bot.username,
+            storage=StorageHealth(self.redis),
+            l10n=services.l10n,
+            ledger=services.ledger,
+            campaign=settings.campaign,
+            metrics=metrics,
+            stripe=stripe_webhook,
+            telegram=telegram_hook,
         )
         # Initialised first: pages and webhooks may need the bot's username as soon as they serve.
         await application.initialize()

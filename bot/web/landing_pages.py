@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from html import escape
 
 from aiohttp import web
 
-from bot.i18n import Localizer, resolve_locale
-
-BOT_USERNAME: web.AppKey[Callable[[], str]] = web.AppKey("bot_username")
-LOCALIZER = web.AppKey("localizer", Localizer)
+from bot.i18n import resolve_locale
+from bot.web.app_keys import BOT_USERNAME, LOCALIZER
 
 # Colours keep at least 4.5:1 for text and 3:1 for the bar against its track (WCAG AA).
 _SHELL = """<!doctype html>

@@ -1,4 +1,4 @@
-"""The one aiohttp server: health, readiness and (later) webhooks, on the bot's event loop."""
+"""The one aiohttp server: its routes, and the state they read under typed AppKeys."""
 
 from __future__ import annotations
 
@@ -6,25 +6,31 @@ import logging
 from collections.abc import Callable
 
 from aiohttp import web
-from redis.exceptions import RedisError
 
-from bot.context import Services
+from bot.campaign import Campaign
+from bot.donations.ledger import DonationLedger
+from bot.i18n import Localizer
 from bot.metrics import Metrics
-from bot.web.landing_pages import BOT_USERNAME, LOCALIZER, donate_cancel, donate_success
-from bot.web.stripe_webhook import STRIPE_WEBHOOK, StripeWebhook, stripe_webhook
-from bot.web.telegram_webhook import (
+from bot.storage.health import StorageHealth
+from bot.web.app_keys import (
+    BOT_READY,
+    BOT_USERNAME,
+    CAMPAIGN,
+    LEDGER,
+    LOCALIZER,
+    METRICS,
+    STORAGE_HEALTH,
+    STRIPE_WEBHOOK,
     TELEGRAM_WEBHOOK,
-    WEBHOOK_PATH,
+    StripeWebhook,
     TelegramWebhook,
-    telegram_webhook,
 )
-from bot.web.widget import add_widget_routes
+from bot.web.landing_pages import donate_cancel, donate_success
+from bot.web.stripe_webhook import stripe_webhook
+from bot.web.telegram_webhook import WEBHOOK_PATH, telegram_webhook
+from bot.web.widget import widget
 
 log = logging.getLogger(__name__)
-
-SERVICES = web.AppKey("services", Services)
-METRICS = web.AppKey("metrics", Metrics)
-BOT_READY: web.AppKey[Callable[[], bool]] = web.AppKey("bot_ready")
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -34,11 +40,11 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     """Readiness: Redis answers a PING and the Telegram application is initialised."""
-    services = request.app[SERVICES]
-    checks = {"bot": request.app[BOT_READY](), "redis": False}
-    try:
-        checks["redis"] = bool(await services.redis.ping())
-    except (RedisError, OSError):
+    checks = {
+        "bot": request.app[BOT_READY](),
+        "redis": await request.app[STORAGE_HEALTH].answers(),
+    }
+    if not checks["redis"]:
         log.warning("readiness: redis did not answer")
     ready = all(checks.values())
     return web.json_response(
@@ -55,21 +61,27 @@ async def prometheus_metrics(request: web.Request) -> web.Response:
 
 
 def build_web_app(
-    services: Services,
+    *,
     bot_ready: Callable[[], bool],
-    webhook: StripeWebhook,
     bot_username: Callable[[], str],
+    storage: StorageHealth,
+    l10n: Localizer,
+    ledger: DonationLedger,
+    campaign: Campaign,
     metrics: Metrics,
+    stripe: StripeWebhook,
     telegram: TelegramWebhook | None,
 ) -> web.Application:
-    """All HTTP routes, with their dependencies under typed AppKeys."""
+    """All HTTP routes, with what they read under typed AppKeys."""
     app = web.Application(client_max_size=1024 * 1024)
-    app[SERVICES] = services
     app[BOT_READY] = bot_ready
-    app[STRIPE_WEBHOOK] = webhook
-    app[LOCALIZER] = services.l10n
     app[BOT_USERNAME] = bot_username
+    app[STORAGE_HEALTH] = storage
+    app[LOCALIZER] = l10n
+    app[LEDGER] = ledger
+    app[CAMPAIGN] = campaign
     app[METRICS] = metrics
+    app[STRIPE_WEBHOOK] = stripe
     app[TELEGRAM_WEBHOOK] = telegram
     app.router.add_post(WEBHOOK_PATH, telegram_webhook)
     app.router.add_get("/metrics", prometheus_metrics)
@@ -78,5 +90,5 @@ def build_web_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_post("/stripe/webhook", stripe_webhook)
-    add_widget_routes(app)
+    app.router.add_get("/widget", widget)
     return app

@@ -3,36 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 import stripe
 from aiohttp import web
-from redis.exceptions import RedisError
 
-from bot.donations.stripe_client import Payments
-from bot.donations.stripe_events import HANDLED_TYPES, StripeEventProcessor
-from bot.metrics import Metrics
+from bot.donations.stripe_events import HANDLED_TYPES
+from bot.storage.connection import StorageUnavailable
+from bot.web.app_keys import STRIPE_WEBHOOK
 
 log = logging.getLogger(__name__)
 
 # Stripe's own payloads are a few KB; anything far larger is not from Stripe.
 MAX_EVENT_BYTES = 512 * 1024
-
-
-@dataclass(frozen=True)
-class StripeWebhook:
-    """What the endpoint needs: the verifier, the processor and the bot's update queue."""
-
-    payments: Payments
-    processor: StripeEventProcessor
-    signing_secret: str
-    # The notice courier's queue: notices recorded in Redis and ready to be sent.
-    deliver_soon: Callable[[Iterable[str]], None]
-    metrics: Metrics
-
-
-STRIPE_WEBHOOK = web.AppKey("stripe_webhook", StripeWebhook)
 
 
 async def stripe_webhook(request: web.Request) -> web.Response:
@@ -55,7 +37,7 @@ async def stripe_webhook(request: web.Request) -> web.Response:
         return web.json_response({"error": "invalid payload"}, status=400)
     try:
         outcome = await hook.processor.process(event)
-    except RedisError:
+    except StorageUnavailable:
         hook.metrics.webhook_events.labels(_type(event), "storage-unavailable").inc()
         log.error("stripe event not stored, redis unavailable event=%s", event.get("id"))
         return web.json_response({"error": "storage unavailable"}, status=503)

@@ -5,34 +5,16 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from aiohttp import web
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
-from telegram import Bot, Update
+from telegram import Update
 
-from bot.storage import keys
+from bot.storage.connection import StorageUnavailable
+from bot.web.app_keys import TELEGRAM_WEBHOOK
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram/webhook"
-# Telegram redelivers for a while; a day of memory covers every retry it makes.
-SEEN_UPDATE_SECONDS = 24 * 3600
-
-
-@dataclass(frozen=True)
-class TelegramWebhook:
-    """What the endpoint needs; absent in polling mode, where the endpoint answers 404."""
-
-    secret: str
-    bot: Bot
-    redis: Redis
-    enqueue: Callable[[Update], Awaitable[None]]
-
-
-TELEGRAM_WEBHOOK: web.AppKey[TelegramWebhook | None] = web.AppKey("telegram_webhook")
 
 
 async def telegram_webhook(request: web.Request) -> web.Response:
@@ -49,10 +31,8 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     except (ValueError, TypeError, KeyError):
         return web.json_response({"error": "not an update"}, status=400)
     try:
-        first = await hook.redis.set(
-            keys.telegram_update(update.update_id), 1, nx=True, ex=SEEN_UPDATE_SECONDS
-        )
-    except RedisError:
+        first = await hook.updates.first_time(update.update_id)
+    except StorageUnavailable:
         return web.json_response({"error": "storage unavailable"}, status=503)
     if first:
         await hook.enqueue(update)

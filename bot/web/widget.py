@@ -6,11 +6,12 @@ import logging
 from html import escape
 
 from aiohttp import web
-from redis.exceptions import RedisError
 
 from bot.campaign import percent_of_goal
 from bot.i18n import money
-from bot.web.landing_pages import LOCALIZER, bot_link, html_response, page_locale
+from bot.storage.connection import StorageUnavailable
+from bot.web.app_keys import CAMPAIGN, LEDGER, LOCALIZER
+from bot.web.landing_pages import bot_link, html_response, page_locale
 
 log = logging.getLogger(__name__)
 
@@ -26,23 +27,14 @@ WIDGET_HEADERS = {
 }
 
 
-def add_widget_routes(app: web.Application) -> None:
-    """Register GET /widget (and HEAD) on the bot's web application."""
-    app.router.add_get("/widget", widget)
-
-
 async def widget(request: web.Request) -> web.Response:
     """Title, progress bar, raised, goal and donors in the reader's language; no JavaScript."""
-    # Imported here because bot.web.server imports this module to register the route.
-    from bot.web.server import SERVICES
-
-    services = request.app[SERVICES]
     l10n = request.app[LOCALIZER]
     locale = page_locale(request)
     title = l10n.format(locale, "widget-title")
     try:
-        totals = await services.ledger.totals()
-    except (RedisError, OSError):
+        totals = await request.app[LEDGER].totals()
+    except StorageUnavailable:
         log.warning("widget: redis did not answer")
         content = (
             f"<h1>{escape(title)}</h1>\n"
@@ -52,7 +44,7 @@ async def widget(request: web.Request) -> web.Response:
             locale, title, content, status=503,
             headers={**WIDGET_HEADERS, "Cache-Control": "no-store", "Retry-After": "30"},
         )
-    campaign = services.settings.campaign
+    campaign = request.app[CAMPAIGN]
     raised = max(0, totals.raised)
     percent = percent_of_goal(raised, campaign.goal)
     amounts = l10n.format(
