@@ -38,6 +38,7 @@ from bot.storage.connection import connect as connect_redis
 from bot.storage.embedded_redis import EmbeddedRedis
 from bot.storage.erasure import Erasure
 from bot.storage.health import StorageHealth
+from bot.storage.rate_limit import UserRateLimit
 from bot.storage.update_log import UpdateLog
 from bot.storage.users import UserStore
 from bot.web.app_keys import StripeWebhook, TelegramWebhook
@@ -80,7 +81,7 @@ class CampaignBot:
         services = build_services(settings, self.redis, self.payments, metrics)
         self.application = application = build_application(settings, metrics)
         application.bot_data.services = services
-        register_handlers(application)
+        register_handlers(application, settings)
 
         stripe_webhook = StripeWebhook(
             payments=self.payments,
@@ -196,6 +197,7 @@ def build_services(
     l10n = Localizer()
     clock = Clock()
     send_rate = SendRate(redis, settings.broadcast.rate, metrics)
+    erasure = Erasure(redis)
     return Services(
         settings=settings,
         redis=redis,
@@ -212,10 +214,12 @@ def build_services(
             redis, l10n, campaign, settings.beneficiary_chat_ids, clock, campaign.notify_locale
         ),
         processor=StripeEventProcessor(
-            ledger, monthly, payments, campaign.currency, metrics, Erasure(redis)
+            ledger, monthly, payments, campaign.currency, metrics, erasure
         ),
         send_rate=send_rate,
         notices=NoticeCourier(ledger, send_rate),
+        erasure=erasure,
+        rate_limit=UserRateLimit(redis),
     )
 
 

@@ -22,6 +22,8 @@ from bot.donations.notice_courier import NoticeCourier
 from bot.donations.stripe_client import Payments
 from bot.donations.stripe_events import StripeEventProcessor
 from bot.i18n import Localizer, resolve_locale
+from bot.storage.erasure import Erasure
+from bot.storage.rate_limit import UserRateLimit
 from bot.storage.users import UserStore
 
 
@@ -45,6 +47,8 @@ class Services:
     # Telegram's limit counts every message: broadcasts and notices take turns on one schedule.
     send_rate: SendRate
     notices: NoticeCourier
+    erasure: Erasure
+    rate_limit: UserRateLimit
 
 
 class BotData:
@@ -103,16 +107,20 @@ class CampaignContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, An
     def feed(self) -> BeneficiaryFeed:
         return self.services.feed
 
-    def can_read_stats(self, update: Update) -> bool:
-        """Organizers, and beneficiaries (their own chats or groups) read the statistics."""
-        chat = update.effective_chat
-        beneficiary = chat is not None and chat.id in self.settings.beneficiary_chat_ids
-        return beneficiary or self.is_admin(update)
+    @property
+    def erasure(self) -> Erasure:
+        return self.services.erasure
 
-    def is_admin(self, update: Update) -> bool:
-        """An organizer from ADMIN_IDS, writing as themselves (not anonymously in a group)."""
-        user = update.effective_user
-        return user is not None and user.id in self.settings.admin_ids
+    @property
+    def rate_limit(self) -> UserRateLimit:
+        return self.services.rate_limit
+
+    def matched(self, field: str) -> str:
+        """A named group of the callback format whose pattern routed this update here."""
+        if self.match is None:
+            raise RuntimeError("only handlers registered with a pattern have match groups")
+        value: str = self.match[field]
+        return value
 
     async def locale_of(self, user: User | None) -> str:
         """The user's stored locale, else the one guessed from language_code (then stored)."""

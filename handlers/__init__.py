@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.config import Settings
 from bot.context import CampaignApplication
 from handlers import (
     beneficiary,
@@ -26,7 +27,7 @@ from handlers import (
 )
 
 
-def register_handlers(application: CampaignApplication) -> None:
+def register_handlers(application: CampaignApplication, settings: Settings) -> None:
     """Register every feature's handlers; order matters where noted."""
     # Group -10: which chats the bot answers, edited messages, the per-user rate limit.
     gate.register(application)
@@ -41,8 +42,9 @@ def register_handlers(application: CampaignApplication) -> None:
     progress.register(application)
     subscriptions.register(application)
     updates_archive.register(application)
-    broadcast_compose.register(application)
-    insight.register(application)
+    # Organizers only (and /stats for beneficiaries too): declared in handlers/access.
+    broadcast_compose.register(application, settings)
+    insight.register(application, settings)
     forget.register(application)
     beneficiary.register(application)
     reconcile.register(application)

@@ -1,34 +1,34 @@
 """/broadcast for organizers: English text (and photo), French text, exact preview, confirm.
 
-Anyone not in ADMIN_IDS gets exactly the answer an unknown command gets, so the feature is
-invisible to them.
+Every command and button is registered for ADMIN_IDS only (handlers/access): anyone else gets
+exactly the answer an unknown command gets, so the feature is invisible to them.
 """
 
 from __future__ import annotations
 
 import html
-import re
 from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.error import BadRequest
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
+from bot.botapi.callback_data import CallbackFormat
 from bot.botapi.text_split import TELEGRAM_CAPTION_LIMIT, TELEGRAM_TEXT_LIMIT
-from bot.broadcasts.report import STOP_PREFIX, BroadcastReporter
+from bot.broadcasts.report import STOP, BroadcastReporter
 from bot.broadcasts.store import BroadcastContent
+from bot.config import Settings
 from bot.context import CampaignApplication, CampaignContext
 from bot.i18n import SUPPORTED_LOCALES
-from handlers import fallback
+from handlers.access import UserCallbackQueryHandler, organizers
 
 AWAITING = "broadcast:"
 WHEN = "when"
-SAME = "bc:same"
-CONFIRM = "bc:ok"
-SCHEDULE = "bc:at"
-EDIT = "bc:edit"
-DISCARD = "bc:no"
-STOP = re.compile(f"^{STOP_PREFIX}([0-9]{{1,9}})$")
+SAME = CallbackFormat("bc:same")
+CONFIRM = CallbackFormat("bc:ok")
+SCHEDULE = CallbackFormat("bc:at")
+EDIT = CallbackFormat("bc:edit")
+DISCARD = CallbackFormat("bc:no")
 WHEN_FORMATS = ("%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M")
 MAX_SCHEDULE_AHEAD = timedelta(days=60)
 # Entities that mean the organizer formatted with Telegram's own tools rather than typed HTML.
@@ -41,8 +41,7 @@ _FORMATTING = frozenset({
 
 async def start_broadcast(update: Update, context: CampaignContext) -> None:
     """Begin a new draft and ask for the English text."""
-    if not context.is_admin(update) or update.effective_user is None:
-        await fallback.unknown_command(update, context)
+    if update.effective_user is None:
         return
     admin_id = update.effective_user.id
     await context.drafts.start(admin_id)
@@ -52,8 +51,7 @@ async def start_broadcast(update: Update, context: CampaignContext) -> None:
 
 async def cancel(update: Update, context: CampaignContext) -> None:
     """/cancel: leave the broadcast flow."""
-    if not context.is_admin(update) or update.effective_user is None:
-        await fallback.unknown_command(update, context)
+    if update.effective_user is None:
         return
     admin_id = update.effective_user.id
     await context.users.clear_expected_input(admin_id)
@@ -104,7 +102,7 @@ async def draft_input(
         await message.reply_text(
             context.text(locale, "broadcast-ask-fr"),
             reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
-                context.text(locale, "broadcast-button-same"), callback_data=SAME
+                context.text(locale, "broadcast-button-same"), callback_data=SAME.data()
             )]]),
         )
         return
@@ -115,7 +113,7 @@ async def draft_input(
 async def same_text(update: Update, context: CampaignContext) -> None:
     """Use the English text for French readers too."""
     query = update.callback_query
-    if query is None or not await _admin_button(update, context):
+    if query is None:
         return
     draft = await context.drafts.get(query.from_user.id)
     if draft is None or "en" not in draft.texts:
@@ -166,16 +164,16 @@ async def send_preview(context: CampaignContext, admin_id: int, locale: str) -> 
         ))
     confirm = "broadcast-button-confirm-scheduled" if draft.send_at else "broadcast-button-confirm"
     buttons = [
-        [InlineKeyboardButton(context.text(locale, confirm), callback_data=CONFIRM)],
+        [InlineKeyboardButton(context.text(locale, confirm), callback_data=CONFIRM.data())],
         [
             InlineKeyboardButton(
-                context.text(locale, "broadcast-button-schedule"), callback_data=SCHEDULE
+                context.text(locale, "broadcast-button-schedule"), callback_data=SCHEDULE.data()
             ),
             InlineKeyboardButton(
-                context.text(locale, "broadcast-button-edit"), callback_data=EDIT
+                context.text(locale, "broadcast-button-edit"), callback_data=EDIT.data()
             ),
             InlineKeyboardButton(
-                context.text(locale, "broadcast-button-cancel"), callback_data=DISCARD
+                context.text(locale, "broadcast-button-cancel"), callback_data=DISCARD.data()
             ),
         ],
     ]
@@ -187,7 +185,7 @@ async def send_preview(context: CampaignContext, admin_id: int, locale: str) -> 
 async def confirm(update: Update, context: CampaignContext) -> None:
     """Store the broadcast durably, then tell the organizer it is queued (or scheduled)."""
     query = update.callback_query
-    if query is None or query.message is None or not await _admin_button(update, context):
+    if query is None or query.message is None:
         return
     locale = await context.locale_for(update)
     draft = await context.drafts.consume(query.from_user.id)
@@ -211,14 +209,14 @@ async def confirm(update: Update, context: CampaignContext) -> None:
         text = context.text(locale, "broadcast-queued", id=broadcast_id)
     await query.edit_message_text(text, reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
         context.text(locale, "broadcast-button-stop"),
-        callback_data=f"{STOP_PREFIX}{broadcast_id}",
+        callback_data=STOP.data(broadcast=broadcast_id),
     )]]))
 
 
 async def ask_when(update: Update, context: CampaignContext) -> None:
     """Ask for the date and time to send at."""
     query = update.callback_query
-    if query is None or not await _admin_button(update, context):
+    if query is None:
         return
     await query.answer()
     locale = await context.locale_for(update)
@@ -255,7 +253,7 @@ async def _schedule_typed(message: Message, context: CampaignContext, locale: st
 async def edit(update: Update, context: CampaignContext) -> None:
     """Start the draft again from the English text."""
     query = update.callback_query
-    if query is None or not await _admin_button(update, context):
+    if query is None:
         return
     await query.answer()
     await start_broadcast(update, context)
@@ -264,7 +262,7 @@ async def edit(update: Update, context: CampaignContext) -> None:
 async def discard(update: Update, context: CampaignContext) -> None:
     """Drop the draft."""
     query = update.callback_query
-    if query is None or not await _admin_button(update, context):
+    if query is None:
         return
     await query.answer()
     locale = await context.locale_for(update)
@@ -276,13 +274,10 @@ async def discard(update: Update, context: CampaignContext) -> None:
 async def stop(update: Update, context: CampaignContext) -> None:
     """Cancel a running, queued or scheduled broadcast from its progress message."""
     query = update.callback_query
-    if query is None or query.data is None or not await _admin_button(update, context):
-        return
-    match = STOP.match(query.data)
-    if match is None:
+    if query is None:
         return
     locale = await context.locale_for(update)
-    broadcast_id = int(match[1])
+    broadcast_id = int(context.matched("broadcast"))
     previous = await context.broadcasts.cancel(broadcast_id)
     if previous == "sending":
         # The engine finishes the sends in flight, then writes the report.
@@ -300,14 +295,6 @@ async def stop(update: Update, context: CampaignContext) -> None:
     await query.answer(context.text(locale, "broadcast-already-over"), show_alert=True)
 
 
-async def _admin_button(update: Update, context: CampaignContext) -> bool:
-    """Organizer buttons do nothing for anyone else, exactly like an unknown button."""
-    if context.is_admin(update):
-        return True
-    await fallback.expired_button(update, context)
-    return False
-
-
 def _show_time(context: CampaignContext, epoch_ms: int) -> str:
     zone = context.settings.campaign.timezone
     return datetime.fromtimestamp(epoch_ms / 1000, zone).strftime("%Y-%m-%d %H:%M")
@@ -319,12 +306,12 @@ def _example_time(context: CampaignContext) -> str:
     return tomorrow.replace(hour=18, minute=0).strftime(WHEN_FORMATS[0])
 
 
-def register(application: CampaignApplication) -> None:
-    application.add_handler(CommandHandler("broadcast", start_broadcast))
-    application.add_handler(CommandHandler("cancel", cancel))
-    application.add_handler(CallbackQueryHandler(same_text, pattern=f"^{SAME}$"))
-    application.add_handler(CallbackQueryHandler(confirm, pattern=f"^{CONFIRM}$"))
-    application.add_handler(CallbackQueryHandler(ask_when, pattern=f"^{SCHEDULE}$"))
-    application.add_handler(CallbackQueryHandler(edit, pattern=f"^{EDIT}$"))
-    application.add_handler(CallbackQueryHandler(discard, pattern=f"^{DISCARD}$"))
-    application.add_handler(CallbackQueryHandler(stop, pattern=STOP))
+def register(application: CampaignApplication, settings: Settings) -> None:
+    admins = organizers(settings)
+    application.add_handler(CommandHandler("broadcast", start_broadcast, filters=admins))
+    application.add_handler(CommandHandler("cancel", cancel, filters=admins))
+    for callback, button in (
+        (same_text, SAME), (confirm, CONFIRM), (ask_when, SCHEDULE), (edit, EDIT),
+        (discard, DISCARD), (stop, STOP),
+    ):
+        application.add_handler(UserCallbackQueryHandler(callback, button.pattern, admins))

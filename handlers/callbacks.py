@@ -1,10 +1,11 @@
-"""Callback data the main menu's buttons carry; each feature owns the handling of its own."""
+"""The main menu's buttons: built by several features (welcome, story, progress, thank-you)
+and each handled by the one that owns it, so their formats sit here rather than in any one."""
 
 from __future__ import annotations
 
-DONATE = "donate"
-STORY = "story"
-FOLLOW = "follow"
-LANGUAGE = "language"
-# "language:<locale>" sets the language.
-LANGUAGE_SET_PREFIX = "language:"
+from bot.botapi.callback_data import CallbackFormat
+
+DONATE = CallbackFormat("donate")
+STORY = CallbackFormat("story")
+FOLLOW = CallbackFormat("follow")
+LANGUAGE = CallbackFormat("language")

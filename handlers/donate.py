@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import re
 
 import stripe
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.botapi.callback_data import CallbackFormat
 from bot.context import CampaignApplication, CampaignContext
 from bot.donations.stripe_client import Frequency, Pledge, return_urls
 from bot.i18n import money
@@ -17,13 +17,14 @@ from handlers import callbacks
 
 log = logging.getLogger(__name__)
 
-FREQUENCY = "(once|monthly)"
-SET_FREQUENCY = re.compile(f"^don:f:{FREQUENCY}$")
-PRESET = re.compile(f"^don:a:{FREQUENCY}:([0-9]{{1,9}})$")
-OTHER = re.compile(f"^don:o:{FREQUENCY}$")
-CANCEL_TYPING = "don:x"
+FREQUENCY = "|".join(option.value for option in Frequency)
+SET_FREQUENCY = CallbackFormat("don:f", frequency=FREQUENCY)
+PRESET = CallbackFormat("don:a", frequency=FREQUENCY, amount="[0-9]{1,9}")
+OTHER = CallbackFormat("don:o", frequency=FREQUENCY)
+# Also under the words-of-support prompt (handlers/thanks): one button stops either wait.
+CANCEL_TYPING = CallbackFormat("don:x")
+MANAGE_MONTHLY = CallbackFormat("don:m")
 AWAITING_AMOUNT = "amount:"
-MANAGE_MONTHLY = "don:m"
 
 _AMOUNT_ERRORS = {
     AmountProblem.NOT_A_NUMBER: "donate-amount-invalid",
@@ -35,7 +36,7 @@ _AMOUNT_ERRORS = {
 def cancel_button(context: CampaignContext, locale: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(context.text(locale, "common-button-cancel"),
-                               callback_data=CANCEL_TYPING)]]
+                               callback_data=CANCEL_TYPING.data())]]
     )
 
 
@@ -50,25 +51,29 @@ async def donate_menu(
         label = context.text(locale, f"donate-button-{option.value}")
         if option is frequency:
             label = context.text(locale, "donate-button-selected", label=label)
-        return InlineKeyboardButton(label, callback_data=f"don:f:{option.value}")
+        return InlineKeyboardButton(
+            label, callback_data=SET_FREQUENCY.data(frequency=option.value)
+        )
 
     amounts = [
         InlineKeyboardButton(
             context.text(
                 locale, f"donate-button-amount{suffix}", amount=money(amount, campaign.currency)
             ),
-            callback_data=f"don:a:{frequency.value}:{amount}",
+            callback_data=PRESET.data(frequency=frequency.value, amount=amount),
         )
         for amount in campaign.preset_amounts
     ]
     rows = [[frequency_button(Frequency.ONCE), frequency_button(Frequency.MONTHLY)]]
     rows += [amounts[i : i + 3] for i in range(0, len(amounts), 3)]
     rows.append([InlineKeyboardButton(
-        context.text(locale, "donate-button-other"), callback_data=f"don:o:{frequency.value}"
+        context.text(locale, "donate-button-other"),
+        callback_data=OTHER.data(frequency=frequency.value),
     )])
     if await context.monthly.active(user_id):
         rows.append([InlineKeyboardButton(
-            context.text(locale, "donate-button-manage-monthly"), callback_data=MANAGE_MONTHLY
+            context.text(locale, "donate-button-manage-monthly"),
+            callback_data=MANAGE_MONTHLY.data(),
         )])
     text = context.text(locale, "donate-prompt", frequency=frequency.value)
     return text, InlineKeyboardMarkup(rows)
@@ -90,12 +95,12 @@ async def donate(update: Update, context: CampaignContext) -> None:
 async def switch_frequency(update: Update, context: CampaignContext) -> None:
     """Redraw the picker for one-off or monthly giving."""
     query = update.callback_query
-    if query is None or query.data is None or (match := SET_FREQUENCY.match(query.data)) is None:
+    if query is None:
         return
     await query.answer()
     locale = await context.locale_for(update)
     text, markup = await donate_menu(
-        context, locale, query.from_user.id, Frequency(match[1])
+        context, locale, query.from_user.id, Frequency(context.matched("frequency"))
     )
     await query.edit_message_text(text, reply_markup=markup)
 
@@ -103,9 +108,9 @@ async def switch_frequency(update: Update, context: CampaignContext) -> None:
 async def preset_amount(update: Update, context: CampaignContext) -> None:
     """A preset amount was tapped: answer with the Checkout link."""
     query = update.callback_query
-    if query is None or query.data is None or (match := PRESET.match(query.data)) is None:
+    if query is None:
         return
-    amount = int(match[2])
+    amount = int(context.matched("amount"))
     locale = await context.locale_for(update)
     if amount not in context.settings.campaign.preset_amounts or query.message is None:
         # Only amounts the bot itself offered: a forged button must not bypass the bounds.
@@ -113,19 +118,21 @@ async def preset_amount(update: Update, context: CampaignContext) -> None:
         return
     await query.answer()
     await offer_checkout(
-        context, query.from_user, locale, amount, Frequency(match[1]), query.message.message_id
+        context, query.from_user, locale, amount, Frequency(context.matched("frequency")),
+        query.message.message_id,
     )
 
 
 async def other_amount(update: Update, context: CampaignContext) -> None:
     """Ask the user to type an amount."""
     query = update.callback_query
-    if query is None or query.data is None or (match := OTHER.match(query.data)) is None:
+    if query is None:
         return
     await query.answer()
     locale = await context.locale_for(update)
     campaign = context.settings.campaign
-    await context.users.expect_input(query.from_user.id, f"{AWAITING_AMOUNT}{match[1]}")
+    frequency = context.matched("frequency")
+    await context.users.expect_input(query.from_user.id, f"{AWAITING_AMOUNT}{frequency}")
     await context.bot.send_message(
         query.from_user.id,
         context.text(
@@ -214,8 +221,10 @@ async def offer_checkout(
 
 def register(application: CampaignApplication) -> None:
     application.add_handler(CommandHandler("donate", donate))
-    application.add_handler(CallbackQueryHandler(donate, pattern=f"^{callbacks.DONATE}$"))
-    application.add_handler(CallbackQueryHandler(switch_frequency, pattern=SET_FREQUENCY))
-    application.add_handler(CallbackQueryHandler(preset_amount, pattern=PRESET))
-    application.add_handler(CallbackQueryHandler(other_amount, pattern=OTHER))
-    application.add_handler(CallbackQueryHandler(cancel_typing, pattern=f"^{CANCEL_TYPING}$"))
+    application.add_handler(CallbackQueryHandler(donate, pattern=callbacks.DONATE.pattern))
+    application.add_handler(
+        CallbackQueryHandler(switch_frequency, pattern=SET_FREQUENCY.pattern)
+    )
+    application.add_handler(CallbackQueryHandler(preset_amount, pattern=PRESET.pattern))
+    application.add_handler(CallbackQueryHandler(other_amount, pattern=OTHER.pattern))
+    application.add_handler(CallbackQueryHandler(cancel_typing, pattern=CANCEL_TYPING.pattern))

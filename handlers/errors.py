@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from redis.exceptions import RedisError
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import CampaignContext
 from bot.i18n import resolve_locale
+from bot.storage.connection import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ async def on_error(update: object, context: CampaignContext) -> None:
         log.error("background error error=%s", type(error).__name__, exc_info=error)
         return
     user = update.effective_user
-    unavailable = isinstance(error, RedisError | OSError)
+    unavailable = isinstance(error, StorageUnavailable)
     if unavailable:
         # An outage, not a bug: one line per update, no traceback flooding the log.
         log.warning(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import CampaignApplication, CampaignContext
 
@@ -29,6 +29,17 @@ async def expired_button(update: Update, context: CampaignContext) -> None:
 
 def register(application: CampaignApplication) -> None:
     private = filters.ChatType.PRIVATE
+    # A command the bot has but whose access filter refused the sender (handlers/access) is
+    # answered as unknown, in the beneficiaries' groups too, where commands the bot lacks are
+    # left for other bots; any other sender was claimed by the command's own handler above.
+    known = {
+        command
+        for handler in application.handlers.get(0, [])
+        if isinstance(handler, CommandHandler)
+        for command in handler.commands
+    }
+    if known:
+        application.add_handler(CommandHandler(known, unknown_command))
     application.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
     application.add_handler(
         MessageHandler(private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, free_text)

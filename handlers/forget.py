@@ -5,11 +5,11 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.botapi.callback_data import CallbackFormat
 from bot.context import CampaignApplication, CampaignContext
-from bot.storage.erasure import Erasure
 
-CONFIRM = "forget:yes"
-KEEP = "forget:no"
+CONFIRM = CallbackFormat("forget:yes")
+KEEP = CallbackFormat("forget:no")
 
 
 async def ask_to_forget(update: Update, context: CampaignContext) -> None:
@@ -24,8 +24,12 @@ async def ask_to_forget(update: Update, context: CampaignContext) -> None:
     await context.bot.send_message(
         chat.id, "\n\n".join(lines),
         reply_markup=InlineKeyboardMarkup([[
-            InlineKeyboardButton(context.text(locale, "forget-button-yes"), callback_data=CONFIRM),
-            InlineKeyboardButton(context.text(locale, "forget-button-no"), callback_data=KEEP),
+            InlineKeyboardButton(
+                context.text(locale, "forget-button-yes"), callback_data=CONFIRM.data()
+            ),
+            InlineKeyboardButton(
+                context.text(locale, "forget-button-no"), callback_data=KEEP.data()
+            ),
         ]]),
     )
 
@@ -36,7 +40,7 @@ async def forget(update: Update, context: CampaignContext) -> None:
     if query is None:
         return
     locale = await context.locale_for(update)
-    await Erasure(context.services.redis).forget(query.from_user.id)
+    await context.erasure.forget(query.from_user.id)
     await query.answer()
     await query.edit_message_text(context.text(locale, "forget-done"))
 
@@ -52,5 +56,5 @@ async def keep(update: Update, context: CampaignContext) -> None:
 
 def register(application: CampaignApplication) -> None:
     application.add_handler(CommandHandler("forget", ask_to_forget))
-    application.add_handler(CallbackQueryHandler(forget, pattern=f"^{CONFIRM}$"))
-    application.add_handler(CallbackQueryHandler(keep, pattern=f"^{KEEP}$"))
+    application.add_handler(CallbackQueryHandler(forget, pattern=CONFIRM.pattern))
+    application.add_handler(CallbackQueryHandler(keep, pattern=KEEP.pattern))

@@ -11,7 +11,6 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.context import CampaignApplication, CampaignContext
-from bot.storage.rate_limit import UserRateLimit
 
 # Runs before every other group, so a flood costs one Redis call per update and nothing more.
 GATE_GROUP = -10
@@ -33,7 +32,7 @@ async def gate(update: Update, context: CampaignContext) -> None:
         return
     if user.id in context.settings.admin_ids:
         return
-    allowed, first_refusal = await UserRateLimit(context.services.redis).check(user.id)
+    allowed, first_refusal = await context.rate_limit.check(user.id)
     if allowed:
         return
     if first_refusal:

@@ -8,25 +8,25 @@ from telegram import InputFile, Update
 from telegram.ext import CommandHandler
 
 from bot.campaign import percent_of_goal
+from bot.config import Settings
 from bot.context import CampaignApplication, CampaignContext
 from bot.i18n import money
 from bot.referrals import is_referral_code
 from bot.reports.chart import campaign_chart
 from bot.reports.export import export_csv
 from bot.reports.stats import collect_stats
-from handlers import fallback
+from handlers.access import organizers, stats_readers
 
 
 async def stats(update: Update, context: CampaignContext) -> None:
-    """The campaign's numbers and the chart; anyone else hears about an unknown command."""
+    """The campaign's numbers and the chart."""
     chat = update.effective_chat
-    if chat is None or not context.can_read_stats(update):
-        await fallback.unknown_command(update, context)
+    if chat is None:
         return
     locale = await context.locale_for(update)
     services = context.services
     numbers = await collect_stats(
-        services.redis, services.ledger, services.monthly, services.subscribers
+        services.ledger, services.monthly, services.subscribers, services.broadcasts
     )
     campaign = context.settings.campaign
     totals = numbers.totals
@@ -67,8 +67,7 @@ async def stats(update: Update, context: CampaignContext) -> None:
 async def export(update: Update, context: CampaignContext) -> None:
     """Every donation as CSV, sent to the organizer as a document."""
     chat = update.effective_chat
-    if chat is None or not context.is_admin(update):
-        await fallback.unknown_command(update, context)
+    if chat is None:
         return
     locale = await context.locale_for(update)
     zone = context.settings.campaign.timezone
@@ -82,9 +81,6 @@ async def export(update: Update, context: CampaignContext) -> None:
 
 async def share_link(update: Update, context: CampaignContext) -> None:
     """/link <code>: the deep link that credits donations to a referral code."""
-    if not context.is_admin(update):
-        await fallback.unknown_command(update, context)
-        return
     code = context.args[0] if context.args and len(context.args) == 1 else ""
     if not is_referral_code(code):
         await context.reply(update, "link-usage")
@@ -93,7 +89,8 @@ async def share_link(update: Update, context: CampaignContext) -> None:
     await context.reply(update, "link-text", code=code, url=url)
 
 
-def register(application: CampaignApplication) -> None:
-    application.add_handler(CommandHandler("stats", stats))
-    application.add_handler(CommandHandler("export", export))
-    application.add_handler(CommandHandler("link", share_link))
+def register(application: CampaignApplication, settings: Settings) -> None:
+    admins = organizers(settings)
+    application.add_handler(CommandHandler("stats", stats, filters=stats_readers(settings)))
+    application.add_handler(CommandHandler("export", export, filters=admins))
+    application.add_handler(CommandHandler("link", share_link, filters=admins))

@@ -5,9 +5,12 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.botapi.callback_data import CallbackFormat
 from bot.context import CampaignApplication, CampaignContext
 from bot.i18n import SUPPORTED_LOCALES
 from handlers import callbacks
+
+SET_LANGUAGE = CallbackFormat("language", locale="|".join(SUPPORTED_LOCALES))
 
 
 async def choose_language(update: Update, context: CampaignContext) -> None:
@@ -21,7 +24,7 @@ async def choose_language(update: Update, context: CampaignContext) -> None:
     buttons = [
         InlineKeyboardButton(
             context.text(locale, f"language-button-{option}"),
-            callback_data=f"{callbacks.LANGUAGE_SET_PREFIX}{option}",
+            callback_data=SET_LANGUAGE.data(locale=option),
         )
         for option in SUPPORTED_LOCALES
     ]
@@ -34,9 +37,9 @@ async def choose_language(update: Update, context: CampaignContext) -> None:
 async def set_language(update: Update, context: CampaignContext) -> None:
     """Store the chosen language and confirm in it."""
     query = update.callback_query
-    if query is None or query.data is None:
+    if query is None:
         return
-    locale = query.data.removeprefix(callbacks.LANGUAGE_SET_PREFIX)
+    locale = context.matched("locale")
     await context.users.set_locale(query.from_user.id, locale, chosen=True)
     await context.subscribers.change_locale(query.from_user.id, locale)
     await query.answer()
@@ -44,13 +47,8 @@ async def set_language(update: Update, context: CampaignContext) -> None:
 
 
 def register(application: CampaignApplication) -> None:
-    locales = "|".join(SUPPORTED_LOCALES)
     application.add_handler(CommandHandler("language", choose_language))
     application.add_handler(
-        CallbackQueryHandler(choose_language, pattern=f"^{callbacks.LANGUAGE}$")
+        CallbackQueryHandler(choose_language, pattern=callbacks.LANGUAGE.pattern)
     )
-    application.add_handler(
-        CallbackQueryHandler(
-            set_language, pattern=f"^{callbacks.LANGUAGE_SET_PREFIX}({locales})$"
-        )
-    )
+    application.add_handler(CallbackQueryHandler(set_language, pattern=SET_LANGUAGE.pattern))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import re
 
 import stripe
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler
 
+from bot.botapi.callback_data import CallbackFormat
 from bot.context import CampaignApplication, CampaignContext
 from bot.donations.monthly_gifts import MonthlyGift
 from bot.i18n import money
@@ -16,10 +16,10 @@ from handlers.donate import MANAGE_MONTHLY
 
 log = logging.getLogger(__name__)
 
-SUBSCRIPTION = "(sub_[A-Za-z0-9_]{1,60})"
-ASK_CANCEL = re.compile(f"^don:c:{SUBSCRIPTION}$")
-CONFIRM_CANCEL = re.compile(f"^don:cy:{SUBSCRIPTION}$")
-KEEP = "don:cn"
+SUBSCRIPTION = "sub_[A-Za-z0-9_]{1,60}"
+ASK_CANCEL = CallbackFormat("don:c", subscription=SUBSCRIPTION)
+CONFIRM_CANCEL = CallbackFormat("don:cy", subscription=SUBSCRIPTION)
+KEEP = CallbackFormat("don:cn")
 
 
 async def list_monthly(update: Update, context: CampaignContext) -> None:
@@ -42,7 +42,7 @@ async def list_monthly(update: Update, context: CampaignContext) -> None:
         lines.append(context.text(locale, "donate-monthly-item", amount=amount))
         buttons.append([InlineKeyboardButton(
             context.text(locale, "donate-monthly-cancel-button", amount=amount),
-            callback_data=f"don:c:{gift.subscription_id}",
+            callback_data=ASK_CANCEL.data(subscription=gift.subscription_id),
         )])
     await context.bot.send_message(
         query.from_user.id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons)
@@ -50,16 +50,17 @@ async def list_monthly(update: Update, context: CampaignContext) -> None:
 
 
 async def _tapped_gift(
-    update: Update, context: CampaignContext, pattern: re.Pattern[str]
+    update: Update, context: CampaignContext
 ) -> tuple[CallbackQuery, str, MonthlyGift] | None:
     """The gift a button names, only if it is the tapping user's and still active (callback
     data can be forged); anyone else gets a polite alert."""
     query = update.callback_query
-    if query is None or query.data is None or (match := pattern.match(query.data)) is None:
+    if query is None:
         return None
     locale = await context.locale_for(update)
+    subscription_id = context.matched("subscription")
     for gift in await context.monthly.active(query.from_user.id):
-        if gift.subscription_id == match[1]:
+        if gift.subscription_id == subscription_id:
             return query, locale, gift
     await query.answer(context.text(locale, "donate-not-yours"), show_alert=True)
     return None
@@ -67,7 +68,7 @@ async def _tapped_gift(
 
 async def ask_cancel(update: Update, context: CampaignContext) -> None:
     """Ask for confirmation before stopping a monthly gift."""
-    tapped = await _tapped_gift(update, context, ASK_CANCEL)
+    tapped = await _tapped_gift(update, context)
     if tapped is None:
         return
     query, locale, gift = tapped
@@ -78,10 +79,10 @@ async def ask_cancel(update: Update, context: CampaignContext) -> None:
         reply_markup=InlineKeyboardMarkup([[
             InlineKeyboardButton(
                 context.text(locale, "donate-monthly-confirm-yes"),
-                callback_data=f"don:cy:{gift.subscription_id}",
+                callback_data=CONFIRM_CANCEL.data(subscription=gift.subscription_id),
             ),
             InlineKeyboardButton(
-                context.text(locale, "donate-monthly-confirm-no"), callback_data=KEEP
+                context.text(locale, "donate-monthly-confirm-no"), callback_data=KEEP.data()
             ),
         ]]),
     )
@@ -89,7 +90,7 @@ async def ask_cancel(update: Update, context: CampaignContext) -> None:
 
 async def confirm_cancel(update: Update, context: CampaignContext) -> None:
     """Cancel the subscription at Stripe, then forget it locally."""
-    tapped = await _tapped_gift(update, context, CONFIRM_CANCEL)
+    tapped = await _tapped_gift(update, context)
     if tapped is None:
         return
     query, locale, gift = tapped
@@ -120,7 +121,11 @@ async def keep(update: Update, context: CampaignContext) -> None:
 
 
 def register(application: CampaignApplication) -> None:
-    application.add_handler(CallbackQueryHandler(list_monthly, pattern=f"^{MANAGE_MONTHLY}$"))
-    application.add_handler(CallbackQueryHandler(ask_cancel, pattern=ASK_CANCEL))
-    application.add_handler(CallbackQueryHandler(confirm_cancel, pattern=CONFIRM_CANCEL))
-    application.add_handler(CallbackQueryHandler(keep, pattern=f"^{KEEP}$"))
+    application.add_handler(
+        CallbackQueryHandler(list_monthly, pattern=MANAGE_MONTHLY.pattern)
+    )
+    application.add_handler(CallbackQueryHandler(ask_cancel, pattern=ASK_CANCEL.pattern))
+    application.add_handler(
+        CallbackQueryHandler(confirm_cancel, pattern=CONFIRM_CANCEL.pattern)
+    )
+    application.add_handler(CallbackQueryHandler(keep, pattern=KEEP.pattern))

@@ -40,7 +40,7 @@ async def show_progress(update: Update, context: CampaignContext) -> None:
     await message.reply_text(
         "\n".join(lines),
         reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
-            context.text(locale, "start-button-donate"), callback_data=callbacks.DONATE
+            context.text(locale, "start-button-donate"), callback_data=callbacks.DONATE.data()
         )]]),
     )
     if totals.donations:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
 
+from bot.botapi.callback_data import CallbackFormat
 from bot.botapi.campaign_photo import send_campaign_photo
 from bot.botapi.text_split import TELEGRAM_CAPTION_LIMIT
 from bot.context import CampaignApplication, CampaignContext
@@ -15,8 +16,10 @@ from handlers import callbacks
 
 def main_menu(context: CampaignContext, locale: str) -> InlineKeyboardMarkup:
     """Donate, Full story, Follow updates, Language."""
-    def button(message_id: str, data: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(context.text(locale, message_id), callback_data=data)
+    def button(message_id: str, target: CallbackFormat) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            context.text(locale, message_id), callback_data=target.data()
+        )
 
     return InlineKeyboardMarkup(
         [

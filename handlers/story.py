@@ -33,7 +33,7 @@ async def story(update: Update, context: CampaignContext) -> None:
     parts = story_messages(context, locale)
     donate = InlineKeyboardMarkup(
         [[InlineKeyboardButton(
-            context.text(locale, "story-button-donate"), callback_data=callbacks.DONATE
+            context.text(locale, "story-button-donate"), callback_data=callbacks.DONATE.data()
         )]]
     )
     for index, part in enumerate(parts):
@@ -46,4 +46,4 @@ async def story(update: Update, context: CampaignContext) -> None:
 
 def register(application: CampaignApplication) -> None:
     application.add_handler(CommandHandler("story", story))
-    application.add_handler(CallbackQueryHandler(story, pattern=f"^{callbacks.STORY}$"))
+    application.add_handler(CallbackQueryHandler(story, pattern=callbacks.STORY.pattern))

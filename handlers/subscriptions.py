@@ -48,7 +48,7 @@ async def membership_changed(update: Update, context: CampaignContext) -> None:
 def register(application: CampaignApplication) -> None:
     application.add_handler(CommandHandler("subscribe", subscribe))
     application.add_handler(CommandHandler("unsubscribe", unsubscribe))
-    application.add_handler(CallbackQueryHandler(subscribe, pattern=f"^{callbacks.FOLLOW}$"))
+    application.add_handler(CallbackQueryHandler(subscribe, pattern=callbacks.FOLLOW.pattern))
     application.add_handler(
         ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER)
     )

@@ -8,16 +8,17 @@ import re
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import CallbackQueryHandler
 
+from bot.botapi.callback_data import CallbackFormat
 from bot.context import CampaignApplication, CampaignContext
 from bot.donations.ledger import Notice
 from bot.i18n import Localizer, money
-from handlers import callbacks
+from handlers import callbacks, donate
 
 log = logging.getLogger(__name__)
 
-DONATION = "([A-Za-z0-9_]{1,56})"
-WORDS = re.compile(f"^sup:w:{DONATION}$")
-NAME = re.compile(f"^sup:n:{DONATION}$")
+DONATION_ID = "[A-Za-z0-9_]{1,56}"
+WORDS = CallbackFormat("sup:w", donation=DONATION_ID)
+NAME = CallbackFormat("sup:n", donation=DONATION_ID)
 AWAITING_WORDS = "words:"
 MAX_WORDS = 200
 MAX_NAME = 64
@@ -42,16 +43,18 @@ def notice_message(
         locale, "donate-thanks-anonymous"
     )
     rows = [[InlineKeyboardButton(
-        l10n.format(locale, "donate-thanks-follow"), callback_data=callbacks.FOLLOW
+        l10n.format(locale, "donate-thanks-follow"), callback_data=callbacks.FOLLOW.data()
     )]]
     donation_id = str(notice.data.get("donation_id", ""))
-    if re.fullmatch(DONATION, donation_id):
+    if re.fullmatch(DONATION_ID, donation_id):
         rows.append([
             InlineKeyboardButton(
-                l10n.format(locale, "donate-thanks-words"), callback_data=f"sup:w:{donation_id}"
+                l10n.format(locale, "donate-thanks-words"),
+                callback_data=WORDS.data(donation=donation_id),
             ),
             InlineKeyboardButton(
-                l10n.format(locale, "donate-thanks-name"), callback_data=f"sup:n:{donation_id}"
+                l10n.format(locale, "donate-thanks-name"),
+                callback_data=NAME.data(donation=donation_id),
             ),
         ])
     return text, InlineKeyboardMarkup(rows)
@@ -60,18 +63,19 @@ def notice_message(
 async def ask_words(update: Update, context: CampaignContext) -> None:
     """The donor wants to leave public words of support: ask for them."""
     query = update.callback_query
-    if query is None or query.data is None or (match := WORDS.match(query.data)) is None:
+    if query is None:
         return
     locale = await context.locale_for(update)
-    if not await _is_donor(context, match[1], query.from_user.id):
+    donation_id = context.matched("donation")
+    if not await _is_donor(context, donation_id, query.from_user.id):
         await query.answer(context.text(locale, "donate-not-yours"), show_alert=True)
         return
     await query.answer()
-    await context.users.expect_input(query.from_user.id, f"{AWAITING_WORDS}{match[1]}")
+    await context.users.expect_input(query.from_user.id, f"{AWAITING_WORDS}{donation_id}")
     await context.bot.send_message(
         query.from_user.id, context.text(locale, "donate-words-prompt", max=MAX_WORDS),
         reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
-            context.text(locale, "common-button-cancel"), callback_data="don:x"
+            context.text(locale, "common-button-cancel"), callback_data=donate.CANCEL_TYPING.data()
         )]]),
     )
 
@@ -103,14 +107,15 @@ async def words_typed(
 async def show_name(update: Update, context: CampaignContext) -> None:
     """The donor chose to show their first name with their gift."""
     query = update.callback_query
-    if query is None or query.data is None or (match := NAME.match(query.data)) is None:
+    if query is None:
         return
     locale = await context.locale_for(update)
-    if not await _is_donor(context, match[1], query.from_user.id):
+    donation_id = context.matched("donation")
+    if not await _is_donor(context, donation_id, query.from_user.id):
         await query.answer(context.text(locale, "donate-not-yours"), show_alert=True)
         return
     name = query.from_user.first_name[:MAX_NAME]
-    await context.ledger.set_public_words(match[1], name=name)
+    await context.ledger.set_public_words(donation_id, name=name)
     await query.answer(context.text(locale, "donate-name-saved"), show_alert=True)
 
 
@@ -120,5 +125,5 @@ async def _is_donor(context: CampaignContext, donation_id: str, user_id: int) ->
 
 
 def register(application: CampaignApplication) -> None:
-    application.add_handler(CallbackQueryHandler(ask_words, pattern=WORDS))
-    application.add_handler(CallbackQueryHandler(show_name, pattern=NAME))
+    application.add_handler(CallbackQueryHandler(ask_words, pattern=WORDS.pattern))
+    application.add_handler(CallbackQueryHandler(show_name, pattern=NAME.pattern))

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.botapi.callback_data import CallbackFormat
 from bot.context import CampaignApplication, CampaignContext
 
-PAGE = re.compile(r"^upd:([0-9]{1,6})$")
-PHOTO = re.compile(r"^upd:photo:([0-9]{1,9})$")
+PAGE = CallbackFormat("upd", page="[0-9]{1,6}")
+PHOTO = CallbackFormat("upd:photo", broadcast="[0-9]{1,9}")
 
 
 async def show_updates(update: Update, context: CampaignContext) -> None:
     """The newest update, or the page a navigation button asks for."""
     query = update.callback_query
     page = 0
-    if query is not None and query.data and (match := PAGE.match(query.data)):
-        page = int(match[1])
+    if query is not None:
+        page = int(context.matched("page"))
         await query.answer()
     chat = update.effective_chat
     if chat is None:
@@ -41,16 +41,16 @@ async def show_updates(update: Update, context: CampaignContext) -> None:
     row = []
     if page + 1 < total:
         row.append(InlineKeyboardButton(
-            context.text(locale, "updates-button-older"), callback_data=f"upd:{page + 1}"
+            context.text(locale, "updates-button-older"), callback_data=PAGE.data(page=page + 1)
         ))
     if item.content.photo:
         row.append(InlineKeyboardButton(
             context.text(locale, "updates-button-photo"),
-            callback_data=f"upd:photo:{item.broadcast_id}",
+            callback_data=PHOTO.data(broadcast=item.broadcast_id),
         ))
     if page > 0:
         row.append(InlineKeyboardButton(
-            context.text(locale, "updates-button-newer"), callback_data=f"upd:{page - 1}"
+            context.text(locale, "updates-button-newer"), callback_data=PAGE.data(page=page - 1)
         ))
     markup = InlineKeyboardMarkup([row]) if row else None
     if query is not None:
@@ -62,15 +62,15 @@ async def show_updates(update: Update, context: CampaignContext) -> None:
 async def show_photo(update: Update, context: CampaignContext) -> None:
     """The photo that went with an archived update."""
     query = update.callback_query
-    if query is None or query.data is None or (match := PHOTO.match(query.data)) is None:
+    if query is None:
         return
     await query.answer()
-    item = await context.broadcasts.get(int(match[1]))
+    item = await context.broadcasts.get(int(context.matched("broadcast")))
     if item is not None and item.started_at and item.content.photo:
         await context.bot.send_photo(query.from_user.id, item.content.photo)
 
 
 def register(application: CampaignApplication) -> None:
     application.add_handler(CommandHandler("updates", show_updates))
-    application.add_handler(CallbackQueryHandler(show_updates, pattern=PAGE))
-    application.add_handler(CallbackQueryHandler(show_photo, pattern=PHOTO))
+    application.add_handler(CallbackQueryHandler(show_updates, pattern=PAGE.pattern))
+    application.add_handler(CallbackQueryHandler(show_photo, pattern=PHOTO.pattern))

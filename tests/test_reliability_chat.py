@@ -202,6 +202,22 @@ async def test_organizer_commands_and_buttons_reveal_nothing_to_others(
     assert [c for c in harness.telegram.calls_to("editMessageText")] == []
 
 
+async def test_a_beneficiary_group_hears_of_refused_commands_but_not_of_missing_ones(
+    with_beneficiary: Harness,
+) -> None:
+    harness = with_beneficiary
+    member, group = harness.user(12_310, "en"), -100888
+    for command in ORGANIZER_COMMANDS:
+        mark = harness.telegram.mark()
+        member.send(command, chat_id=group)
+        reply = await harness.telegram.wait_for_message(group, after=mark)
+        assert "I don't know that command" in (reply.rendered_text or "")
+    # Commands this bot lacks may be meant for another bot in the group.
+    mark = harness.telegram.mark()
+    member.send("/weather", chat_id=group)
+    await harness.telegram.assert_no_message(group, after=mark, within=0.7)
+
+
 @given(st.text(max_size=80))
 def test_referral_parser_keeps_only_telegrams_payload_alphabet(payload: str) -> None:
     code = parse_referral(payload)

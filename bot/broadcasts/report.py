@@ -8,12 +8,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
+from bot.botapi.callback_data import CallbackFormat
 from bot.broadcasts.store import Broadcast, now_ms
 from bot.i18n import Localizer
 
 log = logging.getLogger(__name__)
 
-STOP_PREFIX = "bc:stop:"
+# The Stop button on the progress message (handled in handlers/broadcast_compose).
+STOP = CallbackFormat("bc:stop", broadcast="[0-9]{1,9}")
 
 
 class BroadcastReporter:
@@ -48,7 +50,7 @@ class BroadcastReporter:
             )
             markup = InlineKeyboardMarkup([[InlineKeyboardButton(
                 self._l10n.format(locale, "broadcast-button-stop"),
-                callback_data=f"{STOP_PREFIX}{broadcast.broadcast_id}",
+                callback_data=STOP.data(broadcast=broadcast.broadcast_id),
             )]])
         try:
             await self._bot.edit_message_text(

@@ -334,6 +334,13 @@ class DonationLedger:
             rows = await pipe.execute()
         return [(as_text(name), str(as_text(words))) for name, words in rows if words]
 
+    async def top_referrals(self, count: int) -> list[tuple[str, int]]:
+        """The referral codes that brought the most money (net), largest first."""
+        top: list[Any] = await self._redis.zrevrange(
+            keys.referral_totals(), 0, count - 1, withscores=True
+        )
+        return [(text_of(code), int(amount)) for code, amount in top]
+
     async def donations(
         self, since: float = float("-inf"), until: float = float("inf")
     ) -> AsyncIterator[StoredDonation]:

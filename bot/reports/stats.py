@@ -1,18 +1,13 @@
-"""Reading the ledger back: every donation in order, and the numbers behind /stats."""
+"""The numbers behind /stats, read from the stores that keep them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from redis.asyncio import Redis
 
 from bot.broadcasts.store import Broadcast, BroadcastStore
 from bot.broadcasts.subscribers import Subscribers
 from bot.donations.ledger import DonationLedger, Totals
 from bot.donations.monthly_gifts import MonthlyGifts
-from bot.storage import keys
-from bot.storage.connection import text_of
 
 BROADCASTS_SHOWN = 3
 REFERRALS_SHOWN = 5
@@ -33,15 +28,13 @@ class CampaignStats:
 
 
 async def collect_stats(
-    redis: Redis, ledger: DonationLedger, monthly: MonthlyGifts, subscribers: Subscribers
+    ledger: DonationLedger, monthly: MonthlyGifts, subscribers: Subscribers,
+    broadcasts: BroadcastStore,
 ) -> CampaignStats:
     """Read the campaign's numbers; money stays in integer minor units."""
     totals = await ledger.totals()
     monthly_donors, monthly_sum = await monthly.totals()
-    recent, _ = await BroadcastStore(redis).archive(0, BROADCASTS_SHOWN)
-    top: list[Any] = await redis.zrevrange(
-        keys.referral_totals(), 0, REFERRALS_SHOWN - 1, withscores=True
-    )
+    recent, _ = await broadcasts.archive(0, BROADCASTS_SHOWN)
     return CampaignStats(
         totals=totals,
         # Rounded half up, in integer cents: 75.50 / 3 is 25.17.
@@ -52,5 +45,5 @@ async def collect_stats(
         subscribers=await subscribers.counts(),
         inactive_subscribers=await subscribers.blocked_count(),
         broadcasts=recent,
-        referrals=[(text_of(code), int(amount)) for code, amount in top],
+        referrals=await ledger.top_referrals(REFERRALS_SHOWN),
     )
