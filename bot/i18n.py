@@ -11,6 +11,7 @@ from babel import Locale
 from fluent.runtime import FluentBundle, FluentResource
 from fluent.runtime.types import FluentDecimal, FluentType
 
+import locales
 from bot.money import minor_to_decimal
 
 log = logging.getLogger(__name__)
@@ -18,7 +19,8 @@ log = logging.getLogger(__name__)
 # The languages the bot speaks: a locales/<name>/ folder each, parity checked by a test.
 SUPPORTED_LOCALES = ("en", "fr")
 FALLBACK_LOCALE = "en"
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+# Found through the package, not beside bot/: an installed wheel has no source tree around it.
+LOCALES_DIR = Path(locales.__file__).resolve().parent
 
 
 def resolve_locale(language_code: str | None) -> str:
