@@ -30,13 +30,15 @@ from bot.donations.beneficiary_feed import BeneficiaryFeed
 from bot.donations.ledger import DonationLedger
 from bot.donations.monthly_gifts import MonthlyGifts
 from bot.donations.notice_courier import NoticeCourier
+from bot.donations.outbox import Outbox
 from bot.donations.stripe_client import Payments
 from bot.donations.stripe_events import StripeEventProcessor
 from bot.i18n import Localizer
 from bot.metrics import HandlerTimer, Metrics
+from bot.privacy import Erasure
 from bot.storage.connection import connect as connect_redis
 from bot.storage.embedded_redis import EmbeddedRedis
-from bot.storage.erasure import Erasure
+from bot.storage.erasure import ErasureMarks
 from bot.storage.health import StorageHealth
 from bot.storage.rate_limit import UserRateLimit
 from bot.storage.update_log import UpdateLog
@@ -193,33 +195,42 @@ def build_services(
             campaign.goal * percent // 100 for percent in campaign.milestone_percents
         ),
     )
+    outbox = Outbox(redis)
     monthly = MonthlyGifts(redis)
+    users = UserStore(redis)
+    subscribers = Subscribers(redis)
+    broadcasts = BroadcastStore(redis)
+    drafts = BroadcastDrafts(redis)
+    rate_limit = UserRateLimit(redis)
+    marks = ErasureMarks(redis)
     l10n = Localizer()
     clock = Clock()
     send_rate = SendRate(redis, settings.broadcast.rate, metrics)
-    erasure = Erasure(redis)
     return Services(
         settings=settings,
         redis=redis,
-        users=UserStore(redis),
+        users=users,
         l10n=l10n,
         ledger=ledger,
         monthly=monthly,
         payments=payments,
-        subscribers=Subscribers(redis),
-        broadcasts=BroadcastStore(redis),
-        drafts=BroadcastDrafts(redis),
+        subscribers=subscribers,
+        broadcasts=broadcasts,
+        drafts=drafts,
         clock=clock,
         feed=BeneficiaryFeed(
-            redis, l10n, campaign, settings.beneficiary_chat_ids, clock, campaign.notify_locale
+            redis, ledger, subscribers, broadcasts, l10n, campaign,
+            settings.beneficiary_chat_ids, clock, campaign.notify_locale,
         ),
         processor=StripeEventProcessor(
-            ledger, monthly, payments, campaign.currency, metrics, erasure
+            ledger, outbox, monthly, payments, campaign.currency, metrics, marks
         ),
         send_rate=send_rate,
-        notices=NoticeCourier(ledger, send_rate),
-        erasure=erasure,
-        rate_limit=UserRateLimit(redis),
+        notices=NoticeCourier(outbox, send_rate),
+        erasure=Erasure(
+            marks, ledger, outbox, monthly, subscribers, drafts, rate_limit, users
+        ),
+        rate_limit=rate_limit,
     )
 
 

@@ -22,7 +22,7 @@ from bot.donations.notice_courier import NoticeCourier
 from bot.donations.stripe_client import Payments
 from bot.donations.stripe_events import StripeEventProcessor
 from bot.i18n import Localizer, resolve_locale
-from bot.storage.erasure import Erasure
+from bot.privacy import Erasure
 from bot.storage.rate_limit import UserRateLimit
 from bot.storage.users import UserStore
 

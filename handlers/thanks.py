@@ -10,7 +10,7 @@ from telegram.ext import CallbackQueryHandler
 
 from bot.botapi.callback_data import CallbackFormat
 from bot.context import CampaignApplication, CampaignContext
-from bot.donations.ledger import Notice
+from bot.donations.outbox import Notice, NoticeKind
 from bot.i18n import Localizer, money
 from handlers import callbacks, donate
 
@@ -30,9 +30,9 @@ def notice_message(
     """The text and buttons of one notice, in the donor's language (sent by bot/notice_courier)."""
     locale = notice.locale
     amount = money(int(notice.data.get("amount", 0)), currency)
-    if notice.kind == "payment-failed":
+    if notice.kind is NoticeKind.PAYMENT_FAILED:
         return l10n.format(locale, "donate-payment-failed", amount=amount), None
-    if notice.kind == "monthly-ended":
+    if notice.kind is NoticeKind.MONTHLY_ENDED:
         return l10n.format(locale, "donate-monthly-ended"), None
     if notice.data.get("kind") == "monthly":
         renewal = notice.data.get("renewal")

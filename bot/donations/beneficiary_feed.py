@@ -33,16 +33,20 @@ class BeneficiaryFeed:
     """Turns the ledger's feed into messages for BENEFICIARY_CHAT_IDS, at the paces they want."""
 
     def __init__(
-        self, redis: Redis, l10n: Localizer, campaign: Campaign, chats: frozenset[int],
+        self, redis: Redis, ledger: DonationLedger, subscribers: Subscribers,
+        broadcasts: BroadcastStore, l10n: Localizer, campaign: Campaign, chats: frozenset[int],
         clock: Clock, locale: str,
     ) -> None:
+        # Redis itself only for the feed the ledger's scripts append to, and its pacing marks.
         self._redis = redis
+        self._ledger = ledger
+        self._subscribers = subscribers
+        self._broadcasts = broadcasts
         self._l10n = l10n
         self._campaign = campaign
         self._chats = sorted(chats)
         self._clock = clock
         self._locale = locale
-        self._ledger = DonationLedger(redis)
 
     def _text(self, message_id: str, **args: Any) -> str:
         return self._l10n.format(self._locale, message_id, **args)
@@ -139,8 +143,8 @@ class BeneficiaryFeed:
             count += 1
             gift_sum += donation.amount
         totals = await self._ledger.totals()
-        subscribers = sum((await Subscribers(self._redis).counts()).values())
-        recent, _ = await BroadcastStore(self._redis).archive(0, 50)
+        subscribers = sum((await self._subscribers.counts()).values())
+        recent, _ = await self._broadcasts.archive(0, 50)
         sent_today = sum(1 for item in recent if item.started_at >= start.timestamp() * 1000)
         await self._send_everywhere(bot, self._text(
             "beneficiary-daily", date=day, count=count, sum=self._money(gift_sum),

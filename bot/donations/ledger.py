@@ -1,24 +1,23 @@
 """The donation ledger in Redis: every gift counted once, net of refunds and disputes.
 
 Each change is one Lua script, so recording a gift, moving the totals and queueing the thank-you
-happen together or not at all, and a replayed Stripe event finds the work already done.
+happen together or not at all, and a replayed Stripe event finds the work already done. The
+thank-you is written into the outbox (outbox.py owns its format and everything after).
 """
 
 from __future__ import annotations
 
-import json
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
 
+from bot.donations.outbox import Notice
 from bot.storage import keys
 from bot.storage.connection import as_text, text_of
 
-NOTICE_MEMORY_SECONDS = 90 * 24 * 3600
-# Long enough for one send with PTB's timeouts; a crashed sender's claim lapses by itself.
-NOTICE_CLAIM_SECONDS = 60
 SUPPORT_WORDS_KEPT = 100
 READ_BATCH = 500
 
@@ -102,13 +101,10 @@ redis.call('HINCRBY', KEYS[3], 'raised', -delta)
 return delta
 """
 
-# KEYS: notice marker, outbox. ARGV: notice id, JSON, marker TTL.
-# The marker outlives the outbox entry, so a replayed event cannot queue a sent notice again.
-_QUEUE_NOTICE = """
-if redis.call('SET', KEYS[1], 1, 'NX', 'EX', ARGV[3]) then
-  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-  return 1
-end
+# KEYS: donors. ARGV: the donor's key, an anonymous key in its place.
+# The donor count must not drop when someone is forgotten: the donor stays, only anonymous.
+_ANONYMISE_DONOR = """
+if redis.call('SREM', KEYS[1], ARGV[1]) == 1 then redis.call('SADD', KEYS[1], ARGV[2]) end
 return 0
 """
 
@@ -143,7 +139,7 @@ class Donation:
     def donor_key(self) -> str:
         """One donor per Telegram user, else per Stripe customer, else per payment."""
         if self.telegram_user_id is not None:
-            return f"tg:{self.telegram_user_id}"
+            return _telegram_donor(self.telegram_user_id)
         customer = self.stripe_ids.get("customer")
         return f"customer:{customer}" if customer else f"payment:{self.donation_id}"
 
@@ -160,27 +156,6 @@ class Donation:
         if self.referral:
             stored["referral"] = self.referral
         return stored
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A message owed to someone because of something Stripe told us; kept until sent."""
-
-    notice_id: str
-    kind: str
-    chat_id: int
-    locale: str
-    data: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {"kind": self.kind, "chat_id": self.chat_id, "locale": self.locale, "data": self.data}
-        )
-
-    @classmethod
-    def from_json(cls, notice_id: str, raw: str) -> Notice:
-        parsed = json.loads(raw)
-        return cls(notice_id, parsed["kind"], parsed["chat_id"], parsed["locale"], parsed["data"])
 
 
 @dataclass(frozen=True)
@@ -205,7 +180,7 @@ class StoredDonation:
 
 
 class DonationLedger:
-    """Records donations and reversals atomically; reads totals, donations and notices."""
+    """Records donations and reversals atomically; reads totals and donations."""
 
     def __init__(
         self, redis: Redis, *, milestone_step: int = 0, milestone_amounts: tuple[int, ...] = ()
@@ -215,7 +190,7 @@ class DonationLedger:
         self._milestone_amounts = milestone_amounts
         self._record = redis.register_script(_RECORD)
         self._reverse = redis.register_script(_REVERSE)
-        self._queue_notice = redis.register_script(_QUEUE_NOTICE)
+        self._anonymise_donor = redis.register_script(_ANONYMISE_DONOR)
 
     async def record(self, donation: Donation, thanks: Notice | None) -> bool:
         """Count a donation once; True only the first time this donation id is seen."""
@@ -267,39 +242,6 @@ class DonationLedger:
             args=[kind, ref, amount, payment_intent_id],
         )
         return int(delta)
-
-    async def queue_notice(self, notice: Notice) -> bool:
-        """Queue a notice unless it was queued before (a replayed event); True if queued now."""
-        queued = await self._queue_notice(
-            keys=[keys.notice_sent(notice.notice_id), keys.outbox()],
-            args=[notice.notice_id, notice.to_json(), NOTICE_MEMORY_SECONDS],
-        )
-        return bool(queued)
-
-    async def pending_notices(self) -> list[Notice]:
-        """Every notice not yet delivered (after a restart, or a failed send)."""
-        raw = await self._redis.hgetall(keys.outbox())
-        return [Notice.from_json(str(as_text(k)), str(as_text(v))) for k, v in raw.items()]
-
-    async def notice(self, notice_id: str) -> Notice | None:
-        raw = as_text(await self._redis.hget(keys.outbox(), notice_id))
-        return Notice.from_json(notice_id, raw) if raw is not None else None
-
-    async def claim_notice(self, notice_id: str) -> bool:
-        """Only one sender at a time per notice (the webhook path and the redelivery job)."""
-        claimed = await self._redis.set(
-            keys.notice_claim(notice_id), 1, nx=True, ex=NOTICE_CLAIM_SECONDS
-        )
-        return bool(claimed)
-
-    async def release_notice(self, notice_id: str) -> None:
-        await self._redis.delete(keys.notice_claim(notice_id))
-
-    async def notice_delivered(self, notice_id: str) -> None:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hdel(keys.outbox(), notice_id)
-            pipe.delete(keys.notice_claim(notice_id))
-            await pipe.execute()
 
     async def totals(self) -> Totals:
         raw = await self._redis.hgetall(keys.totals())
@@ -362,3 +304,20 @@ class DonationLedger:
                 if fields:
                     yield StoredDonation(text_of(member), int(score), fields)
             offset += len(rows)
+
+    async def anonymise_donor(self, user_id: int) -> int:
+        """Unlink a Telegram user from their gifts, which stay counted; returns how many."""
+        user = str(user_id)
+        anonymised = 0
+        async for donation in self.donations():
+            if donation.fields.get("telegram_user_id") == user:
+                await self._redis.hdel(keys.donation(donation.donation_id), "telegram_user_id")
+                anonymised += 1
+        await self._anonymise_donor(
+            keys=[keys.donors()], args=[_telegram_donor(user_id), f"erased:{uuid.uuid4().hex}"]
+        )
+        return anonymised
+
+
+def _telegram_donor(user_id: int) -> str:
+    return f"tg:{user_id}"

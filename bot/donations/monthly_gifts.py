@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from bot.storage import keys
-from bot.storage.connection import as_text
+from bot.storage.connection import as_text, text_of
 
 # KEYS: subscription hash, the user's set of gifts, every active gift. ARGV: subscription id,
 # then field pairs. A renewal arriving after the cancellation must not revive the gift.
@@ -93,6 +93,15 @@ class MonthlyGifts:
             args=[subscription_id],
         )
         return user_id if removed else None
+
+    async def unlink_owner(self, user_id: int) -> None:
+        """Forget who gives (for /forget); the gifts themselves stay, and keep counting."""
+        owned = await self._redis.smembers(keys.user_subscriptions(user_id))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for raw in owned:
+                pipe.hdel(keys.subscription(text_of(raw)), "user_id")
+            pipe.delete(keys.user_subscriptions(user_id))
+            await pipe.execute()
 
     async def totals(self) -> tuple[int, int]:
         """How many monthly gifts are active, and what they bring each month (minor units)."""

@@ -19,7 +19,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
 from bot.botapi.send_rate import SendRate, retry_after_seconds
-from bot.donations.ledger import DonationLedger, Notice
+from bot.donations.outbox import Notice, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,8 @@ Compose = Callable[[Notice], tuple[str, InlineKeyboardMarkup | None]]
 class NoticeCourier:
     """Delivers queued notices in order, at the shared send rate, in every bot process."""
 
-    def __init__(self, ledger: DonationLedger, rate: SendRate) -> None:
-        self._ledger = ledger
+    def __init__(self, outbox: Outbox, rate: SendRate) -> None:
+        self._outbox = outbox
         self._rate = rate
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._queued: set[str] = set()
@@ -77,7 +77,7 @@ class NoticeCourier:
             await asyncio.sleep(delay)
             delay = SWEEP_SECONDS
             try:
-                pending = await self._ledger.pending_notices()
+                pending = await self._outbox.pending()
             except RedisError as exc:
                 log.warning("notice outbox unreadable error=%s", type(exc).__name__)
                 continue
@@ -101,11 +101,11 @@ class NoticeCourier:
     async def _deliver(self, notice_id: str) -> None:
         if self._bot is None or self._compose is None:
             raise RuntimeError("NoticeCourier is not started")
-        if not await self._ledger.claim_notice(notice_id):
+        if not await self._outbox.claim(notice_id):
             return
-        notice = await self._ledger.notice(notice_id)
+        notice = await self._outbox.get(notice_id)
         if notice is None:
-            await self._ledger.release_notice(notice_id)
+            await self._outbox.release(notice_id)
             return
         text, markup = self._compose(notice)
         await self._rate.wait_turn()
@@ -114,7 +114,7 @@ class NoticeCourier:
         except RetryAfter as exc:
             # Every sender in every process waits; this notice goes back in line.
             await self._rate.pause_all(retry_after_seconds(exc))
-            await self._ledger.release_notice(notice_id)
+            await self._outbox.release(notice_id)
             self.deliver_soon([notice_id])
             return
         except (Forbidden, BadRequest) as exc:
@@ -122,7 +122,7 @@ class NoticeCourier:
             log.warning("notice undeliverable id=%s error=%s", notice_id, type(exc).__name__)
         except TelegramError as exc:
             log.warning("notice delivery deferred id=%s error=%s", notice_id, type(exc).__name__)
-            await self._ledger.release_notice(notice_id)
+            await self._outbox.release(notice_id)
             return
-        await self._ledger.notice_delivered(notice_id)
+        await self._outbox.done(notice_id)
 

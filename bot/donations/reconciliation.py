@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.donations.stripe_client import Payments
-from bot.donations.stripe_events import StripeEventProcessor
+from bot.donations.stripe_events import EventResult, StripeEventProcessor
+from bot.donations.stripe_objects import CheckoutSession, Invoice, StripeEvent
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +41,16 @@ class Reconciler:
         checked = healed = amount = 0
         async for event_type, obj in self._payments.paid_since(int(now) - LOOK_BACK_SECONDS):
             checked += 1
-            event = {
-                "id": f"reconcile:{obj['id']}", "type": event_type,
-                "created": obj.get("created"), "data": {"object": obj},
-            }
-            outcome = await self._processor.process(event)
-            if outcome.result != "recorded":
+            event = StripeEvent(f"reconcile:{obj.id}", event_type, obj.created, obj)
+            outcome = await self._processor.apply(event)
+            if outcome.result is not EventResult.RECORDED:
                 continue
             healed += 1
-            amount += int(obj.get("amount_total") or obj.get("amount_paid") or 0)
+            amount += _paid(obj)
             self._deliver_soon(outcome.notices)
         log.info("reconciliation checked=%s healed=%s", checked, healed)
         return Healed(checked, healed, amount)
+
+
+def _paid(obj: CheckoutSession | Invoice) -> int:
+    return (obj.amount_total or 0) if isinstance(obj, CheckoutSession) else obj.amount_paid

@@ -13,6 +13,8 @@ from urllib.parse import urlencode
 
 import stripe
 
+from bot.donations.stripe_objects import CheckoutSession, EventType, Invoice, Subscription
+
 log = logging.getLogger(__name__)
 
 # The SDK retries network errors, 409 and 5xx with backoff and the same idempotency key.
@@ -131,23 +133,17 @@ class Payments:
             raise stripe.APIError("Checkout Session has no URL")
         return session.url
 
-    async def subscription(self, subscription_id: str) -> dict[str, Any]:
+    async def subscription(self, subscription_id: str) -> Subscription:
         """The subscription as Stripe has it now (for metadata an invoice event lacks)."""
         found = await self._client.v1.subscriptions.retrieve_async(subscription_id)
-        return found.to_dict()
+        return Subscription.parse(found.to_dict())
 
     async def invoice_payment_intent(self, invoice_id: str) -> str | None:
         """The PaymentIntent that paid an invoice (current API versions leave it off the event)."""
-        invoice = (
-            await self._client.v1.invoices.retrieve_async(invoice_id, {"expand": ["payments"]})
-        ).to_dict()
-        for payment in (invoice.get("payments") or {}).get("data") or []:
-            found = (payment.get("payment") or {}).get("payment_intent")
-            if isinstance(found, dict):
-                found = found.get("id")
-            if isinstance(found, str) and found:
-                return found
-        return None
+        invoice = await self._client.v1.invoices.retrieve_async(
+            invoice_id, {"expand": ["payments"]}
+        )
+        return Invoice.parse(invoice.to_dict()).payment_intent
 
     async def cancel_subscription(self, subscription_id: str) -> None:
         """Cancel a monthly gift at once; cancelling twice is harmless."""
@@ -158,7 +154,9 @@ class Payments:
             if "cancel" not in str(exc.user_message or "").lower():
                 raise
 
-    async def paid_since(self, since: int) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    async def paid_since(
+        self, since: int
+    ) -> AsyncIterator[tuple[EventType, CheckoutSession | Invoice]]:
         """Completed one-off sessions and paid invoices created since `since` (epoch s), as the
         event types that would have announced them."""
         sessions = await self._client.v1.checkout.sessions.list_async(
@@ -166,12 +164,12 @@ class Payments:
         )
         async for session in sessions.auto_paging_iter():
             if session.mode == "payment" and session.payment_status == "paid":
-                yield "checkout.session.completed", session.to_dict()
+                yield EventType.CHECKOUT_COMPLETED, CheckoutSession.parse(session.to_dict())
         invoices = await self._client.v1.invoices.list_async(
             {"created": {"gte": since}, "status": "paid", "limit": 100}
         )
         async for invoice in invoices.auto_paging_iter():
-            yield "invoice.paid", invoice.to_dict()
+            yield EventType.INVOICE_PAID, Invoice.parse(invoice.to_dict())
 
     async def account_name(self) -> str:
         """Who the secret key belongs to, for the start-up check."""

@@ -1,24 +1,19 @@
-"""/forget: everything that ties a Telegram user to the campaign, erased; the accounts kept."""
+"""Erasure marks: who used /forget, kept as keyed fingerprints so their id is never stored."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
-import uuid
 
 from redis.asyncio import Redis
 
-from bot.donations.ledger import DonationLedger
-from bot.i18n import SUPPORTED_LOCALES
 from bot.storage import keys
-from bot.storage.connection import as_text, text_of
-from bot.storage.rate_limit import UserRateLimit
+from bot.storage.connection import as_text
 
 
-class Erasure:
-    """Erases a user's personal data; donations stay for accounting, made anonymous."""
+class ErasureMarks:
+    """Remembers that a user asked to be forgotten without remembering who they were."""
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
@@ -35,37 +30,6 @@ class Erasure:
         fingerprint = await self._fingerprint(user_id)
         return bool(await self._redis.sismember(keys.forgotten_users(), fingerprint))
 
-    async def forget(self, user_id: int) -> int:
-        """Erase the user; returns how many donations were made anonymous."""
-        user = str(user_id)
-        anonymised = 0
-        async for donation in DonationLedger(self._redis).donations():
-            if donation.fields.get("telegram_user_id") == user:
-                await self._redis.hdel(keys.donation(donation.donation_id), "telegram_user_id")
-                anonymised += 1
-        for raw in await self._redis.smembers(keys.user_subscriptions(user_id)):
-            await self._redis.hdel(keys.subscription(text_of(raw)), "user_id")
-        outbox = await self._redis.hgetall(keys.outbox())
-        owed = [
-            text_of(notice_id) for notice_id, raw in outbox.items()
-            if json.loads(text_of(raw)).get("chat_id") == user_id
-        ]
-        fingerprint = await self._fingerprint(user_id)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            for notice_id in owed:
-                pipe.hdel(keys.outbox(), notice_id)
-            for locale in SUPPORTED_LOCALES:
-                pipe.zrem(keys.subscribers(locale), user)
-            pipe.srem(keys.blocked_subscribers(), user)
-            # The donor count must not drop: the donor stays, only anonymous.
-            if await self._redis.sismember(keys.donors(), f"tg:{user}"):
-                pipe.srem(keys.donors(), f"tg:{user}")
-                pipe.sadd(keys.donors(), f"erased:{uuid.uuid4().hex}")
-            pipe.delete(
-                keys.user(user_id), keys.user_subscriptions(user_id),
-                keys.awaiting_input(user_id), keys.broadcast_draft(user_id),
-                *UserRateLimit(self._redis).keys_of(user_id),
-            )
-            pipe.sadd(keys.forgotten_users(), fingerprint)
-            await pipe.execute()
-        return anonymised
+    async def mark(self, user_id: int) -> None:
+        """From now on, a Stripe event carrying this id no longer links anything to it."""
+        await self._redis.sadd(keys.forgotten_users(), await self._fingerprint(user_id))

@@ -29,7 +29,9 @@ class UserRateLimit:
             count, _ = await pipe.execute()
         return count <= self._limit, count == self._limit + 1
 
-    def keys_of(self, user_id: int) -> list[str]:
-        """Every key that may hold this user's counts (for /forget)."""
+    async def forget(self, user_id: int) -> None:
+        """Delete every count that may hold this user's id (for /forget)."""
         window = int(time.time()) // WINDOW_SECONDS
-        return [keys.command_count(user_id, window + offset) for offset in (-1, 0, 1)]
+        await self._redis.delete(
+            *(keys.command_count(user_id, window + offset) for offset in (-1, 0, 1))
+        )

@@ -55,3 +55,7 @@ class UserStore:
 
     async def clear_expected_input(self, user_id: int) -> None:
         await self._redis.delete(keys.awaiting_input(user_id))
+
+    async def forget(self, user_id: int) -> None:
+        """Delete the user's record and any question left open (for /forget)."""
+        await self._redis.delete(keys.user(user_id), keys.awaiting_input(user_id))

@@ -1,0 +1,125 @@
+"""The outbox: messages owed to donors because of something Stripe told us, kept until sent.
+
+The thank-you for a gift is written by the ledger's record script, in the same step as the gift
+(see ledger.py); every other notice is queued here. This module owns the notices' JSON format and
+their life after queueing: claimed by one sender, delivered or given up, dropped by /forget.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TypedDict, cast
+
+from redis.asyncio import Redis
+
+from bot.storage import keys
+from bot.storage.connection import as_text, text_of
+
+NOTICE_MEMORY_SECONDS = 90 * 24 * 3600
+# Long enough for one send with PTB's timeouts; a crashed sender's claim lapses by itself.
+NOTICE_CLAIM_SECONDS = 60
+
+# KEYS: notice marker, outbox. ARGV: notice id, JSON, marker TTL.
+# The marker outlives the outbox entry, so a replayed event cannot queue a sent notice again.
+_QUEUE = """
+if redis.call('SET', KEYS[1], 1, 'NX', 'EX', ARGV[3]) then
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
+class NoticeKind(StrEnum):
+    """What a notice tells its donor; the values are the `kind` stored in the outbox JSON."""
+
+    THANKS = "thanks"
+    PAYMENT_FAILED = "payment-failed"
+    MONTHLY_ENDED = "monthly-ended"
+
+
+class NoticeData(TypedDict, total=False):
+    """What a notice's text needs: the gift it thanks for, or the amount that failed."""
+
+    donation_id: str
+    amount: int
+    # The gift's Frequency value ("once" or "monthly"), and whether it is a monthly renewal.
+    kind: str
+    renewal: bool
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message owed to someone because of something Stripe told us; kept until sent."""
+
+    notice_id: str
+    kind: NoticeKind
+    chat_id: int
+    locale: str
+    data: NoticeData = field(default_factory=lambda: NoticeData())
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "kind": self.kind.value, "chat_id": self.chat_id, "locale": self.locale,
+            "data": self.data,
+        })
+
+    @classmethod
+    def from_json(cls, notice_id: str, raw: str) -> Notice:
+        parsed = json.loads(raw)
+        return cls(
+            notice_id, NoticeKind(parsed["kind"]), parsed["chat_id"], parsed["locale"],
+            cast(NoticeData, parsed["data"]),
+        )
+
+
+class Outbox:
+    """Queues notices once, lets one sender at a time claim each, and forgets them when done."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._queue = redis.register_script(_QUEUE)
+
+    async def queue(self, notice: Notice) -> bool:
+        """Queue a notice unless it was queued before (a replayed event); True if queued now."""
+        queued = await self._queue(
+            keys=[keys.notice_sent(notice.notice_id), keys.outbox()],
+            args=[notice.notice_id, notice.to_json(), NOTICE_MEMORY_SECONDS],
+        )
+        return bool(queued)
+
+    async def pending(self) -> list[Notice]:
+        """Every notice not yet delivered (after a restart, or a failed send)."""
+        raw = await self._redis.hgetall(keys.outbox())
+        return [Notice.from_json(text_of(k), text_of(v)) for k, v in raw.items()]
+
+    async def get(self, notice_id: str) -> Notice | None:
+        raw = as_text(await self._redis.hget(keys.outbox(), notice_id))
+        return Notice.from_json(notice_id, raw) if raw is not None else None
+
+    async def claim(self, notice_id: str) -> bool:
+        """Only one sender at a time per notice (the webhook path and the redelivery job)."""
+        claimed = await self._redis.set(
+            keys.notice_claim(notice_id), 1, nx=True, ex=NOTICE_CLAIM_SECONDS
+        )
+        return bool(claimed)
+
+    async def release(self, notice_id: str) -> None:
+        """Give the notice back for a later attempt."""
+        await self._redis.delete(keys.notice_claim(notice_id))
+
+    async def done(self, notice_id: str) -> None:
+        """The notice was sent, or can never be: it leaves the outbox."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hdel(keys.outbox(), notice_id)
+            pipe.delete(keys.notice_claim(notice_id))
+            await pipe.execute()
+
+    async def drop_owed_to(self, chat_id: int) -> int:
+        """Drop every notice owed to this chat (for /forget); returns how many."""
+        owed = [notice.notice_id for notice in await self.pending() if notice.chat_id == chat_id]
+        if owed:
+            await self._redis.hdel(keys.outbox(), *owed)
+        return len(owed)

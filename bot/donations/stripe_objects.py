@@ -1,0 +1,217 @@
+"""Stripe's payloads as typed records, parsed once where they enter, with the fields the bot uses.
+
+A field Stripe leaves out (older API versions, other event shapes) reads as None, 0 or empty; an
+object's own `id` is required, as Stripe always sends it. A reference to another object is its id
+whether Stripe sent the id or, expanded, the object itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class EventType(StrEnum):
+    """The Stripe event types the bot acts on; every other type is acknowledged and ignored."""
+
+    CHECKOUT_COMPLETED = "checkout.session.completed"
+    CHECKOUT_ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
+    CHECKOUT_ASYNC_FAILED = "checkout.session.async_payment_failed"
+    CHECKOUT_EXPIRED = "checkout.session.expired"
+    INVOICE_PAID = "invoice.paid"
+    SUBSCRIPTION_DELETED = "customer.subscription.deleted"
+    CHARGE_REFUNDED = "charge.refunded"
+    DISPUTE_CREATED = "charge.dispute.created"
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    """A Checkout Session: a one-off gift, or the start of a monthly one."""
+
+    id: str
+    mode: str | None = None
+    payment_status: str | None = None
+    currency: str | None = None
+    amount_total: int | None = None
+    created: int = 0
+    client_reference_id: str | None = None
+    payment_intent: str | None = None
+    customer: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> CheckoutSession:
+        reference = raw.get("client_reference_id")
+        return cls(
+            id=str(raw["id"]),
+            mode=_text(raw.get("mode")),
+            payment_status=_text(raw.get("payment_status")),
+            currency=_text(raw.get("currency")),
+            amount_total=_amount_or_none(raw.get("amount_total")),
+            created=_amount(raw.get("created")),
+            client_reference_id=reference if isinstance(reference, str) else None,
+            payment_intent=_reference(raw.get("payment_intent")),
+            customer=_reference(raw.get("customer")),
+            metadata=_metadata(raw),
+        )
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """A paid invoice: one month of a monthly gift, the first one included."""
+
+    id: str
+    amount_paid: int = 0
+    currency: str | None = None
+    created: int = 0
+    customer: str | None = None
+    billing_reason: str | None = None
+    subscription: str | None = None
+    payment_intent: str | None = None
+    # The subscription's metadata, when the invoice carries a copy of it.
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> Invoice:
+        # Newer API versions move the subscription under parent.subscription_details.
+        details = _mapping(_mapping(raw.get("parent")).get("subscription_details"))
+        return cls(
+            id=str(raw["id"]),
+            amount_paid=_amount(raw.get("amount_paid")),
+            currency=_text(raw.get("currency")),
+            created=_amount(raw.get("created")),
+            customer=_reference(raw.get("customer")),
+            billing_reason=_text(raw.get("billing_reason")),
+            subscription=(
+                _reference(raw.get("subscription")) or _reference(details.get("subscription"))
+            ),
+            payment_intent=_invoice_payment_intent(raw),
+            metadata=_metadata(details) or _metadata(_mapping(raw.get("subscription_details"))),
+        )
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A Stripe subscription, behind a monthly gift."""
+
+    id: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> Subscription:
+        return cls(id=str(raw["id"]), metadata=_metadata(raw))
+
+
+@dataclass(frozen=True)
+class Charge:
+    """A charge as a refund event shows it: how much of its payment was refunded so far."""
+
+    payment_intent: str | None = None
+    amount_refunded: int = 0
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> Charge:
+        return cls(
+            payment_intent=_reference(raw.get("payment_intent")),
+            amount_refunded=_amount(raw.get("amount_refunded")),
+        )
+
+
+@dataclass(frozen=True)
+class Dispute:
+    """A dispute opened against a payment."""
+
+    id: str
+    payment_intent: str | None = None
+    amount: int = 0
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> Dispute:
+        return cls(
+            id=str(raw["id"]),
+            payment_intent=_reference(raw.get("payment_intent")),
+            amount=_amount(raw.get("amount")),
+        )
+
+
+StripeObject = CheckoutSession | Invoice | Subscription | Charge | Dispute
+
+_PARSERS: dict[EventType, Callable[[Mapping[str, Any]], StripeObject]] = {
+    EventType.CHECKOUT_COMPLETED: CheckoutSession.parse,
+    EventType.CHECKOUT_ASYNC_SUCCEEDED: CheckoutSession.parse,
+    EventType.CHECKOUT_ASYNC_FAILED: CheckoutSession.parse,
+    EventType.CHECKOUT_EXPIRED: CheckoutSession.parse,
+    EventType.INVOICE_PAID: Invoice.parse,
+    EventType.SUBSCRIPTION_DELETED: Subscription.parse,
+    EventType.CHARGE_REFUNDED: Charge.parse,
+    EventType.DISPUTE_CREATED: Dispute.parse,
+}
+
+
+@dataclass(frozen=True)
+class StripeEvent:
+    """A verified event of a type the bot handles, with its object parsed."""
+
+    id: str | None
+    type: EventType
+    created: int
+    object: StripeObject
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> StripeEvent | None:
+        """The event as a record; None for a type the bot ignores or an object it cannot read."""
+        kind = raw.get("type")
+        if kind not in _PARSERS:
+            return None
+        obj = _mapping(raw.get("data")).get("object")
+        if not isinstance(obj, Mapping):
+            return None
+        event_type = EventType(kind)
+        try:
+            parsed = _PARSERS[event_type](obj)
+        except KeyError:
+            # No id: not an object Stripe sent, and nothing the bot could file it under.
+            return None
+        return cls(_text(raw.get("id")), event_type, _amount(raw.get("created")), parsed)
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _amount_or_none(value: object) -> int | None:
+    # Amounts and timestamps are JSON integers; a bool is an int to Python, never to Stripe.
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _amount(value: object) -> int:
+    return _amount_or_none(value) or 0
+
+
+def _reference(value: object) -> str | None:
+    if isinstance(value, Mapping):
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+def _metadata(obj: Mapping[str, Any]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in _mapping(obj.get("metadata")).items()}
+
+
+def _invoice_payment_intent(invoice: Mapping[str, Any]) -> str | None:
+    # Current API versions list the invoice's payments instead of naming one PaymentIntent.
+    direct = _reference(invoice.get("payment_intent"))
+    if direct:
+        return direct
+    payments = _mapping(invoice.get("payments")).get("data")
+    for payment in payments if isinstance(payments, list) else []:
+        found = _reference(_mapping(_mapping(payment).get("payment")).get("payment_intent"))
+        if found:
+            return found
+    return None
