@@ -19,7 +19,8 @@ from bot.botapi.profile import publish_bot_profile
 from bot.botapi.send_rate import SendRate
 from bot.botapi.transport import BotApiRequest
 from bot.broadcasts.drafts import BroadcastDrafts
-from bot.broadcasts.engine import BroadcastEngine
+from bot.broadcasts.engine import SENDERS, BroadcastEngine
+from bot.broadcasts.queue import RecipientQueue
 from bot.broadcasts.report import BroadcastReporter
 from bot.broadcasts.store import BroadcastStore
 from bot.broadcasts.subscribers import Subscribers
@@ -66,6 +67,7 @@ class CampaignBot:
         self._web_runner: web.AppRunner | None = None
         self.payments: Payments | None = None
         self.broadcast_engine: BroadcastEngine | None = None
+        self._broadcast_request: BotApiRequest | None = None
         self.metrics: Metrics | None = None
         self._ready = False
         self.http_port: int | None = None
@@ -135,8 +137,13 @@ class CampaignBot:
             application.bot,
             functools.partial(notice_message, services.l10n, settings.campaign.currency),
         )
+        # Broadcast sends have their own pool to the same Bot API, so a broadcast never makes a
+        # reply to a user wait for a connection.
+        self._broadcast_request = BotApiRequest(connections=SENDERS * 2, metrics=metrics)
+        await self._broadcast_request.initialize()
         self.broadcast_engine = BroadcastEngine(
-            self.redis, application.bot, services.subscribers, services.send_rate,
+            services.broadcasts, RecipientQueue(self.redis), self._broadcast_request,
+            application.bot.base_url, services.subscribers, services.send_rate,
             BroadcastReporter(application.bot, services.l10n, settings.broadcast.rate),
             metrics,
             recovery_ms=settings.broadcast.recovery_seconds * 1000,
@@ -154,6 +161,9 @@ class CampaignBot:
         if self.broadcast_engine is not None:
             with _logged("broadcast engine"):
                 await self.broadcast_engine.stop()
+        if self._broadcast_request is not None:
+            with _logged("broadcast http pool"):
+                await self._broadcast_request.shutdown()
         application = self.application
         if application is not None:
             services = application.bot_data.services

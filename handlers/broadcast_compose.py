@@ -16,7 +16,7 @@ from telegram.ext import CommandHandler
 from bot.botapi.callback_data import CallbackFormat
 from bot.botapi.text_split import TELEGRAM_CAPTION_LIMIT, TELEGRAM_TEXT_LIMIT
 from bot.broadcasts.report import STOP, BroadcastReporter
-from bot.broadcasts.store import BroadcastContent
+from bot.broadcasts.store import BroadcastContent, CancelResult
 from bot.config import Settings
 from bot.context import CampaignApplication, CampaignContext
 from bot.i18n import SUPPORTED_LOCALES
@@ -278,12 +278,12 @@ async def stop(update: Update, context: CampaignContext) -> None:
         return
     locale = await context.locale_for(update)
     broadcast_id = int(context.matched("broadcast"))
-    previous = await context.broadcasts.cancel(broadcast_id)
-    if previous == "sending":
+    cancelled = await context.broadcasts.cancel(broadcast_id)
+    if cancelled is CancelResult.STOPPING:
         # The engine finishes the sends in flight, then writes the report.
         await query.answer(context.text(locale, "broadcast-stopping", id=broadcast_id))
         return
-    if previous in ("queued", "scheduled"):
+    if cancelled is CancelResult.NEVER_STARTED:
         await query.answer()
         stopped = await context.broadcasts.get(broadcast_id)
         if stopped is not None:

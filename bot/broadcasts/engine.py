@@ -11,11 +11,8 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlencode
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError, ResponseError
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -25,27 +22,24 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import ExtBot
 from yarl import URL
 
 from bot.botapi.send_rate import Grant, SendRate, retry_after_seconds
 from bot.botapi.transport import BotApiRequest
 from bot.broadcasts.call_batching import CallBatcher
+from bot.broadcasts.queue import Claim, Recipient, RecipientQueue, Step, StepAnswer
 from bot.broadcasts.store import (
-    CONSUMER_GROUP,
     Broadcast,
     BroadcastContent,
     BroadcastStatus,
     BroadcastStore,
-    Step,
-    StepAnswer,
+    Outcome,
     now_ms,
 )
 from bot.broadcasts.subscribers import Subscribers
 from bot.i18n import SUPPORTED_LOCALES
 from bot.metrics import Metrics
-from bot.storage import keys
-from bot.storage.connection import text_of
+from bot.storage.connection import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +48,7 @@ log = logging.getLogger(__name__)
 # crash can leave uncertain per process. 32 left a third of the CPU idle on the round trips.
 SENDERS = 64
 READ_BATCH = 25
+READ_BLOCK_MS = 500
 FEED_CHUNK = 500
 # Keep only this many recipients queued in the stream, so Redis and the bot hold a window of
 # the audience, never all of it.
@@ -63,6 +58,7 @@ FEED_LOW_WATER = 2_000
 DEFAULT_RECOVERY_MS = 15_000
 RECLAIM_EVERY_SECONDS = 5.0
 PROGRESS_EVERY_SECONDS = 3.0
+PROGRESS_TURN_MS = 2_500
 IDLE_POLL_SECONDS = 1.0
 NETWORK_RETRIES = 3
 
@@ -81,7 +77,7 @@ class _Job:
 
     broadcast: Broadcast
     over: _Over
-    # The senders' steps go to Redis together (bot/call_batching.py).
+    # The senders' steps go to Redis together (bot/broadcasts/call_batching.py).
     step: CallBatcher[Step, StepAnswer]
     # sendMessage or sendPhoto, and per locale its form without the chat_id, encoded once: the
     # same bytes go to every subscriber of that language.
@@ -89,28 +85,21 @@ class _Job:
     forms: dict[str, bytes]
 
 
-@dataclass(frozen=True)
-class Recipient:
-    entry_id: str
-    chat_id: int
-    locale: str
-
-
 class BroadcastEngine:
     """Runs in every process; several engines on one Redis share a broadcast without overlap."""
 
     def __init__(
-        self, redis: Redis, bot: ExtBot[None], subscribers: Subscribers, rate: SendRate,
-        report: ReportCallback, metrics: Metrics, recovery_ms: int = DEFAULT_RECOVERY_MS,
+        self, store: BroadcastStore, queue: RecipientQueue, request: BotApiRequest, api_url: str,
+        subscribers: Subscribers, rate: SendRate, report: ReportCallback, metrics: Metrics,
+        recovery_ms: int = DEFAULT_RECOVERY_MS,
     ) -> None:
         self._recovery_ms = recovery_ms
         self._metrics = metrics
-        self._redis = redis
-        # Broadcast sends have their own pool to the same Bot API, so a broadcast never makes a
-        # reply to a user wait for a connection.
-        self._request = BotApiRequest(connections=SENDERS * 2, metrics=metrics)
-        self._api_url = bot.base_url
-        self._store = BroadcastStore(redis)
+        # Posts the sends straight to the Bot API at `api_url`; its owner opens and closes it.
+        self._request = request
+        self._api_url = api_url
+        self._store = store
+        self._queue = queue
         self._subscribers = subscribers
         self._rate = rate
         self._report = report
@@ -133,10 +122,8 @@ class BroadcastEngine:
                 await asyncio.wait_for(self._task, 8)
             except TimeoutError:
                 log.warning("broadcast engine did not stop in time")
-        await self._request.shutdown()
 
     async def _run(self) -> None:
-        await self._request.initialize()
         while not self._stopping.is_set():
             try:
                 broadcast_id = await self._store.active_id() or await self._store.start_due()
@@ -144,7 +131,7 @@ class BroadcastEngine:
                     await self._sleep(IDLE_POLL_SECONDS)
                     continue
                 await self._work_on(broadcast_id)
-            except (RedisError, OSError) as exc:
+            except StorageUnavailable as exc:
                 log.warning("broadcast engine waiting for redis error=%s", type(exc).__name__)
                 await self._sleep(IDLE_POLL_SECONDS)
             except Exception:
@@ -158,12 +145,12 @@ class BroadcastEngine:
     async def _work_on(self, broadcast_id: int) -> None:
         broadcast = await self._store.get(broadcast_id)
         if broadcast is None:
-            await self._redis.delete(keys.broadcast_active())
+            await self._store.forget_active()
             return
         over = _Over()
 
         async def step(steps: list[Step]) -> list[StepAnswer]:
-            return await self._store.step(broadcast_id, steps, now_ms() + self._recovery_ms)
+            return await self._queue.step(broadcast_id, steps, now_ms() + self._recovery_ms)
 
         method = "sendPhoto" if broadcast.content.photo else "sendMessage"
         job = _Job(
@@ -189,11 +176,11 @@ class BroadcastEngine:
         """Top up the stream from the snapshots, a chunk at a time."""
         locales = list(SUPPORTED_LOCALES)
         while not self._finished(over) and locales:
-            if await self._store.backlog(broadcast_id) >= FEED_LOW_WATER:
+            if await self._queue.backlog(broadcast_id) >= FEED_LOW_WATER:
                 await self._sleep(0.2)
                 continue
-            added = await self._store.feed(broadcast_id, locales[0], FEED_CHUNK)
-            if added < 0:
+            added = await self._queue.feed(broadcast_id, locales[0], FEED_CHUNK)
+            if added is None:
                 return
             if added == 0:
                 locales.pop(0)
@@ -201,26 +188,21 @@ class BroadcastEngine:
             await self._store.mark_fed(broadcast_id)
 
     async def _send_loop(self, job: _Job) -> None:
-        broadcast, over = job.broadcast, job.over
-        stream = keys.broadcast_stream(broadcast.broadcast_id)
+        broadcast_id, over = job.broadcast.broadcast_id, job.over
         # Paced, a sender waits its turn for each message: reading ahead would only leave
         # entries idle long enough for another sender to take them over.
         read_batch = READ_BATCH if not self._rate.limited else 1
         while not self._finished(over):
-            try:
-                reply: Any = await self._redis.xreadgroup(
-                    CONSUMER_GROUP, self._consumer, {stream: ">"}, count=read_batch, block=500
-                )
-            except ResponseError as exc:
-                if "NOGROUP" not in str(exc):
-                    raise
+            recipients = await self._queue.read(
+                broadcast_id, self._consumer, read_batch, READ_BLOCK_MS
+            )
+            if recipients is None:
                 # Another sender finished the broadcast and removed its queue.
                 over.set()
                 return
-            entries = [entry for _, batch in reply or [] for entry in batch]
-            await self._deliver_all(job, [_recipient(*entry) for entry in entries])
-            if not entries:
-                await self._check_over(broadcast.broadcast_id, over)
+            await self._deliver_all(job, recipients)
+            if not recipients:
+                await self._check_over(broadcast_id, over)
 
     async def _check_over(self, broadcast_id: int, over: _Over) -> None:
         current = await self._store.get(broadcast_id)
@@ -230,45 +212,39 @@ class BroadcastEngine:
             over.set()
             return
         if current.status is BroadcastStatus.CANCELLED:
-            await self._drop_queue(broadcast_id)
+            # Whatever is still queued will never be sent.
+            with contextlib.suppress(*StorageUnavailable):
+                await self._queue.drop(broadcast_id)
         if await self._store.finalize(broadcast_id):
             over.finalized = True
             over.set()
         elif current.finished_at:
             over.set()
 
-    async def _drop_queue(self, broadcast_id: int) -> None:
-        # A cancelled broadcast: whatever is still queued will never be sent.
-        stream = keys.broadcast_stream(broadcast_id)
-        with contextlib.suppress(RedisError):
-            await self._redis.xtrim(stream, maxlen=0)
-
     async def _reclaim(self, job: _Job) -> None:
         """Take over entries a crashed or stopped process had read but not finished."""
-        over = job.over
-        stream = keys.broadcast_stream(job.broadcast.broadcast_id)
+        broadcast_id, over = job.broadcast.broadcast_id, job.over
         while not self._finished(over):
             await self._sleep(RECLAIM_EVERY_SECONDS)
             if self._finished(over):
                 return
             try:
-                reply: Any = await self._redis.xautoclaim(
-                    stream, CONSUMER_GROUP, self._consumer, self._recovery_ms, "0-0", count=100
+                recipients = await self._queue.reclaim(
+                    broadcast_id, self._consumer, self._recovery_ms
                 )
-            except RedisError:
+            except StorageUnavailable:
                 continue
-            await self._deliver_all(
-                job, [_recipient(entry_id, fields) for entry_id, fields in reply[1] if fields]
-            )
+            await self._deliver_all(job, recipients)
 
     async def _show_progress(self, broadcast_id: int, over: _Over) -> None:
         """One process at a time edits the organizer's progress message."""
-        lock = keys.broadcast_lock(broadcast_id, "progress")
         while not self._finished(over):
             await self._sleep(PROGRESS_EVERY_SECONDS)
             if self._finished(over):
                 return
-            if not await self._redis.set(lock, self._consumer, nx=True, px=2_500):
+            if not await self._store.take_progress_turn(
+                broadcast_id, self._consumer, PROGRESS_TURN_MS
+            ):
                 continue
             current = await self._store.get(broadcast_id)
             if current is not None and current.status is BroadcastStatus.SENDING:
@@ -277,7 +253,7 @@ class BroadcastEngine:
     async def _deliver_all(self, job: _Job, recipients: list[Recipient]) -> None:
         """Send to each in turn. Unpaced, each outcome is recorded with the mark of the next send
         (one round trip per message); paced, the next turn may be a second away, so at once."""
-        done: tuple[str, str] | None = None
+        done: tuple[str, Outcome] | None = None
         for recipient in recipients:
             done = await self._deliver(job, done, recipient)
             if done is not None and self._rate.limited:
@@ -287,16 +263,16 @@ class BroadcastEngine:
             await self._step(job, Step(done, None))
 
     async def _deliver(
-        self, job: _Job, done: tuple[str, str] | None, recipient: Recipient
-    ) -> tuple[str, str] | None:
+        self, job: _Job, done: tuple[str, Outcome] | None, recipient: Recipient
+    ) -> tuple[str, Outcome] | None:
         # Marked right before its send, once the schedule has granted the send: a crash leaves
         # at most one message per sender whose fate nobody knows, and a mark never waits for a
         # turn. Returns the outcome left to record.
         grant = await self._rate.wait_turn()
         answer = await self._step(job, Step(done, recipient.entry_id))
-        if answer.claim == 0:
-            self._metrics.broadcast_messages.labels("uncertain").inc()
-        if answer.claim != 1:
+        if answer.claim is Claim.ABANDONED:
+            self._metrics.broadcast_messages.labels(Outcome.UNCERTAIN.value).inc()
+        if answer.claim is not Claim.SEND:
             return None
         outcome = await self._send(job, recipient, grant)
         return None if outcome is None else (recipient.entry_id, outcome)
@@ -304,10 +280,12 @@ class BroadcastEngine:
     async def _step(self, job: _Job, step: Step) -> StepAnswer:
         answer = await job.step(step)
         if answer.counted and step.done is not None:
-            self._metrics.broadcast_messages.labels(step.done[1]).inc()
+            self._metrics.broadcast_messages.labels(step.done[1].value).inc()
         return answer
 
-    async def _send(self, job: _Job, recipient: Recipient, grant: Grant | None) -> str | None:
+    async def _send(
+        self, job: _Job, recipient: Recipient, grant: Grant | None
+    ) -> Outcome | None:
         """Send one message; returns the outcome, None if another process took the entry over."""
         chat_id = recipient.chat_id
         broadcast_id = job.broadcast.broadcast_id
@@ -322,46 +300,46 @@ class BroadcastEngine:
                 await self._request.post_form(
                     job.endpoint, b"chat_id=%d&%b" % (chat_id, job.forms[recipient.locale])
                 )
-                return "sent"
+                return Outcome.SENT
             except RetryAfter as exc:
                 wait = retry_after_seconds(exc)
                 await self._rate.pause_all(wait)
                 deadline = now_ms() + int(wait * 1000) + self._recovery_ms
-                if not await self._store.extend(broadcast_id, recipient.entry_id, deadline):
+                if not await self._queue.extend(broadcast_id, recipient.entry_id, deadline):
                     return None
             except Forbidden:
                 await self._subscribers.mark_blocked(chat_id)
-                return "blocked"
+                return Outcome.BLOCKED
             except ChatMigrated as exc:
                 if migrated:
-                    return "failed"
+                    return Outcome.FAILED
                 migrated = True
                 await self._subscribers.migrate(chat_id, exc.new_chat_id, recipient.locale)
                 chat_id = exc.new_chat_id
             except BadRequest as exc:
                 if "chat not found" in exc.message.lower():
                     await self._subscribers.mark_blocked(chat_id)
-                    return "blocked"
+                    return Outcome.BLOCKED
                 log.warning("broadcast message refused chat_id=%s error=%s", chat_id, exc.message)
-                return "failed"
+                return Outcome.FAILED
             except TimedOut:
                 # The request may have reached Telegram: never risk a second copy.
-                return "uncertain"
+                return Outcome.UNCERTAIN
             except NetworkError as exc:
                 failures += 1
                 if failures > NETWORK_RETRIES:
                     log.warning("broadcast send failed chat_id=%s error=%s", chat_id,
                                 type(exc).__name__)
-                    return "failed"
+                    return Outcome.FAILED
                 backoff = 2 ** (failures - 1)
                 deadline = now_ms() + backoff * 1000 + self._recovery_ms
-                if not await self._store.extend(broadcast_id, recipient.entry_id, deadline):
+                if not await self._queue.extend(broadcast_id, recipient.entry_id, deadline):
                     return None
                 await asyncio.sleep(backoff)
             except TelegramError as exc:
                 log.warning("broadcast send failed chat_id=%s error=%s", chat_id,
                             type(exc).__name__)
-                return "failed"
+                return Outcome.FAILED
 
 
 def _forms(content: BroadcastContent) -> dict[str, bytes]:
@@ -374,9 +352,3 @@ def _forms(content: BroadcastContent) -> dict[str, bytes]:
         )
         forms[locale] = urlencode({**fields, "parse_mode": "HTML"}).encode()
     return forms
-
-
-def _recipient(entry_id: object, fields: dict[Any, Any]) -> Recipient:
-    decoded = {text_of(k): text_of(v) for k, v in fields.items()}
-    return Recipient(text_of(entry_id), int(decoded["chat"]), decoded["locale"])
-

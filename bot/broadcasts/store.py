@@ -3,15 +3,15 @@
 A broadcast snapshots each language's subscribers when it starts, feeds them in chunks into a
 Redis Stream read by one consumer group (so several processes share the work), and marks every
 send in flight before it leaves; a mark found after a crash is an outcome nobody can know, which
-is counted as uncertain instead of risking a second copy.
+is counted as uncertain instead of risking a second copy. This module keeps the broadcasts and
+their life (create, start, cancel, finish); bot/broadcasts/queue.py keeps the stream.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 
 from redis.asyncio import Redis
 
@@ -19,8 +19,8 @@ from bot.i18n import SUPPORTED_LOCALES
 from bot.storage import keys
 from bot.storage.connection import as_text, text_of
 
+# The one consumer group of every broadcast's recipients stream (bot/broadcasts/queue.py).
 CONSUMER_GROUP = "senders"
-OUTCOMES = ("sent", "failed", "blocked", "uncertain")
 
 # KEYS: active, pending, job, stream, then (recipients, subscribers) per locale.
 # ARGV: id, now (ms), group.
@@ -37,70 +37,6 @@ for i = 5, #KEYS, 2 do
 end
 redis.pcall('XGROUP', 'CREATE', KEYS[4], ARGV[3], '0', 'MKSTREAM')
 redis.call('HSET', KEYS[3], 'status', 'sending', 'started_at', ARGV[2], 'total', total)
-return 1
-"""
-
-# KEYS: job, recipients of one locale, stream. ARGV: locale, chunk size.
-# Reads its own cursor, so two feeders at once cannot queue anyone twice.
-_FEED = """
-if redis.call('HGET', KEYS[1], 'status') ~= 'sending' then return -1 end
-local cursor = tonumber(redis.call('HGET', KEYS[1], 'cursor:' .. ARGV[1]) or '0')
-local ids = redis.call('ZRANGE', KEYS[2], cursor, cursor + tonumber(ARGV[2]) - 1)
-for _, id in ipairs(ids) do redis.call('XADD', KEYS[3], '*', 'chat', id, 'locale', ARGV[1]) end
-redis.call('HSET', KEYS[1], 'cursor:' .. ARGV[1], cursor + #ids)
-return #ids
-"""
-
-# KEYS: in-flight hash, job, stream. ARGV: now (ms), deadline (ms), group, then per sender a
-# triple: the entry it just sent ('' if none), that send's outcome, the entry it sends next ('').
-# The outcome counts only if the mark was still ours, so a slow sender and a reclaimer never both
-# count (answer 1, else 0). The next entry: 1 go and send; 2 another sender is on it or has
-# finished it (an entry read long ago may have been taken over); 0 a sender died mid-send,
-# counted uncertain; 3 the broadcast was cancelled, dropped unsent (-1: none).
-# Recording one send and marking the next in one call halves the round trips of a broadcast.
-_STEP = """
-local sending = redis.call('HGET', KEYS[2], 'status') == 'sending'
-local answers = {}
-for i = 4, #ARGV, 3 do
-  local done, outcome, entry = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local counted = 0
-  if done ~= '' and redis.call('HDEL', KEYS[1], done) == 1 then
-    redis.call('HINCRBY', KEYS[2], outcome, 1)
-    redis.call('XACK', KEYS[3], ARGV[3], done)
-    redis.call('XDEL', KEYS[3], done)
-    counted = 1
-  end
-  answers[#answers + 1] = counted
-  local deadline = entry ~= '' and redis.call('HGET', KEYS[1], entry)
-  if entry == '' then
-    answers[#answers + 1] = -1
-  elseif not deadline and #redis.call('XRANGE', KEYS[3], entry, entry) == 0 then
-    -- Already sent and recorded by a sender that took the entry over: never again.
-    answers[#answers + 1] = 2
-  elseif not deadline and not sending then
-    redis.call('XACK', KEYS[3], ARGV[3], entry)
-    redis.call('XDEL', KEYS[3], entry)
-    answers[#answers + 1] = 3
-  elseif not deadline then
-    redis.call('HSET', KEYS[1], entry, ARGV[2])
-    answers[#answers + 1] = 1
-  elseif tonumber(deadline) > tonumber(ARGV[1]) then
-    answers[#answers + 1] = 2
-  else
-    redis.call('HDEL', KEYS[1], entry)
-    redis.call('HINCRBY', KEYS[2], 'uncertain', 1)
-    redis.call('XACK', KEYS[3], ARGV[3], entry)
-    redis.call('XDEL', KEYS[3], entry)
-    answers[#answers + 1] = 0
-  end
-end
-return answers
-"""
-
-# KEYS: in-flight hash. ARGV: entry id, new deadline (ms). 0 if the mark is no longer ours.
-_EXTEND = """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 """
 
@@ -126,7 +62,7 @@ end
 return 1
 """
 
-# KEYS: job, pending. ARGV: now (ms). Returns the status the broadcast had.
+# KEYS: job, pending. ARGV: now (ms), id. Returns the status the broadcast had.
 _CANCEL = """
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'scheduled' and status ~= 'queued' and status ~= 'sending' then
@@ -140,24 +76,18 @@ return status
 """
 
 
-@dataclass(frozen=True)
-class Step:
-    """One sender's move: the send it finished (entry id, outcome), the entry it takes next."""
-
-    done: tuple[str, str] | None
-    next_entry: str | None
-
-
-@dataclass(frozen=True)
-class StepAnswer:
-    """Whether the finished send was counted, and the claim answer for the next (see _STEP)."""
-
-    counted: bool
-    claim: int
-
-
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+class Outcome(StrEnum):
+    """What became of one message; each is a counter of the broadcast hash."""
+
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    # It may or may not have arrived (a timeout, a crash mid-send): never sent again.
+    UNCERTAIN = "uncertain"
 
 
 class BroadcastStatus(Enum):
@@ -168,6 +98,24 @@ class BroadcastStatus(Enum):
     SENDING = "sending"
     DONE = "done"
     CANCELLED = "cancelled"
+
+
+class CancelResult(Enum):
+    """What cancelling found."""
+
+    # It was being sent: the sends in flight finish, then the engine reports.
+    STOPPING = "stopping"
+    # It was queued or scheduled: over now, nothing sent, nobody else reports it.
+    NEVER_STARTED = "never-started"
+    # Done, cancelled before, or unknown: nothing changed.
+    ALREADY_OVER = "already-over"
+
+
+_CANCEL_RESULTS = {
+    BroadcastStatus.SENDING.value: CancelResult.STOPPING,
+    BroadcastStatus.QUEUED.value: CancelResult.NEVER_STARTED,
+    BroadcastStatus.SCHEDULED.value: CancelResult.NEVER_STARTED,
+}
 
 
 @dataclass(frozen=True)
@@ -204,7 +152,7 @@ class Broadcast:
 
     @property
     def handled(self) -> int:
-        return sum(self.counts.get(outcome, 0) for outcome in OUTCOMES)
+        return sum(self.counts.get(outcome, 0) for outcome in Outcome)
 
     @property
     def remaining(self) -> int:
@@ -217,9 +165,6 @@ class BroadcastStore:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._activate = redis.register_script(_ACTIVATE)
-        self._feed = redis.register_script(_FEED)
-        self._step = redis.register_script(_STEP)
-        self._extend = redis.register_script(_EXTEND)
         self._finalize = redis.register_script(_FINALIZE)
         self._cancel = redis.register_script(_CANCEL)
 
@@ -274,7 +219,7 @@ class BroadcastStore:
             progress_chat=number("progress_chat"),
             progress_message=number("progress_message"),
             admin_locale=fields.get("admin_locale", "en"),
-            counts={outcome: number(outcome) for outcome in OUTCOMES},
+            counts={outcome.value: number(outcome) for outcome in Outcome},
             total=number("total"),
             started_at=number("started_at"),
             finished_at=number("finished_at"),
@@ -283,6 +228,10 @@ class BroadcastStore:
     async def active_id(self) -> int | None:
         raw = as_text(await self._redis.get(keys.broadcast_active()))
         return int(raw) if raw else None
+
+    async def forget_active(self) -> None:
+        """The active broadcast has no record (removed by hand): let the next one start."""
+        await self._redis.delete(keys.broadcast_active())
 
     async def start_due(self) -> int | None:
         """Start the next due broadcast unless one is already being sent."""
@@ -306,50 +255,9 @@ class BroadcastStore:
         )
         return broadcast_id if started else None
 
-    async def feed(self, broadcast_id: int, locale: str, chunk: int) -> int:
-        """Queue the next chunk of one language's recipients; -1 once the broadcast stopped."""
-        return int(
-            await self._feed(
-                keys=[
-                    keys.broadcast(broadcast_id),
-                    keys.broadcast_recipients(broadcast_id, locale),
-                    keys.broadcast_stream(broadcast_id),
-                ],
-                args=[locale, chunk],
-            )
-        )
-
     async def mark_fed(self, broadcast_id: int) -> None:
+        """Every recipient is queued: the broadcast may finish once the stream is empty."""
         await self._redis.hset(keys.broadcast(broadcast_id), "fed", 1)
-
-    async def backlog(self, broadcast_id: int) -> int:
-        return int(await self._redis.xlen(keys.broadcast_stream(broadcast_id)))
-
-    async def step(
-        self, broadcast_id: int, steps: Sequence[Step], deadline_ms: int
-    ) -> list[StepAnswer]:
-        """Record finished sends and mark the next ones in flight; see _STEP for the answers."""
-        args: list[str | int] = [now_ms(), deadline_ms, CONSUMER_GROUP]
-        for step in steps:
-            done, outcome = step.done or ("", "")
-            args += [done, outcome, step.next_entry or ""]
-        answers = await self._step(
-            keys=[
-                keys.broadcast_in_flight(broadcast_id), keys.broadcast(broadcast_id),
-                keys.broadcast_stream(broadcast_id),
-            ],
-            args=args,
-        )
-        return [
-            StepAnswer(bool(answers[i]), int(answers[i + 1])) for i in range(0, len(answers), 2)
-        ]
-
-    async def extend(self, broadcast_id: int, entry_id: str, deadline_ms: int) -> bool:
-        """Push back the deadline of a send that waits (429, retries); False if taken over."""
-        extended = await self._extend(
-            keys=[keys.broadcast_in_flight(broadcast_id)], args=[entry_id, deadline_ms]
-        )
-        return bool(extended)
 
     async def finalize(self, broadcast_id: int) -> bool:
         """True for exactly one caller, once the broadcast is over."""
@@ -365,13 +273,18 @@ class BroadcastStore:
         )
         return bool(finalized)
 
-    async def cancel(self, broadcast_id: int) -> str:
-        """Stop a broadcast; returns the status it had ("" if unknown)."""
+    async def cancel(self, broadcast_id: int) -> CancelResult:
+        """Stop a broadcast, whether it is being sent or still waits to start."""
         previous = await self._cancel(
             keys=[keys.broadcast(broadcast_id), keys.broadcast_pending()],
             args=[now_ms(), broadcast_id],
         )
-        return str(as_text(previous) or "")
+        return _CANCEL_RESULTS.get(str(as_text(previous) or ""), CancelResult.ALREADY_OVER)
+
+    async def take_progress_turn(self, broadcast_id: int, holder: str, ttl_ms: int) -> bool:
+        """True for one process per `ttl_ms`: the one that edits the progress message."""
+        lock = keys.broadcast_lock(broadcast_id, "progress")
+        return bool(await self._redis.set(lock, holder, nx=True, px=ttl_ms))
 
     async def archive(self, offset: int, count: int) -> tuple[list[Broadcast], int]:
         """Broadcasts that went out (or started to), newest first, and how many there are."""

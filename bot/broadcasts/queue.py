@@ -1,0 +1,216 @@
+"""The recipients stream of a broadcast being sent: fed, read, marked in flight, recorded.
+
+The one door to a broadcast's Redis Stream and its in-flight marks. The consumer group hands each
+entry to one sender; the sender marks it in flight right before the send and records the outcome
+after, and only while the mark is still its own. An entry read by a process that died is claimed
+back after the recovery time: if its mark is still there, nobody can know whether the message
+left, so it is counted uncertain and never handed out again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from bot.broadcasts.store import CONSUMER_GROUP, Outcome, now_ms
+from bot.storage import keys
+from bot.storage.connection import text_of
+
+# KEYS: job, recipients of one locale, stream. ARGV: locale, chunk size.
+# Reads its own cursor, so two feeders at once cannot queue anyone twice.
+_FEED = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'sending' then return -1 end
+local cursor = tonumber(redis.call('HGET', KEYS[1], 'cursor:' .. ARGV[1]) or '0')
+local ids = redis.call('ZRANGE', KEYS[2], cursor, cursor + tonumber(ARGV[2]) - 1)
+for _, id in ipairs(ids) do redis.call('XADD', KEYS[3], '*', 'chat', id, 'locale', ARGV[1]) end
+redis.call('HSET', KEYS[1], 'cursor:' .. ARGV[1], cursor + #ids)
+return #ids
+"""
+
+# KEYS: in-flight hash, job, stream. ARGV: now (ms), deadline (ms), group, then per sender a
+# triple: the entry it just sent ('' if none), that send's outcome, the entry it sends next ('').
+# The outcome counts only if the mark was still ours, so a slow sender and a reclaimer never both
+# count (answer 1, else 0). The next entry is answered with a Claim value.
+# Recording one send and marking the next in one call halves the round trips of a broadcast.
+_STEP = """
+local sending = redis.call('HGET', KEYS[2], 'status') == 'sending'
+local answers = {}
+for i = 4, #ARGV, 3 do
+  local done, outcome, entry = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local counted = 0
+  if done ~= '' and redis.call('HDEL', KEYS[1], done) == 1 then
+    redis.call('HINCRBY', KEYS[2], outcome, 1)
+    redis.call('XACK', KEYS[3], ARGV[3], done)
+    redis.call('XDEL', KEYS[3], done)
+    counted = 1
+  end
+  answers[#answers + 1] = counted
+  local deadline = entry ~= '' and redis.call('HGET', KEYS[1], entry)
+  if entry == '' then
+    answers[#answers + 1] = -1
+  elseif not deadline and #redis.call('XRANGE', KEYS[3], entry, entry) == 0 then
+    -- Already sent and recorded by a sender that took the entry over: never again.
+    answers[#answers + 1] = 2
+  elseif not deadline and not sending then
+    redis.call('XACK', KEYS[3], ARGV[3], entry)
+    redis.call('XDEL', KEYS[3], entry)
+    answers[#answers + 1] = 3
+  elseif not deadline then
+    redis.call('HSET', KEYS[1], entry, ARGV[2])
+    answers[#answers + 1] = 1
+  elseif tonumber(deadline) > tonumber(ARGV[1]) then
+    answers[#answers + 1] = 2
+  else
+    redis.call('HDEL', KEYS[1], entry)
+    redis.call('HINCRBY', KEYS[2], 'uncertain', 1)
+    redis.call('XACK', KEYS[3], ARGV[3], entry)
+    redis.call('XDEL', KEYS[3], entry)
+    answers[#answers + 1] = 0
+  end
+end
+return answers
+"""
+
+# KEYS: in-flight hash. ARGV: entry id, new deadline (ms). 0 if the mark is no longer ours.
+_EXTEND = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+
+# The most entries one reclaim round takes over.
+RECLAIM_BATCH = 100
+
+
+class Claim(Enum):
+    """The step script's answer for the entry a sender asked to send next."""
+
+    # The step asked for no next entry.
+    NONE = -1
+    # A sender died mid-send (its mark outlived the deadline): counted uncertain, never resent.
+    ABANDONED = 0
+    # Marked in flight for this sender: send it now.
+    SEND = 1
+    # Another sender is on it, or has already sent and recorded it.
+    TAKEN = 2
+    # The broadcast was cancelled: dropped unsent.
+    DROPPED = 3
+
+
+@dataclass(frozen=True)
+class Step:
+    """One sender's move: the send it finished (entry id, outcome), the entry it takes next."""
+
+    done: tuple[str, Outcome] | None
+    next_entry: str | None
+
+
+@dataclass(frozen=True)
+class StepAnswer:
+    """Whether the finished send was counted, and the claim on the next entry."""
+
+    counted: bool
+    claim: Claim
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One entry of the stream: who receives the message, in which language."""
+
+    entry_id: str
+    chat_id: int
+    locale: str
+
+
+class RecipientQueue:
+    """Feeds, reads and reclaims a broadcast's stream; records each send with one script."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._feed = redis.register_script(_FEED)
+        self._step = redis.register_script(_STEP)
+        self._extend = redis.register_script(_EXTEND)
+
+    async def feed(self, broadcast_id: int, locale: str, chunk: int) -> int | None:
+        """Queue the next chunk of one language's recipients; None once the broadcast stopped."""
+        added = int(
+            await self._feed(
+                keys=[
+                    keys.broadcast(broadcast_id),
+                    keys.broadcast_recipients(broadcast_id, locale),
+                    keys.broadcast_stream(broadcast_id),
+                ],
+                args=[locale, chunk],
+            )
+        )
+        return None if added < 0 else added
+
+    async def backlog(self, broadcast_id: int) -> int:
+        """Entries queued and not yet recorded."""
+        return int(await self._redis.xlen(keys.broadcast_stream(broadcast_id)))
+
+    async def read(
+        self, broadcast_id: int, consumer: str, count: int, block_ms: int
+    ) -> list[Recipient] | None:
+        """Entries no sender has read yet, waiting up to `block_ms`; None once the broadcast was
+        finalized (its stream and group are gone)."""
+        try:
+            reply: Any = await self._redis.xreadgroup(
+                CONSUMER_GROUP, consumer, {keys.broadcast_stream(broadcast_id): ">"},
+                count=count, block=block_ms,
+            )
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            return None
+        return [_recipient(*entry) for _, batch in reply or [] for entry in batch]
+
+    async def reclaim(self, broadcast_id: int, consumer: str, idle_ms: int) -> list[Recipient]:
+        """Take over entries another consumer read over `idle_ms` ago and never recorded."""
+        reply: Any = await self._redis.xautoclaim(
+            keys.broadcast_stream(broadcast_id), CONSUMER_GROUP, consumer, idle_ms, "0-0",
+            count=RECLAIM_BATCH,
+        )
+        # Entries deleted since they were read come back without fields.
+        return [_recipient(entry_id, fields) for entry_id, fields in reply[1] if fields]
+
+    async def step(
+        self, broadcast_id: int, steps: Sequence[Step], deadline_ms: int
+    ) -> list[StepAnswer]:
+        """Record finished sends and mark the next ones in flight until `deadline_ms`."""
+        args: list[str | int] = [now_ms(), deadline_ms, CONSUMER_GROUP]
+        for step in steps:
+            done, outcome = (step.done[0], step.done[1].value) if step.done else ("", "")
+            args += [done, outcome, step.next_entry or ""]
+        answers = await self._step(
+            keys=[
+                keys.broadcast_in_flight(broadcast_id), keys.broadcast(broadcast_id),
+                keys.broadcast_stream(broadcast_id),
+            ],
+            args=args,
+        )
+        return [
+            StepAnswer(bool(answers[i]), Claim(int(answers[i + 1])))
+            for i in range(0, len(answers), 2)
+        ]
+
+    async def extend(self, broadcast_id: int, entry_id: str, deadline_ms: int) -> bool:
+        """Push back the deadline of a send that waits (429, retries); False if taken over."""
+        extended = await self._extend(
+            keys=[keys.broadcast_in_flight(broadcast_id)], args=[entry_id, deadline_ms]
+        )
+        return bool(extended)
+
+    async def drop(self, broadcast_id: int) -> None:
+        """Empty the stream of a cancelled broadcast: what is still queued is never sent."""
+        await self._redis.xtrim(keys.broadcast_stream(broadcast_id), maxlen=0)
+
+
+def _recipient(entry_id: object, fields: dict[Any, Any]) -> Recipient:
+    decoded = {text_of(k): text_of(v) for k, v in fields.items()}
+    return Recipient(text_of(entry_id), int(decoded["chat"]), decoded["locale"])
