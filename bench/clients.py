@@ -18,7 +18,7 @@ import stripe
 from aiohttp import web
 from telegram import Bot
 
-from tests.fake_telegram import TEST_TOKEN
+from tests.fakes.telegram import TEST_TOKEN
 
 FIRST_CHAT = 10_000_000
 

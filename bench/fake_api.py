@@ -1,6 +1,6 @@
 """A lean fake Bot API on a bare asyncio protocol, so the fake is never what limits a run.
 
-tests.fake_telegram.FakeBotAPI parses HTML, stores every message and keeps a full call log;
+tests.fakes.telegram.FakeBotAPI parses HTML, stores every message and keeps a full call log;
 that fidelity costs more CPU per request than the bot spends, which would make the fake the
 bottleneck. This one answers from a few templates and records only receive times.
 """
@@ -13,7 +13,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl
 
-from tests.fake_telegram import BOT_FIRST_NAME, BOT_ID, BOT_USERNAME, TEST_TOKEN
+from tests.fakes.telegram import BOT_FIRST_NAME, BOT_ID, BOT_USERNAME, TEST_TOKEN
 
 _BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": BOT_FIRST_NAME, "username": BOT_USERNAME}
 _GET_ME = {

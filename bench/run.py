@@ -35,8 +35,8 @@ from bot.broadcasts.store import BroadcastContent, BroadcastStatus, BroadcastSto
 from bot.storage import keys
 from bot.storage.connection import connect
 from bot.storage.embedded_redis import redis_server_process
-from tests.fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
-from tests.fake_telegram import TEST_TOKEN
+from tests.fakes.stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
+from tests.fakes.telegram import TEST_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_ID = 900_001

@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 from bot.broadcasts.subscribers import Subscribers
 from bot.storage.connection import connect
 from tests.conftest import ADMIN_ID, Harness
-from tests.fake_telegram import ApiCall, FakeBotAPI
+from tests.fakes.telegram import ApiCall, FakeBotAPI
 
 BROADCAST_METHODS = ("sendMessage", "sendPhoto")
 

@@ -19,8 +19,8 @@ from bot.app import CampaignBot
 from bot.config import Settings, load_settings
 from bot.donations.ledger import Totals
 from bot.storage.embedded_redis import redis_server_process
-from tests.fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
-from tests.fake_telegram import TEST_TOKEN, FakeBotAPI, FakeUser
+from tests.fakes.stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
+from tests.fakes.telegram import TEST_TOKEN, FakeBotAPI, FakeUser
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_ID = 900_001

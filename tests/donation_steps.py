@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import Harness
-from tests.fake_telegram import ApiCall, FakeUser
+from tests.fakes.telegram import ApiCall, FakeUser
 
 
 def normalise(text: str | None) -> str:

@@ -9,8 +9,8 @@ import aiohttp
 from bot.app import CampaignBot
 from tests.conftest import Harness, settings_from
 from tests.donation_steps import normalise, pay, pledge, wait_for_thanks
-from tests.fake_stripe import FakeStripe
-from tests.fake_telegram import FakeBotAPI
+from tests.fakes.stripe import FakeStripe
+from tests.fakes.telegram import FakeBotAPI
 
 
 async def test_donor_leaves_words_and_name_shown_escaped_on_progress(harness: Harness) -> None:

@@ -19,8 +19,8 @@ from bot.storage import keys
 from bot.storage.connection import text_of
 from tests.conftest import ADMIN_ID, Harness, settings_from
 from tests.donation_steps import normalise, pay, wait_for_link
-from tests.fake_stripe import FakeStripe
-from tests.fake_telegram import ApiCall, FakeBotAPI
+from tests.fakes.stripe import FakeStripe
+from tests.fakes.telegram import ApiCall, FakeBotAPI
 
 BENEFICIARY_GROUP = -100_500
 BENEFICIARY_USER = 777_001

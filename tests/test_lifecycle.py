@@ -12,7 +12,7 @@ from pathlib import Path
 import aiohttp
 
 from tests.conftest import ROOT, Harness
-from tests.fake_telegram import FakeBotAPI
+from tests.fakes.telegram import FakeBotAPI
 
 
 async def test_healthz_and_readyz_answer_when_running(harness: Harness) -> None:

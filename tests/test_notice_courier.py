@@ -6,8 +6,8 @@ import asyncio
 
 from bot.app import CampaignBot
 from tests.conftest import Harness, settings_from
-from tests.fake_stripe import FakeStripe
-from tests.fake_telegram import ApiCall, FakeBotAPI
+from tests.fakes.stripe import FakeStripe
+from tests.fakes.telegram import ApiCall, FakeBotAPI
 from tests.test_reliability_payments import paid_session_event
 
 RATE = 5

@@ -10,8 +10,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.app import CampaignBot
 from tests.conftest import ADMIN_ID, Harness, settings_from
 from tests.donation_steps import pay, pledge
-from tests.fake_stripe import FakeStripe
-from tests.fake_telegram import FakeBotAPI
+from tests.fakes.stripe import FakeStripe
+from tests.fakes.telegram import FakeBotAPI
 
 SECRET = "s3cret_token-1"
 

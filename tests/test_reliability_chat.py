@@ -16,8 +16,8 @@ from bot.referrals import parse_referral
 from bot.storage.embedded_redis import EmbeddedRedis
 from tests.conftest import ADMIN_ID, Harness, settings_from
 from tests.donation_steps import pledge
-from tests.fake_stripe import FakeStripe
-from tests.fake_telegram import FakeBotAPI
+from tests.fakes.stripe import FakeStripe
+from tests.fakes.telegram import FakeBotAPI
 from tests.test_reliability_payments import paid_session_event
 
 BENEFICIARY = 777_002

@@ -11,8 +11,8 @@ from bot.broadcasts.store import BroadcastContent, BroadcastStatus, BroadcastSto
 from bot.storage.connection import connect
 from tests.conftest import ADMIN_ID, ROOT, Harness
 from tests.donation_steps import pledge
-from tests.fake_stripe import FakeStripe
-from tests.fake_telegram import FakeBotAPI
+from tests.fakes.stripe import FakeStripe
+from tests.fakes.telegram import FakeBotAPI
 from tests.test_lifecycle import wait_until_ready
 
 SECRET_WORDS = "Mots secrets du donateur 4711"

@@ -16,8 +16,8 @@ from bot.app import CampaignBot
 from bot.storage import keys
 from tests.conftest import Harness, settings_from
 from tests.donation_steps import pledge
-from tests.fake_stripe import WEBHOOK_SECRET, FakeStripe
-from tests.fake_telegram import FakeBotAPI
+from tests.fakes.stripe import WEBHOOK_SECRET, FakeStripe
+from tests.fakes.telegram import FakeBotAPI
 from tests.keyspace import keyspace
 
 

@@ -15,8 +15,8 @@ from bot.broadcasts.store import Broadcast, BroadcastContent, BroadcastStatus, B
 from bot.storage.connection import connect
 from tests.broadcast_steps import add_subscribers
 from tests.conftest import ADMIN_ID, Harness, settings_from
-from tests.fake_stripe import FakeStripe
-from tests.fake_telegram import ApiCall, FakeBotAPI
+from tests.fakes.stripe import FakeStripe
+from tests.fakes.telegram import ApiCall, FakeBotAPI
 
 RATE = 50
 AUDIENCE = {60_000 + n: "en" for n in range(300)}

@@ -9,7 +9,7 @@ import pytest
 from bot.app import CampaignBot
 from bot.i18n import resolve_locale
 from tests.conftest import Harness, settings_from
-from tests.fake_telegram import FakeBotAPI
+from tests.fakes.telegram import FakeBotAPI
 
 
 def normalise(text: str | None) -> str:
