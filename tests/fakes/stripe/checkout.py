@@ -90,13 +90,9 @@ def _price(now: int, data: Json, path: str) -> tuple[Json, Json]:
         "object": "product",
         "active": False,
         "created": now,
-        "description": product_data.get("description"),
-        "images": product_data.get("images", []),
         "livemode": False,
         "metadata": product_data.get("metadata", {}),
         "name": product_data["name"],
-        "type": "service",
-        "unit_label": product_data.get("unit_label"),
     }
     recurring: Json | None = None
     if "recurring" in data:
@@ -111,30 +107,20 @@ def _price(now: int, data: Json, path: str) -> tuple[Json, Json]:
         recurring = {
             "interval": interval,
             "interval_count": count,
-            "meter": None,
-            "trial_period_days": None,
             "usage_type": "licensed",
         }
     price: Json = {
         "id": new_id("price"),
         "object": "price",
         "active": False,
-        "billing_scheme": "per_unit",
         "created": now,
         "currency": currency,
-        "custom_unit_amount": None,
         "livemode": False,
-        "lookup_key": None,
         "metadata": {},
-        "nickname": None,
         "product": product["id"],
         "recurring": recurring,
-        "tax_behavior": data.get("tax_behavior", "unspecified"),
-        "tiers_mode": None,
-        "transform_quantity": None,
         "type": "one_time" if recurring is None else "recurring",
         "unit_amount": amount,
-        "unit_amount_decimal": str(amount),
     }
     return price, product
 
@@ -255,14 +241,10 @@ def create_session(account: StripeState, params: Json, base_url: str) -> tuple[J
     session: Json = {
         "id": session_id,
         "object": "checkout.session",
-        "after_expiration": None,
-        "allow_promotion_codes": params.get("allow_promotion_codes"),
         "amount_subtotal": total,
         "amount_total": total,
-        "billing_address_collection": params.get("billing_address_collection"),
         "cancel_url": params.get("cancel_url"),
         "client_reference_id": reference,
-        "client_secret": None,
         "created": now,
         "currency": items[0].price["currency"],
         "customer": customer,
@@ -276,17 +258,11 @@ def create_session(account: StripeState, params: Json, base_url: str) -> tuple[J
         "metadata": _without_blanks(params)["metadata"],
         "mode": mode,
         "payment_intent": None,
-        "payment_link": None,
-        "payment_method_collection": "always" if mode == "subscription" else "if_required",
-        "payment_method_types": ["card"],
         "payment_status": "unpaid",
-        "setup_intent": None,
         "status": "open",
         "submit_type": params.get("submit_type"),
         "subscription": None,
         "success_url": params["success_url"],
-        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-        "ui_mode": "hosted_page",
         # Where Checkout would be; the fake serves no page there, tests pay with its helpers.
         "url": f"{base_url}/pay/{session_id}",
     }

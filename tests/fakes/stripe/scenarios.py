@@ -206,7 +206,6 @@ class StripeSide(StripeState):
                 invoice=None,
                 state="succeeded" if paid else "processing",
                 email=email,
-                name=name,
             )
             self.payment_intents[payment_intent["id"]] = payment_intent
             self.charges[charge["id"]] = charge
@@ -220,7 +219,7 @@ class StripeSide(StripeState):
         self.subscriptions[subscription["id"]] = subscription
         self._periods[subscription["id"]] = 1
         invoice = self._bill(
-            subscription, plan.items, "subscription_create", paid=paid, email=email, name=name
+            subscription, plan.items, "subscription_create", paid=paid, email=email
         )
         session.update(subscription=subscription["id"], invoice=invoice["id"])
         self.emit(out, "checkout.session.completed", session)
@@ -236,7 +235,6 @@ class StripeSide(StripeState):
         *,
         paid: bool,
         email: str | None = None,
-        name: str | None = None,
     ) -> Json:
         """Store a finalized invoice for the items with its PaymentIntent, charge and
         InvoicePayment."""
@@ -255,7 +253,6 @@ class StripeSide(StripeState):
             invoice=invoice_id,
             state="succeeded" if paid else "processing",
             email=email or customer["email"],
-            name=name or customer["name"],
         )
         self.payment_intents[payment_intent["id"]] = payment_intent
         self.charges[charge["id"]] = charge
@@ -279,26 +276,7 @@ class StripeSide(StripeState):
         """Resolve a processing payment."""
         payment_intent = self.payment_intents[pi_id]
         charge = self.charges[payment_intent["latest_charge"]]
-        if succeeded:
-            payment_intent.update(status="succeeded", amount_received=payment_intent["amount"])
-            charge.update(
-                status="succeeded",
-                paid=True,
-                captured=True,
-                amount_captured=charge["amount"],
-                balance_transaction=new_id("txn"),
-                outcome=payments.outcome("succeeded"),
-            )
-            return
-        charge.update(
-            status="failed",
-            failure_code="insufficient_funds",
-            failure_message="The account has insufficient funds.",
-            outcome=payments.outcome("failed"),
-        )
-        payment_intent.update(
-            status="requires_payment_method", last_payment_error=payments.payment_error(charge)
-        )
+        payments.settle(payment_intent, charge, succeeded=succeeded)
 
     def _mark_invoice_paid(self, invoice: Json) -> None:
         """Record that an open invoice's payment cleared."""
@@ -308,7 +286,6 @@ class StripeSide(StripeState):
             amount_remaining=0,
             paid=True,
             status="paid",
-            auto_advance=False,
             next_payment_attempt=None,
         )
         invoice["status_transitions"]["paid_at"] = now
