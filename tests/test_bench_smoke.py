@@ -5,9 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 
+@pytest.mark.slow
 def test_bench_smoke_prints_every_measure() -> None:
     # Smoke sizes are far too small for the targets, so only completion and the table count.
     finished = subprocess.run(

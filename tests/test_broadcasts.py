@@ -14,6 +14,7 @@ from tests.broadcast_steps import add_subscribers, compose, deliveries, send_now
 from tests.conftest import ADMIN_ID, Harness
 
 
+@pytest.mark.slow
 async def test_two_hundred_subscribers_each_get_one_message_in_their_language(
     harness: Harness,
 ) -> None:
@@ -111,6 +112,7 @@ async def test_invalid_markup_is_caught_at_preview_time(harness: Harness) -> Non
     assert summary.button("Send now").callback_data == "bc:ok"
 
 
+@pytest.mark.slow
 async def test_progress_message_can_cancel_a_running_broadcast(harness: Harness) -> None:
     # At the default BROADCAST_RATE of 25 per second, 300 messages take 12 s: time to cancel.
     await add_subscribers(harness.env["REDIS_URL"], {20_000 + n: "en" for n in range(300)})

@@ -64,6 +64,7 @@ def is_to(chat_id: int, call: ApiCall) -> bool:
     return call.chat_id == chat_id
 
 
+@pytest.mark.slow
 async def test_faults_are_retried_only_when_they_should_and_counts_match_the_server(
     fast_harness: Harness,
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.broadcast_steps import compose, send_now
 from tests.conftest import Harness
 
@@ -67,6 +69,7 @@ async def test_language_change_moves_the_subscriber(harness: Harness) -> None:
     assert "(0 in English, 1 in French)" in (summary.rendered_text or "")
 
 
+@pytest.mark.slow
 async def test_updates_archive_pages_newest_first_in_the_readers_language(
     harness: Harness,
 ) -> None:
