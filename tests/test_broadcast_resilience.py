@@ -81,7 +81,7 @@ async def finished(redis: Redis, broadcast_id: int, timeout: float) -> Broadcast
 SUBSCRIBERS = 10_000
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(120)
 async def test_sigkill_at_three_random_points_of_a_10k_broadcast_sends_nothing_twice(
     bot_env: dict[str, str], telegram: FakeBotAPI, tmp_path: Path
 ) -> None:
@@ -99,7 +99,8 @@ async def test_sigkill_at_three_random_points_of_a_10k_broadcast_sends_nothing_t
                 process.kill()
                 await process.wait()
         async with bot_process(bot_env, rate=0, recovery_seconds=3):
-            result = await finished(redis, broadcast_id, timeout=120)
+            # Seconds: what the kills left read but unsent is taken over batch after batch.
+            result = await finished(redis, broadcast_id, timeout=60)
     finally:
         await redis.aclose()
 

@@ -27,7 +27,7 @@ from yarl import URL
 from bot.botapi.send_rate import Grant, SendRate, retry_after_seconds
 from bot.botapi.transport import BotApiRequest
 from bot.broadcasts.call_batching import CallBatcher
-from bot.broadcasts.queue import Claim, Recipient, RecipientQueue, Step, StepAnswer
+from bot.broadcasts.queue import RECLAIM_BATCH, Claim, Recipient, RecipientQueue, Step, StepAnswer
 from bot.broadcasts.store import (
     Broadcast,
     BroadcastContent,
@@ -224,8 +224,12 @@ class BroadcastEngine:
     async def _reclaim(self, job: _Job) -> None:
         """Take over entries a crashed or stopped process had read but not finished."""
         broadcast_id, over = job.broadcast.broadcast_id, job.over
+        full = False
         while not self._finished(over):
-            await self._sleep(RECLAIM_EVERY_SECONDS)
+            # A killed process leaves up to SENDERS x READ_BATCH entries read: a full batch
+            # means more wait, taken at once rather than 100 every few seconds (minutes).
+            if not full:
+                await self._sleep(RECLAIM_EVERY_SECONDS)
             if self._finished(over):
                 return
             try:
@@ -233,7 +237,9 @@ class BroadcastEngine:
                     broadcast_id, self._consumer, self._recovery_ms
                 )
             except StorageUnavailable:
+                full = False
                 continue
+            full = len(recipients) == RECLAIM_BATCH
             await self._deliver_all(job, recipients)
 
     async def _show_progress(self, broadcast_id: int, over: _Over) -> None:
