@@ -13,7 +13,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot
 
 from bot.botapi.profile import publish_bot_profile
 from bot.botapi.send_rate import SendRate
@@ -32,6 +32,7 @@ from bot.donations.ledger import DonationLedger
 from bot.donations.monthly_gifts import MonthlyGifts
 from bot.donations.notice_courier import NoticeCourier
 from bot.donations.outbox import Outbox
+from bot.donations.reconciliation import Reconciler
 from bot.donations.stripe_client import Payments
 from bot.donations.stripe_events import StripeEventProcessor
 from bot.i18n import Localizer
@@ -82,8 +83,8 @@ class CampaignBot:
         self.redis = connect_redis(redis_url)
         self.payments = Payments(settings.stripe.secret_key, settings.stripe.api_base)
         self.metrics = metrics = Metrics()
-        services = build_services(settings, self.redis, self.payments, metrics)
         self.application = application = build_application(settings, metrics)
+        services = build_services(settings, self.redis, self.payments, metrics, application.bot)
         application.bot_data.services = services
         register_handlers(application, settings)
 
@@ -144,8 +145,7 @@ class CampaignBot:
         self.broadcast_engine = BroadcastEngine(
             services.broadcasts, RecipientQueue(self.redis), self._broadcast_request,
             application.bot.base_url, services.subscribers, services.send_rate,
-            BroadcastReporter(application.bot, services.l10n, settings.broadcast.rate),
-            metrics,
+            services.reporter, metrics,
             recovery_ms=settings.broadcast.recovery_seconds * 1000,
         )
         self.broadcast_engine.start()
@@ -194,7 +194,7 @@ class CampaignBot:
 
 
 def build_services(
-    settings: Settings, redis: Redis, payments: Payments, metrics: Metrics
+    settings: Settings, redis: Redis, payments: Payments, metrics: Metrics, bot: ExtBot[None]
 ) -> Services:
     """Every store and service the handlers reach through CampaignContext."""
     campaign = settings.campaign
@@ -216,9 +216,12 @@ def build_services(
     l10n = Localizer()
     clock = Clock()
     send_rate = SendRate(redis, settings.broadcast.rate, metrics)
+    notices = NoticeCourier(outbox, send_rate)
+    processor = StripeEventProcessor(
+        ledger, outbox, monthly, payments, campaign.currency, metrics, marks
+    )
     return Services(
         settings=settings,
-        redis=redis,
         users=users,
         l10n=l10n,
         ledger=ledger,
@@ -232,11 +235,11 @@ def build_services(
             redis, ledger, subscribers, broadcasts, l10n, campaign,
             settings.beneficiary_chat_ids, clock, campaign.notify_locale,
         ),
-        processor=StripeEventProcessor(
-            ledger, outbox, monthly, payments, campaign.currency, metrics, marks
-        ),
+        processor=processor,
         send_rate=send_rate,
-        notices=NoticeCourier(outbox, send_rate),
+        notices=notices,
+        reconciler=Reconciler(payments, processor, notices.deliver_soon),
+        reporter=BroadcastReporter(bot, l10n, settings.broadcast.rate),
         erasure=Erasure(
             marks, ledger, outbox, monthly, subscribers, drafts, rate_limit, users
         ),

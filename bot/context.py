@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
 from telegram import Update, User
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.botapi.send_rate import SendRate
 from bot.broadcasts.drafts import BroadcastDrafts
+from bot.broadcasts.report import BroadcastReporter
 from bot.broadcasts.store import BroadcastStore
 from bot.broadcasts.subscribers import Subscribers
 from bot.clock import Clock
@@ -19,6 +19,7 @@ from bot.donations.beneficiary_feed import BeneficiaryFeed
 from bot.donations.ledger import DonationLedger
 from bot.donations.monthly_gifts import MonthlyGifts
 from bot.donations.notice_courier import NoticeCourier
+from bot.donations.reconciliation import Reconciler
 from bot.donations.stripe_client import Payments
 from bot.donations.stripe_events import StripeEventProcessor
 from bot.i18n import Localizer, resolve_locale
@@ -32,7 +33,6 @@ class Services:
     """Long-lived clients and stores, created in one place and passed down explicitly."""
 
     settings: Settings
-    redis: Redis
     users: UserStore
     l10n: Localizer
     ledger: DonationLedger
@@ -49,6 +49,9 @@ class Services:
     notices: NoticeCourier
     erasure: Erasure
     rate_limit: UserRateLimit
+    reconciler: Reconciler
+    # The organizer's progress message and final report, for the engine and the Stop button.
+    reporter: BroadcastReporter
 
 
 class BotData:

@@ -15,7 +15,7 @@ from telegram.ext import CommandHandler
 
 from bot.botapi.callback_data import CallbackFormat
 from bot.botapi.text_split import TELEGRAM_CAPTION_LIMIT, TELEGRAM_TEXT_LIMIT
-from bot.broadcasts.report import STOP, BroadcastReporter
+from bot.broadcasts.report import STOP
 from bot.broadcasts.store import BroadcastContent, CancelResult
 from bot.config import Settings
 from bot.context import CampaignApplication, CampaignContext
@@ -287,10 +287,7 @@ async def stop(update: Update, context: CampaignContext) -> None:
         await query.answer()
         stopped = await context.broadcasts.get(broadcast_id)
         if stopped is not None:
-            reporter = BroadcastReporter(
-                context.bot, context.l10n, context.settings.broadcast.rate
-            )
-            await reporter(stopped, True)
+            await context.services.reporter(stopped, True)
         return
     await query.answer(context.text(locale, "broadcast-already-over"), show_alert=True)
 

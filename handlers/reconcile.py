@@ -9,7 +9,6 @@ import stripe
 from telegram.error import TelegramError
 
 from bot.context import CampaignApplication, CampaignContext
-from bot.donations.reconciliation import Reconciler
 from bot.i18n import money
 
 log = logging.getLogger(__name__)
@@ -22,11 +21,7 @@ async def reconcile(context: CampaignContext) -> None:
     """Job: record missed donations, then tell each organizer when anything was healed."""
     services = context.services
     try:
-        healed = await Reconciler(
-            services.payments, services.processor, services.notices.deliver_soon
-        ).run(
-            services.clock.now()
-        )
+        healed = await services.reconciler.run(services.clock.now())
     except stripe.StripeError as exc:
         log.error("reconciliation could not reach stripe error=%s", type(exc).__name__)
         return

@@ -155,7 +155,8 @@ async def test_redis_killed_mid_storm_loses_nothing_and_counts_nothing_twice(
 async def ledger_figures(bot: CampaignBot) -> tuple[int, int, int]:
     """Donations counted, amount raised, and donations actually stored."""
     assert bot.application is not None and bot.application.bot_data.services is not None
+    assert bot.redis is not None
     services = bot.application.bot_data.services
     totals = await services.ledger.totals()
-    timeline = await services.redis.zcard(keys.donation_timeline())
+    timeline = await bot.redis.zcard(keys.donation_timeline())
     return totals.donations, totals.raised, int(timeline)
