@@ -48,7 +48,7 @@ from bot.storage.users import UserStore
 from bot.web.app_keys import StripeWebhook, TelegramWebhook
 from bot.web.server import build_web_app
 from bot.web.telegram_webhook import WEBHOOK_PATH
-from handlers import register_handlers
+from handlers.registry import register_handlers
 from handlers.thanks import notice_message
 
 log = logging.getLogger(__name__)

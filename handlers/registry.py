@@ -1,0 +1,58 @@
+"""The one ordered registry of every handler the bot has.
+
+A module of its own, not the package's __init__: each feature imports its siblings through the
+package, which must not import every feature back.
+"""
+
+from __future__ import annotations
+
+from bot.config import Settings
+from bot.context import CampaignApplication
+from handlers import (
+    beneficiary,
+    broadcast_compose,
+    donate,
+    errors,
+    fallback,
+    forget,
+    gate,
+    help,
+    insight,
+    language,
+    monthly,
+    progress,
+    reconcile,
+    start,
+    story,
+    subscriptions,
+    thanks,
+    typed_input,
+    updates_archive,
+)
+
+
+def register_handlers(application: CampaignApplication, settings: Settings) -> None:
+    """Register every feature's handlers; order matters where noted."""
+    # Group -10: which chats the bot answers, edited messages, the per-user rate limit.
+    gate.register(application)
+    # Group -1: text the bot asked for must not be taken for free text.
+    typed_input.register(application)
+    start.register(application)
+    story.register(application)
+    language.register(application)
+    donate.register(application)
+    monthly.register(application)
+    thanks.register(application)
+    progress.register(application)
+    subscriptions.register(application)
+    updates_archive.register(application)
+    # Organizers only (and /stats for beneficiaries too): declared in handlers/access.
+    broadcast_compose.register(application, settings)
+    insight.register(application, settings)
+    forget.register(application)
+    beneficiary.register(application)
+    reconcile.register(application)
+    help.register(application)
+    # Last: catches commands, text and buttons no feature above claimed.
+    fallback.register(application)
+    application.add_error_handler(errors.on_error)
