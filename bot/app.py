@@ -38,6 +38,8 @@ from bot.donations.stripe_events import StripeEventProcessor
 from bot.i18n import Localizer
 from bot.metrics import HandlerTimer, Metrics
 from bot.privacy import Erasure
+from bot.reports.chart import ChartCache
+from bot.storage.chart_files import ChartFiles
 from bot.storage.connection import connect as connect_redis
 from bot.storage.embedded_redis import EmbeddedRedis
 from bot.storage.erasure import ErasureMarks
@@ -240,6 +242,7 @@ def build_services(
         notices=notices,
         reconciler=Reconciler(payments, processor, notices.deliver_soon),
         reporter=BroadcastReporter(bot, l10n, settings.broadcast.rate),
+        charts=ChartCache(bot, ChartFiles(redis), ledger, l10n, campaign, clock),
         erasure=Erasure(
             marks, ledger, outbox, monthly, subscribers, drafts, rate_limit, users
         ),

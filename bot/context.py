@@ -24,6 +24,7 @@ from bot.donations.stripe_client import Payments
 from bot.donations.stripe_events import StripeEventProcessor
 from bot.i18n import Localizer, resolve_locale
 from bot.privacy import Erasure
+from bot.reports.chart import ChartCache
 from bot.storage.rate_limit import UserRateLimit
 from bot.storage.users import UserStore
 
@@ -52,6 +53,8 @@ class Services:
     reconciler: Reconciler
     # The organizer's progress message and final report, for the engine and the Stop button.
     reporter: BroadcastReporter
+    # /progress and /stats send the chart through it: drawn once per change of the totals.
+    charts: ChartCache
 
 
 class BotData:

@@ -12,7 +12,6 @@ from bot.config import Settings
 from bot.context import CampaignApplication, CampaignContext
 from bot.i18n import money
 from bot.referrals import is_referral_code
-from bot.reports.chart import campaign_chart
 from bot.reports.export import export_csv
 from bot.reports.stats import collect_stats
 from handlers.access import organizers, stats_readers
@@ -58,10 +57,7 @@ async def stats(update: Update, context: CampaignContext) -> None:
         for code, amount in numbers.referrals
     ] or [context.text(locale, "stats-none")]
     await context.bot.send_message(chat.id, "\n".join(lines))
-    chart = await campaign_chart(
-        services.ledger, context.l10n, locale, campaign, services.clock.now()
-    )
-    await context.bot.send_photo(chat.id, chart)
+    await services.charts.send(chat.id, locale)
 
 
 async def export(update: Update, context: CampaignContext) -> None:

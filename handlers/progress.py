@@ -8,7 +8,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
 
 from bot.context import CampaignApplication, CampaignContext
-from bot.reports.chart import campaign_chart
 from bot.reports.progress import progress_line
 from handlers import callbacks
 
@@ -44,12 +43,7 @@ async def show_progress(update: Update, context: CampaignContext) -> None:
         )]]),
     )
     if totals.donations:
-        services = context.services
-        chart = await campaign_chart(
-            services.ledger, context.l10n, locale, context.settings.campaign,
-            services.clock.now(),
-        )
-        await message.reply_photo(chart)
+        await context.services.charts.send(message.chat_id, locale)
 
 
 def register(application: CampaignApplication) -> None:

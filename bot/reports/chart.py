@@ -1,16 +1,30 @@
-"""A PNG of the money raised over time against the goal, drawn with matplotlib off-screen."""
+"""A PNG of the money raised over time against the goal, drawn with matplotlib off-screen,
+once per change of the totals, and sent by Telegram's file_id after its first upload."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
 import io
+import json
+import logging
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from telegram import Message
+from telegram.error import BadRequest
+from telegram.ext import ExtBot
+
 from bot.campaign import Campaign
-from bot.donations.ledger import DonationLedger
+from bot.clock import Clock
+from bot.donations.ledger import DonationLedger, Totals
 from bot.i18n import Localizer
+from bot.storage.chart_files import ChartFiles
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,10 +76,103 @@ def render_progress_chart(
     return buffer.getvalue()
 
 
-async def campaign_chart(
-    ledger: DonationLedger, l10n: Localizer, locale: str, campaign: Campaign, now: float
-) -> bytes:
-    """The chart of this campaign in `locale`, drawn in a worker thread."""
+@dataclass(frozen=True)
+class _Chart:
+    """What one drawing shows; its fingerprint names it in Redis and in memory."""
+
+    locale: str
+    labels: ChartLabels
+    now: float
+    fingerprint: str
+
+
+class ChartCache:
+    """The progress chart per locale and totals: drawn once, uploaded once, then sent by id.
+
+    The file_id lives in Redis, so every process and a restart reuse it; the PNG of the latest
+    drawing per locale stays in memory, for a new upload when Telegram refuses a stale id or
+    when the first upload failed. Within a process, a chart nobody has uploaded yet is drawn
+    and uploaded by the first asker while the others wait for its file_id.
+    """
+
+    def __init__(
+        self, bot: ExtBot[None], files: ChartFiles, ledger: DonationLedger, l10n: Localizer,
+        campaign: Campaign, clock: Clock,
+    ) -> None:
+        self._bot = bot
+        self._files = files
+        self._ledger = ledger
+        self._l10n = l10n
+        self._campaign = campaign
+        self._clock = clock
+        # A lock lives while someone holds or awaits it, then leaves the mapping by itself.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+        self._drawn: dict[str, tuple[str, bytes]] = {}
+
+    async def send(self, chat_id: int, locale: str) -> Message:
+        """Send the current chart to a chat; draws and uploads only if no one has yet."""
+        chart = self._describe(locale, await self._ledger.totals())
+        refused = None
+        file_id = await self._files.file_id(chart.fingerprint)
+        if file_id is not None:
+            try:
+                return await self._bot.send_photo(chat_id, file_id)
+            except BadRequest as exc:
+                # Telegram forgets files at times; the stored id is then useless everywhere.
+                log.info("chart file id refused, uploading again error=%s", exc.message)
+                refused = file_id
+        lock = self._locks.setdefault(chart.fingerprint, asyncio.Lock())
+        async with lock:
+            file_id = await self._files.file_id(chart.fingerprint)
+            if file_id is None or file_id == refused:
+                return await self._upload(chat_id, chart)
+        return await self._bot.send_photo(chat_id, file_id)
+
+    async def _upload(self, chat_id: int, chart: _Chart) -> Message:
+        message = await self._bot.send_photo(chat_id, await self._png(chart))
+        if message.photo:
+            await self._files.remember(chart.fingerprint, message.photo[-1].file_id)
+        return message
+
+    async def _png(self, chart: _Chart) -> bytes:
+        """The drawing kept from an earlier attempt, else a new one in a worker thread."""
+        kept = self._drawn.get(chart.locale)
+        if kept is not None and kept[0] == chart.fingerprint:
+            return kept[1]
+        points = await _cumulative_points(self._ledger, chart.now)
+        campaign = self._campaign
+        png = await asyncio.to_thread(
+            render_progress_chart, points, campaign.goal, chart.labels, campaign.timezone
+        )
+        self._drawn[chart.locale] = (chart.fingerprint, png)
+        return png
+
+    def _describe(self, locale: str, totals: Totals) -> _Chart:
+        campaign = self._campaign
+        now = self._clock.now()
+        labels = ChartLabels(
+            title=self._l10n.format(locale, "chart-title"),
+            x_axis=self._l10n.format(locale, "chart-x-label"),
+            y_axis=self._l10n.format(locale, "chart-y-label", currency=campaign.currency),
+            goal=self._l10n.format(locale, "chart-goal"),
+            raised=self._l10n.format(locale, "chart-raised"),
+        )
+        # Donations only add and reversals only subtract, so (donations, raised) never repeats.
+        # The day is in too: the line runs to the moment of drawing, so a chart is redrawn at
+        # least once a day for its axis to reach today.
+        day = datetime.fromtimestamp(now, campaign.timezone).date().isoformat()
+        shown = [
+            locale, day, totals.donations, totals.raised, campaign.goal, str(campaign.timezone),
+            *dataclasses.astuple(labels),
+        ]
+        fingerprint = hashlib.sha256(json.dumps(shown).encode()).hexdigest()[:24]
+        return _Chart(locale, labels, now, fingerprint)
+
+
+async def _cumulative_points(ledger: DonationLedger, now: float) -> list[tuple[int, int]]:
+    """(time, raised so far) after each donation, then held flat until `now`."""
     points: list[tuple[int, int]] = []
     running = 0
     async for donation in ledger.donations():
@@ -73,13 +180,4 @@ async def campaign_chart(
         points.append((donation.created, running))
     if points:
         points.append((int(now), running))
-    labels = ChartLabels(
-        title=l10n.format(locale, "chart-title"),
-        x_axis=l10n.format(locale, "chart-x-label"),
-        y_axis=l10n.format(locale, "chart-y-label", currency=campaign.currency),
-        goal=l10n.format(locale, "chart-goal"),
-        raised=l10n.format(locale, "chart-raised"),
-    )
-    return await asyncio.to_thread(
-        render_progress_chart, points, campaign.goal, labels, campaign.timezone
-    )
+    return points

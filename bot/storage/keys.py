@@ -15,6 +15,13 @@ def photo_file_id(fingerprint: str) -> str:
     return f"{PREFIX}photo:{fingerprint}"
 
 
+def chart_file_id(fingerprint: str) -> str:
+    """String: Telegram file_id of a progress chart already uploaded, keyed by a hash of all it
+    shows (locale, totals, goal, labels, day), so each chart is uploaded once for every process.
+    TTL 2 days: a chart of older totals or of an earlier day is never asked for again."""
+    return f"{PREFIX}chart:{fingerprint}"
+
+
 def totals() -> str:
     """Hash: raised (net, minor units), gross, donors, donations, refunded, disputed. No TTL."""
     return f"{PREFIX}totals"
