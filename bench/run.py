@@ -14,239 +14,45 @@ import json
 import os
 import platform
 import secrets
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from redis.asyncio import Redis
 
 from bench.fake_api import LeanBotAPI
+from bench.harness import (
+    FIRST_CHAT,
+    FULL,
+    LIMIT_RATE,
+    ROOT,
+    SMOKE,
+    WEBHOOK_SENDERS,
+    Bench,
+    Row,
+    Sizes,
+    free_port,
+    metric,
+    p99,
+    run_client,
+    status_kb,
+    stop_process,
+    wait_ready,
+)
 from bot.broadcasts.engine import SENDERS
-from bot.broadcasts.store import BroadcastContent, BroadcastStatus, BroadcastStore
+from bot.broadcasts.store import BroadcastStatus, BroadcastStore
 from bot.storage import keys
 from bot.storage.connection import connect
 from bot.storage.embedded_redis import redis_server_process
-from tests.fakes.stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
-from tests.fakes.telegram import TEST_TOKEN
+from tests.fakes.stripe import WEBHOOK_SECRET, FakeStripe
 
-ROOT = Path(__file__).resolve().parent.parent
-ADMIN_ID = 900_001
-FIRST_CHAT = 10_000_000
-LIMIT_RATE = 30
-WEBHOOK_SENDERS = 32
-SEED_BATCH = 10_000
-
-
-@dataclass(frozen=True)
-class Sizes:
-    """How much work each measure does; --smoke shrinks everything."""
-
-    throughput: int
-    naive: int
-    repeats: int
-    rate_subscribers: int
-    webhook_events: int
-    rss_subscribers: int
-    rss_stop_after: int
-    startups: int
-    # Seconds the paced webhook run watches the thank-yous leave after the burst.
-    thanks_window: float
-
-
-FULL = Sizes(
-    throughput=20_000, naive=5_000, repeats=3, rate_subscribers=10_000, webhook_events=5_000,
-    rss_subscribers=1_000_000, rss_stop_after=200_000, startups=3, thanks_window=5.0,
-)
-SMOKE = Sizes(
-    throughput=300, naive=100, repeats=1, rate_subscribers=40, webhook_events=100,
-    rss_subscribers=2_000, rss_stop_after=2_000, startups=1, thanks_window=1.0,
-)
 MEASURES = ("throughput", "rate", "webhook", "rss", "startup")
-
-
-@dataclass
-class Row:
-    """One line of the table: the bot's figure, its reference, and whether the target holds."""
-
-    measure: str
-    figure: str
-    reference: str
-    ratio: str
-    target: str
-    # None: a figure shown for context, with no target of its own.
-    passed: bool | None
-    note: str = ""
-
-
-@dataclass
-class BotProcess:
-    """A running `python -m bot` and the port of its HTTP server."""
-
-    process: asyncio.subprocess.Process
-    port: int
-    started_in: float
-
-
-@dataclass
-class Bench:
-    """Everything a measure needs: Redis, the fake servers, a scratch directory."""
-
-    workdir: Path
-    redis_url: str
-    redis: Redis
-    telegram: LeanBotAPI
-    stripe: FakeStripe
-    sizes: Sizes
-    rows: list[Row] = field(default_factory=list)
-    # Longest delay of the harness's own event loop, which would delay the receive times.
-    harness_lag: float = 0.0
-
-    async def watch_lag(self) -> None:
-        """Runs for the whole session: a late tick means the fake's clock readings were late."""
-        loop = asyncio.get_running_loop()
-        while True:
-            expected = loop.time() + 0.01
-            await asyncio.sleep(0.01)
-            self.harness_lag = max(self.harness_lag, loop.time() - expected)
-
-    def env(self, **extra: str) -> dict[str, str]:
-        """A complete bot configuration pointing at the fakes and the shared Redis."""
-        return {
-            **os.environ,
-            "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
-            "TELEGRAM_API_URL": self.telegram.url,
-            "STRIPE_SECRET_KEY": API_KEY,
-            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-            "STRIPE_API_BASE": self.stripe.url,
-            "REDIS_URL": self.redis_url,
-            "DATA_DIR": str(self.workdir / "data"),
-            "ADMIN_IDS": str(ADMIN_ID),
-            "HTTP_HOST": "127.0.0.1",
-            "HTTP_PORT": str(free_port()),
-            "CAMPAIGN_FILE": str(ROOT / "campaign.toml"),
-            "BROADCAST_RATE": "0",
-            **extra,
-        }
-
-    @contextlib.asynccontextmanager
-    async def bot(self, env: dict[str, str], name: str) -> AsyncIterator[BotProcess]:
-        """`python -m bot` until /readyz answers 200; SIGTERM (then SIGKILL) afterwards."""
-        log = (self.workdir / f"{name}.log").open("wb")
-        started = time.monotonic()
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=ROOT, env=env,
-            stdout=subprocess.DEVNULL, stderr=log,
-        )
-        port = int(env["HTTP_PORT"])
-        try:
-            await wait_ready(f"http://127.0.0.1:{port}/readyz", process, timeout=30)
-            yield BotProcess(process, port, time.monotonic() - started)
-        finally:
-            await stop_process(process)
-            log.close()
-
-    async def seed(self, count: int) -> None:
-        """Empty Redis, then `count` subscribers, alternately English and French."""
-        await self.redis.flushall()
-        for start in range(0, count, SEED_BATCH):
-            async with self.redis.pipeline(transaction=False) as pipe:
-                stop = min(count, start + SEED_BATCH)
-                for locale, first in (("en", start), ("fr", start + 1)):
-                    members = {str(FIRST_CHAT + n): n for n in range(first, stop, 2)}
-                    if members:
-                        pipe.zadd(keys.subscribers(locale), members)
-                await pipe.execute()
-
-    async def broadcast(self, marker: str) -> int:
-        """Queue a broadcast as the organizer's /broadcast flow does; returns its id."""
-        self.telegram.reset(marker)
-        return await BroadcastStore(self.redis).create(
-            BroadcastContent({"en": f"<b>{marker}</b> news", "fr": f"<b>{marker}</b> nouvelles"}),
-            created_by=ADMIN_ID, admin_locale="en", progress_chat=ADMIN_ID, progress_message=1,
-        )
-
-    async def wait_status(
-        self, broadcast_id: int, status: BroadcastStatus, timeout: float,
-        tick: Callable[[], Awaitable[bool]] | None = None,
-    ) -> bool:
-        """Poll until the broadcast reaches `status`; False if `tick` asked to stop first."""
-        store = BroadcastStore(self.redis)
-        deadline = time.monotonic() + timeout
-        while True:
-            found = await store.get(broadcast_id)
-            if found is not None and found.status is status:
-                return True
-            if tick is not None and await tick():
-                return False
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"broadcast {broadcast_id} not {status.value}: {found}")
-            await asyncio.sleep(0.05)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def wait_ready(url: str, process: asyncio.subprocess.Process, timeout: float) -> None:
-    """Poll `url` every 10 ms until it answers 200."""
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as http:
-        while True:
-            if process.returncode is not None:
-                raise RuntimeError(f"process exited with {process.returncode} before ready")
-            with contextlib.suppress(aiohttp.ClientError, OSError):
-                async with http.get(url) as response:
-                    if response.status == 200:
-                        return
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{url} not ready within {timeout} s")
-            await asyncio.sleep(0.01)
-
-
-async def stop_process(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(process.wait(), 15)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
-
-
-async def run_client(*args: str) -> None:
-    """One reference sender as its own process, like the bot; fails loudly if it failed."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.clients", *args, cwd=ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    _, stderr = await process.communicate()
-    if process.returncode != 0:
-        raise RuntimeError(f"bench.clients {args[0]} failed: {stderr.decode()[-2000:]}")
-
-
-async def metric(port: int, name: str) -> float:
-    """One unlabelled value from the bot's /metrics."""
-    async with (
-        aiohttp.ClientSession() as http,
-        http.get(f"http://127.0.0.1:{port}/metrics") as response,
-    ):
-        text = await response.text()
-    for line in text.splitlines():
-        if line.startswith(f"{name} "):
-            return float(line.split()[1])
-    raise RuntimeError(f"{name} missing from /metrics")
 
 
 def rate_of(times: list[float]) -> float:
@@ -275,22 +81,6 @@ def windows_above(times: list[float], limit: int) -> int:
         while end < len(ordered) and ordered[end] < first + 1.0:
             end += 1
         found += end - start > limit
-    return found
-
-
-def p99(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-
-
-def status_kb(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM of a process, in kB."""
-    found: dict[str, int] = {}
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            name, _, value = line.partition(":")
-            if name in ("VmRSS", "VmHWM"):
-                found[name] = int(value.split()[0])
     return found
 
 
