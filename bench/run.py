@@ -26,7 +26,6 @@ from typing import Any
 
 import aiohttp
 
-from bench.burst import measure_burst, measure_progress
 from bench.fake_api import LeanBotAPI
 from bench.harness import (
     FIRST_CHAT,
@@ -53,7 +52,7 @@ from bot.storage.connection import connect
 from bot.storage.embedded_redis import redis_server_process
 from tests.fakes.stripe import WEBHOOK_SECRET, FakeStripe
 
-MEASURES = ("throughput", "rate", "webhook", "rss", "startup", "burst", "progress")
+MEASURES = ("throughput", "rate", "webhook", "rss", "startup")
 
 
 def rate_of(times: list[float]) -> float:
@@ -398,8 +397,6 @@ MEASURE_FUNCTIONS: dict[str, Callable[[Bench], Awaitable[None]]] = {
     "webhook": measure_webhook,
     "rss": measure_rss,
     "startup": measure_startup,
-    "burst": measure_burst,
-    "progress": measure_progress,
 }
 
 

@@ -14,13 +14,13 @@ from telegram.error import BadRequest
 from telegram.ext import CommandHandler
 
 from bot.botapi.callback_data import CallbackFormat
-from bot.botapi.text_split import TELEGRAM_CAPTION_LIMIT, TELEGRAM_TEXT_LIMIT
 from bot.broadcasts.report import STOP
 from bot.broadcasts.store import BroadcastContent, CancelResult
 from bot.config import Settings
 from bot.context import CampaignApplication, CampaignContext
 from bot.i18n import SUPPORTED_LOCALES
 from handlers.access import UserCallbackQueryHandler, organizers
+from handlers.broadcast_fit import length_refusal
 
 AWAITING = "broadcast:"
 WHEN = "when"
@@ -86,11 +86,9 @@ async def draft_input(
         return
     draft = await context.drafts.get(user.id)
     photo = message.photo[-1].file_id if message.photo else (draft.photo if draft else None)
-    limit = TELEGRAM_CAPTION_LIMIT if photo else TELEGRAM_TEXT_LIMIT
-    if len(text) > limit:
-        await message.reply_text(
-            context.text(locale, "broadcast-too-long", length=len(text), max=limit)
-        )
+    refusal = length_refusal(context, locale, step, text, photo=bool(photo))
+    if refusal:
+        await message.reply_text(refusal)
         return
     fields: dict[str, str | int] = {f"text:{step}": text, "photo": photo or ""}
     if step == "en" and draft is not None and draft.same_text:
@@ -132,6 +130,15 @@ async def send_preview(context: CampaignContext, admin_id: int, locale: str) -> 
         return
     counts = await context.subscribers.counts()
     content = BroadcastContent(draft.texts, draft.photo)
+    for language in SUPPORTED_LOCALES:
+        refusal = length_refusal(
+            context, locale, language, content.text_for(language), photo=bool(content.photo)
+        )
+        if refusal:
+            # Nothing of a draft that cannot go out whole is previewed.
+            await context.users.expect_input(admin_id, f"{AWAITING}{language}")
+            await context.bot.send_message(admin_id, refusal)
+            return
     for language in SUPPORTED_LOCALES:
         language_name = context.text(locale, f"broadcast-language-{language}")
         await context.bot.send_message(admin_id, context.text(

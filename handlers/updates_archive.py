@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.botapi.callback_data import CallbackFormat
+from bot.botapi.text_split import split_message
 from bot.context import CampaignApplication, CampaignContext
+from bot.i18n import Localizer
 
 PAGE = CallbackFormat("upd", page="[0-9]{1,6}")
 PHOTO = CallbackFormat("upd:photo", broadcast="[0-9]{1,9}")
+# The broadcast preview measures a page with numbers this long, so a previewed text keeps
+# fitting under its header until the archive holds this many news; past that it is split.
+LONGEST_PAGE_NUMBER = 9_999
+
+
+def archive_page(
+    l10n: Localizer, locale: str, index: int, total: int, day: date, body: str
+) -> str:
+    """One archived broadcast as /updates shows it: the header, then the text."""
+    header = l10n.format(locale, "updates-header", index=index, total=total, date=day.isoformat())
+    return f"{header}\n\n{body}"
+
+
+def longest_archive_page(l10n: Localizer, locale: str, day: date, body: str) -> str:
+    """The page a broadcast of `day` could ever take in /updates, for the preview to measure."""
+    return archive_page(l10n, locale, LONGEST_PAGE_NUMBER, LONGEST_PAGE_NUMBER, day, body)
 
 
 async def show_updates(update: Update, context: CampaignContext) -> None:
@@ -34,10 +52,9 @@ async def show_updates(update: Update, context: CampaignContext) -> None:
     when = datetime.fromtimestamp(item.started_at / 1000, UTC).astimezone(
         context.settings.campaign.timezone
     )
-    header = context.text(
-        locale, "updates-header", index=page + 1, total=total, date=when.date().isoformat()
-    )
-    text = f"{header}\n\n{item.content.text_for(locale)}"
+    parts = split_message(archive_page(
+        context.l10n, locale, page + 1, total, when.date(), item.content.text_for(locale)
+    ))
     row = []
     if page + 1 < total:
         row.append(InlineKeyboardButton(
@@ -53,10 +70,14 @@ async def show_updates(update: Update, context: CampaignContext) -> None:
             context.text(locale, "updates-button-newer"), callback_data=PAGE.data(page=page - 1)
         ))
     markup = InlineKeyboardMarkup([row]) if row else None
-    if query is not None:
-        await query.edit_message_text(text, reply_markup=markup)
-    else:
-        await context.bot.send_message(chat.id, text, reply_markup=markup)
+    # A page too long for one message (older news, or a longer header) comes in several, the
+    # buttons under the last; a button's own message becomes the first of them.
+    for index, part in enumerate(parts):
+        buttons = markup if index == len(parts) - 1 else None
+        if query is not None and index == 0:
+            await query.edit_message_text(part, reply_markup=buttons)
+        else:
+            await context.bot.send_message(chat.id, part, reply_markup=buttons)
 
 
 async def show_photo(update: Update, context: CampaignContext) -> None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import html
 import json
 import logging
+import re
 from datetime import datetime, timedelta
-from typing import Any
+from enum import Enum
+from typing import Any, NamedTuple
 
 from redis.asyncio import Redis
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 from telegram.ext import ExtBot
 
+from bot.botapi.text_split import TELEGRAM_TEXT_LIMIT, split_message, telegram_length
 from bot.broadcasts.store import BroadcastStore
 from bot.broadcasts.subscribers import Subscribers
 from bot.campaign import Campaign, percent_of_goal
@@ -55,7 +58,11 @@ class BeneficiaryFeed:
         return money(minor, self._campaign.currency)
 
     async def flush(self, bot: ExtBot[None]) -> int:
-        """Announce what is due: milestones and reversals now, donations once per interval."""
+        """Announce what is due: milestones and reversals now, donations once per interval.
+
+        An item leaves the feed once every chat accepted a message holding it (or is gone
+        for good); a chat that accepted it is not sent it again while another one retries.
+        One process flushes at a time (the feed job), so the delivery marks need no lock."""
         raw = [text_of(item) for item in await self._redis.lrange(keys.beneficiary_feed(), 0,
                                                                      FEED_READ - 1)]
         if not raw:
@@ -64,37 +71,70 @@ class BeneficiaryFeed:
             # Nobody to tell: the facts stay in the ledger, the feed must not grow forever.
             await self._redis.ltrim(keys.beneficiary_feed(), len(raw), -1)
             return 0
-        entries = [json.loads(item) for item in raw]
         totals = await self._ledger.totals()
-        messages: list[str] = []
-        done: list[str] = []
-        donation_entries = [(item, e) for item, e in zip(raw, entries, strict=True)
-                            if e["kind"] == "donation"]
-        for item, entry in zip(raw, entries, strict=True):
+        batch_due = any(json.loads(item)["kind"] == "donation" for item in raw) and (
+            await self._batch_due()
+        )
+        marks = await self._redis.hmget(keys.beneficiary_delivered(), raw)
+        accepted_by = {
+            item: set(text_of(mark).split(",")) if mark else set()
+            for item, mark in zip(raw, marks, strict=True)
+        }
+        settled = set(raw)
+        sent = 0
+        for chat_id in self._chats:
+            chat = str(chat_id)
+            pending = [item for item in raw if chat not in accepted_by[item]]
+            done = set(raw) - set(pending)
+            announcements = await self._announcements(pending, totals.raised, batch_due)
+            for texts, items in announcements:
+                outcome = await self._send_all(bot, chat_id, texts)
+                if outcome is _Outcome.GONE:
+                    done.update(item for _, held in announcements for item in held)
+                    break
+                if outcome is _Outcome.ACCEPTED:
+                    sent += len(texts)
+                    done.update(items)
+                    for item in items:
+                        accepted_by[item].add(chat)
+                    await self._redis.hset(keys.beneficiary_delivered(), mapping={
+                        item: ",".join(sorted(accepted_by[item])) for item in items
+                    })
+            settled &= done
+        if settled:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                for item in settled:
+                    # The same reversal twice is two items alike: both were announced.
+                    pipe.lrem(keys.beneficiary_feed(), raw.count(item), item)
+                pipe.hdel(keys.beneficiary_delivered(), *settled)
+                await pipe.execute()
+        return sent
+
+    async def _announcements(
+        self, items: list[str], total: int, batch_due: bool
+    ) -> list[_Announcement]:
+        """The messages for these feed items (each as the parts Telegram takes), with the items
+        each one announces: donations first, when their interval has passed."""
+        announcements: list[_Announcement] = []
+        donations = [item for item in items if json.loads(item)["kind"] == "donation"]
+        if donations and batch_due:
+            announcements += await self._batch_messages(donations, total)
+        for item in items:
+            entry = json.loads(item)
             if entry["kind"] == "milestone":
-                messages.append(self._text(
+                text = self._text(
                     "beneficiary-milestone", amount=self._money(int(entry["amount"])),
-                    total=self._money(totals.raised),
-                    percent=percent_of_goal(totals.raised, self._campaign.goal),
-                ))
-                done.append(item)
+                    total=self._money(total), percent=percent_of_goal(total, self._campaign.goal),
+                )
             elif entry["kind"] in ("refund", "dispute"):
-                messages.append(self._text(
+                text = self._text(
                     f"beneficiary-{entry['kind']}", amount=self._money(int(entry["amount"])),
-                    total=self._money(totals.raised),
-                ))
-                done.append(item)
-        if donation_entries and await self._batch_due():
-            messages.insert(0, await self._batch_message([e["id"] for _, e in donation_entries],
-                                                         totals.raised))
-            done += [item for item, _ in donation_entries]
-        for text in messages:
-            await self._send_everywhere(bot, text)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            for item in done:
-                pipe.lrem(keys.beneficiary_feed(), 1, item)
-            await pipe.execute()
-        return len(messages)
+                    total=self._money(total),
+                )
+            else:
+                continue
+            announcements.append(_Announcement(split_message(text), (item,)))
+        return announcements
 
     async def _batch_due(self) -> bool:
         now = self._clock.now()
@@ -104,26 +144,48 @@ class BeneficiaryFeed:
         await self._redis.set(keys.beneficiary_last_batch(), f"{now:.3f}")
         return True
 
-    async def _batch_message(self, donation_ids: list[str], total: int) -> str:
-        lines: list[str] = []
-        words: list[str] = []
-        gift_sum = 0
+    async def _batch_messages(self, items: list[str], total: int) -> list[_Announcement]:
+        """As few messages as fit Telegram's limit, each with its own count and sum; a gift's
+        line and words always travel in the same message."""
         anonymous = self._text("beneficiary-anonymous")
-        for donation_id in donation_ids:
-            record = await self._ledger.donation(donation_id) or {}
+        gifts: list[_Gift] = []
+        for item in items:
+            record = await self._ledger.donation(json.loads(item)["id"]) or {}
             amount = int(record.get("amount", 0))
-            gift_sum += amount
             name = html.escape(record["public_name"]) if record.get("public_name") else anonymous
-            lines.append(self._text("beneficiary-batch-donor", amount=self._money(amount),
-                                    name=name))
-            if record.get("public_words"):
-                words.append(self._text("beneficiary-batch-words",
-                                        words=html.escape(record["public_words"]), name=name))
+            line = self._text("beneficiary-batch-donor", amount=self._money(amount), name=name)
+            words = self._text(
+                "beneficiary-batch-words", words=html.escape(record["public_words"]), name=name
+            ) if record.get("public_words") else None
+            gifts.append(_Gift(item, amount, line, words))
+        messages: list[_Announcement] = []
+        group: list[_Gift] = []
+        for gift in gifts:
+            if group and telegram_length(self._batch_text([*group, gift], total)) > (
+                TELEGRAM_TEXT_LIMIT
+            ):
+                messages.append(self._batch_message(group, total))
+                group = []
+            group.append(gift)
+        if group:
+            messages.append(self._batch_message(group, total))
+        return messages
+
+    def _batch_message(self, group: list[_Gift], total: int) -> _Announcement:
+        # A gift too long for a message of its own is still cut where the splitter can.
+        return _Announcement(
+            split_message(self._batch_text(group, total)), tuple(gift.item for gift in group)
+        )
+
+    def _batch_text(self, group: list[_Gift], total: int) -> str:
         header = self._text(
-            "beneficiary-batch", count=len(donation_ids), sum=self._money(gift_sum),
-            total=self._money(total), goal=self._money(self._campaign.goal),
+            "beneficiary-batch", count=len(group),
+            sum=self._money(sum(gift.amount for gift in group)), total=self._money(total),
+            goal=self._money(self._campaign.goal),
             percent=percent_of_goal(total, self._campaign.goal),
         )
+        lines = [gift.line for gift in group]
+        words = [gift.words for gift in group if gift.words]
         return "\n".join([header, "", *lines, *(["", *words] if words else [])])
 
     async def daily_summary(self, bot: ExtBot[None]) -> bool:
@@ -163,9 +225,62 @@ class BeneficiaryFeed:
 
     async def _send_everywhere(self, bot: ExtBot[None], text: str) -> None:
         for chat_id in self._chats:
+            await self._send_all(bot, chat_id, split_message(text))
+
+    async def _send_all(self, bot: ExtBot[None], chat_id: int, texts: list[str]) -> _Outcome:
+        """Send the parts of one message in order; the first that is not accepted decides."""
+        for text in texts:
             try:
                 await bot.send_message(chat_id, text)
-            except (Forbidden, BadRequest) as exc:
-                # A chat that removed the bot must not hold back the others.
-                log.warning("beneficiary chat unreachable chat_id=%s error=%s", chat_id,
+            except (Forbidden, ChatMigrated) as exc:
+                return _gone(chat_id, exc)
+            except BadRequest as exc:
+                if _UNREACHABLE.search(exc.message):
+                    return _gone(chat_id, exc)
+                log.warning("beneficiary message refused chat_id=%s error=%s", chat_id,
                             type(exc).__name__)
+                return _Outcome.FAILED
+            except TelegramError as exc:
+                log.warning("beneficiary message not sent chat_id=%s error=%s", chat_id,
+                            type(exc).__name__)
+                return _Outcome.FAILED
+        return _Outcome.ACCEPTED
+
+
+class _Gift(NamedTuple):
+    """One donation of a batch: its feed item, amount, line and words (if any)."""
+
+    item: str
+    amount: int
+    line: str
+    words: str | None
+
+
+class _Announcement(NamedTuple):
+    """One message for the beneficiaries, as the parts Telegram takes, and the items it holds."""
+
+    texts: list[str]
+    items: tuple[str, ...]
+
+
+class _Outcome(Enum):
+    """What became of a message for one beneficiary chat."""
+
+    ACCEPTED = "accepted"
+    # Refused or lost on the way: what it announces waits for the next round.
+    FAILED = "failed"
+    # The chat cannot be reached for good: it must not hold the feed back for the others.
+    GONE = "gone"
+
+
+# Bad Requests about the chat rather than the message: no later round can reach it either.
+_UNREACHABLE = re.compile(
+    r"chat not found|kicked|not enough rights|have no rights|deactivated|peer_id_invalid"
+    r"|chat_write_forbidden|chat_restricted",
+    re.IGNORECASE,
+)
+
+
+def _gone(chat_id: int, exc: TelegramError) -> _Outcome:
+    log.warning("beneficiary chat unreachable chat_id=%s error=%s", chat_id, type(exc).__name__)
+    return _Outcome.GONE

@@ -169,6 +169,12 @@ def beneficiary_feed() -> str:
     return f"{PREFIX}beneficiary:feed"
 
 
+def beneficiary_delivered() -> str:
+    """Hash: feed item -> the beneficiary chats (comma-separated ids) that accepted a message
+    holding it, while another chat has yet to; deleted with the item. No TTL."""
+    return f"{PREFIX}beneficiary:delivered"
+
+
 def beneficiary_last_batch() -> str:
     """String: when the last donations summary went out (epoch s), to keep one per interval."""
     return f"{PREFIX}beneficiary:last-batch"

@@ -3,7 +3,6 @@ broadcast-ask-en = 📣 New broadcast. Send the <b>English</b> text. Telegram's 
 broadcast-ask-fr = Now send the <b>French</b> text, or tap the button to send the same text to everyone.
 broadcast-button-same = Same text for everyone
 broadcast-need-text = Please send text, or a photo with a caption.
-broadcast-too-long = This text has { $length } characters; the limit is { $max }.
 broadcast-invalid-markup = Telegram refused the { $language } text: { $error }. Please fix the formatting and send the { $language } text again.
 broadcast-language-en = English
 broadcast-language-fr = French
@@ -44,3 +43,11 @@ broadcast-report =
 broadcast-button-stop = ⏹ Cancel this broadcast
 broadcast-stopping = Cancelling broadcast #{ $id }…
 broadcast-already-over = This broadcast is already over.
+broadcast-too-long-archive = The { $language } text is { $count ->
+        [one] 1 character
+       *[other] { $count } characters
+    } too long: /updates shows it under a header, and a Telegram message holds { $max } characters (formatting tags do not count, an emoji counts 2). Please send a shorter { $language } text.
+broadcast-too-long-caption = The { $language } text is { $count ->
+        [one] 1 character
+       *[other] { $count } characters
+    } too long: a photo's caption holds { $max } characters (formatting tags do not count, an emoji counts 2). Please send a shorter { $language } text.

@@ -3,7 +3,6 @@ broadcast-ask-en = 📣 Nouvelle diffusion. Envoyez le texte en <b>anglais</b>. 
 broadcast-ask-fr = Envoyez maintenant le texte en <b>français</b>, ou touchez le bouton pour envoyer le même texte à tout le monde.
 broadcast-button-same = Même texte pour tous
 broadcast-need-text = Merci d'envoyer un texte, ou une photo avec une légende.
-broadcast-too-long = Ce texte fait { $length } caractères ; la limite est de { $max }.
 broadcast-invalid-markup = Telegram a refusé le texte { $language } : { $error }. Corrigez la mise en forme et renvoyez le texte { $language }.
 broadcast-language-en = anglais
 broadcast-language-fr = français
@@ -44,3 +43,11 @@ broadcast-report =
 broadcast-button-stop = ⏹ Annuler cette diffusion
 broadcast-stopping = Annulation de la diffusion n° { $id }…
 broadcast-already-over = Cette diffusion est déjà terminée.
+broadcast-too-long-archive = Le texte { $language } est trop long de { $count ->
+        [one] 1 caractère
+       *[other] { $count } caractères
+    } : /updates l'affiche sous un en-tête, et un message Telegram contient au plus { $max } caractères (les balises de mise en forme ne comptent pas, un emoji compte pour 2). Merci d'envoyer un texte { $language } plus court.
+broadcast-too-long-caption = Le texte { $language } est trop long de { $count ->
+        [one] 1 caractère
+       *[other] { $count } caractères
+    } : la légende d'une photo contient au plus { $max } caractères (les balises de mise en forme ne comptent pas, un emoji compte pour 2). Merci d'envoyer un texte { $language } plus court.
