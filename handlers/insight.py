@@ -7,6 +7,7 @@ from datetime import datetime
 from telegram import InputFile, Update
 from telegram.ext import CommandHandler
 
+from bot.botapi.text_split import split_message
 from bot.campaign import percent_of_goal
 from bot.config import Settings
 from bot.context import CampaignApplication, CampaignContext
@@ -56,7 +57,8 @@ async def stats(update: Update, context: CampaignContext) -> None:
         context.text(locale, "stats-referral-line", code=code, amount=cash(amount))
         for code, amount in numbers.referrals
     ] or [context.text(locale, "stats-none")]
-    await context.bot.send_message(chat.id, "\n".join(lines))
+    for part in split_message("\n".join(lines)):
+        await context.bot.send_message(chat.id, part)
     await services.charts.send(chat.id, locale)
 
 
