@@ -70,8 +70,9 @@ async def show_updates(update: Update, context: CampaignContext) -> None:
             context.text(locale, "updates-button-newer"), callback_data=PAGE.data(page=page - 1)
         ))
     markup = InlineKeyboardMarkup([row]) if row else None
-    # A page too long for one message (older news, or a longer header) comes in several, the
-    # buttons under the last; a button's own message becomes the first of them.
+    # A page too long for one message (news sent before the preview measured texts, or page
+    # numbers past the preview's bound) comes in several, the buttons under the last; the
+    # message whose button was tapped becomes the first of them.
     for index, part in enumerate(parts):
         buttons = markup if index == len(parts) - 1 else None
         if query is not None and index == 0:
