@@ -3,6 +3,8 @@
 bare: a bare aiohttp client sending the bot's sendMessage requests with the bot's concurrency.
 naive: python-telegram-bot in the obvious loop, one message after another.
 webhook: an aiohttp endpoint that only verifies Stripe's signature.
+burst: a python-telegram-bot application with concurrent updates behind a webhook endpoint,
+answering /start and /donate with one send each: what PTB does at a peak without the bot's code.
 """
 
 from __future__ import annotations
@@ -10,17 +12,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 import time
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 import stripe
 from aiohttp import web
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 
 from tests.fakes.telegram import TEST_TOKEN
 
 FIRST_CHAT = 10_000_000
+Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
 async def bare(url: str, count: int, concurrency: int, text: str) -> None:
@@ -60,11 +66,17 @@ async def webhook(port: int, secret: str) -> None:
             return web.json_response({"error": "invalid signature"}, status=400)
         return web.json_response({"received": True})
 
+    await serve_until_killed(port, "/stripe/webhook", handle)
+
+
+async def serve_until_killed(port: int, path: str, handle: Handler) -> None:
+    """POST `path` and GET /readyz on 127.0.0.1:`port`, until the process is killed."""
+
     async def ready(request: web.Request) -> web.Response:
         return web.json_response({"status": "ready"})
 
     app = web.Application()
-    app.router.add_post("/stripe/webhook", handle)
+    app.router.add_post(path, handle)
     app.router.add_get("/readyz", ready)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -72,10 +84,44 @@ async def webhook(port: int, secret: str) -> None:
     await asyncio.Event().wait()
 
 
+async def burst(url: str, port: int, secret: str) -> None:
+    """PTB's defaults, concurrent updates, one send per command. Runs until killed."""
+    # The same line format as the bot's, so the harness counts ERROR lines alike.
+    logging.basicConfig(
+        level=logging.INFO, format="level=%(levelname)s logger=%(name)s msg=%(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    application = (
+        ApplicationBuilder().token(TEST_TOKEN).base_url(f"{url}/bot").updater(None)
+        .concurrent_updates(True).build()
+    )
+    # A keyboard, as the bot's answers have: the harness tells answers from other sends by it.
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Donate", callback_data="donate")]])
+
+    async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.effective_chat is not None:
+            await context.bot.send_message(
+                update.effective_chat.id, "Welcome, and thank you", reply_markup=keyboard
+            )
+
+    application.add_handler(CommandHandler(["start", "donate"], answer))
+
+    async def receive(request: web.Request) -> web.Response:
+        if request.headers.get("X-Telegram-Bot-Api-Secret-Token") != secret:
+            return web.json_response({"error": "forbidden"}, status=403)
+        update = Update.de_json(await request.json(), application.bot)
+        await application.update_queue.put(update)
+        return web.json_response({"ok": True})
+
+    async with application:
+        await application.start()
+        await serve_until_killed(port, "/telegram/webhook", receive)
+
+
 def main() -> int:
     """Run one reference; senders print their elapsed seconds as JSON."""
     parser = argparse.ArgumentParser(prog="python -m bench.clients")
-    parser.add_argument("kind", choices=("bare", "naive", "webhook"))
+    parser.add_argument("kind", choices=("bare", "naive", "webhook", "burst"))
     parser.add_argument("--url", default="")
     parser.add_argument("--count", type=int, default=0)
     parser.add_argument("--concurrency", type=int, default=1)
@@ -88,6 +134,8 @@ def main() -> int:
         asyncio.run(bare(args.url, args.count, args.concurrency, args.text))
     elif args.kind == "naive":
         asyncio.run(naive(args.url, args.count, args.text))
+    elif args.kind == "burst":
+        asyncio.run(burst(args.url, args.port, args.secret))
     else:
         asyncio.run(webhook(args.port, args.secret))
     print(json.dumps({"seconds": time.monotonic() - started}))

@@ -2,15 +2,20 @@
 
 tests.fakes.telegram.FakeBotAPI parses HTML, stores every message and keeps a full call log;
 that fidelity costs more CPU per request than the bot spends, which would make the fake the
-bottleneck. This one answers from a few templates and records only receive times.
+bottleneck. This one answers from a few templates and records only receive times, and for the
+chats a measure watches, every message that reached them. It can answer a share of all calls
+with Telegram's 429, as a flood-controlled Telegram does at a peak.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import random
+import re
 import time
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from tests.fakes.telegram import BOT_FIRST_NAME, BOT_ID, BOT_USERNAME, TEST_TOKEN
@@ -23,6 +28,42 @@ _GET_ME = {
 }
 _MAX_POLL_SECONDS = 30.0
 _HEADER_END = b"\r\n\r\n"
+FLOOD_RETRY_AFTER = 1
+# Fixed, so the bot and its reference face the same sequence of refusals.
+_FLOOD_SEED = 19
+_FLOODED = {
+    "ok": False, "error_code": 429,
+    "description": f"Too Many Requests: retry after {FLOOD_RETRY_AFTER}",
+    "parameters": {"retry_after": FLOOD_RETRY_AFTER},
+}
+_NOT_FOUND = json.dumps({"ok": False, "error_code": 404, "description": "Not Found"}).encode()
+_NO_UPDATES = b'{"ok":true,"result":[]}'
+_MESSAGE_METHODS = ("sendmessage", "sendphoto", "senddocument")
+# A multipart field without a filename: PTB's form values when the request carries an upload.
+_MULTIPART_FIELD = re.compile(
+    rb'name="([^"]+)"\r\n(?:Content-Type:[^\r]*\r\n)?(?:Content-Length:[^\r]*\r\n)?\r\n'
+    rb"(.*?)\r\n--",
+    re.DOTALL,
+)
+
+
+class Answer(NamedTuple):
+    """The HTTP status and JSON body of one answer, and how long to hold it (long polls)."""
+
+    status: int
+    body: bytes
+    hold: float = 0.0
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A message that reached a watched chat."""
+
+    at: float
+    method: str
+    # The bot's answers carry buttons; an apology or a notice does not.
+    keyboard: bool
+    upload: bool
 
 
 class LeanBotAPI:
@@ -36,6 +77,11 @@ class LeanBotAPI:
         self.other_sends = 0
         self.edits = 0
         self._message_id = 0
+        self.watched = range(0)
+        self.deliveries: dict[int, list[Delivery]] = {}
+        self.flood = 0.0
+        self.flooded = 0
+        self._dice = random.Random(_FLOOD_SEED)
         self._server: asyncio.Server | None = None
         self.connections: set[asyncio.Transport] = set()
         self.url = ""
@@ -47,6 +93,15 @@ class LeanBotAPI:
         self.chats = []
         self.other_sends = 0
         self.edits = 0
+        self.watch(range(0))
+
+    def watch(self, chats: range, flood: float = 0.0) -> None:
+        """Record every message reaching `chats`; answer a share `flood` of calls with 429."""
+        self.watched = chats
+        self.deliveries = {chat: [] for chat in chats}
+        self.flood = flood
+        self.flooded = 0
+        self._dice = random.Random(_FLOOD_SEED)
 
     async def start(self) -> None:
         """Listen on a free port of 127.0.0.1."""
@@ -64,36 +119,66 @@ class LeanBotAPI:
             await self._server.wait_closed()
             self._server = None
 
-    def answer(self, path: str, body: bytes, content_type: str) -> tuple[bytes, float]:
-        """The JSON answer to one call, and how long to hold it (long polls only)."""
+    def answer(self, path: str, body: bytes, content_type: str) -> Answer:
+        """The answer to one call."""
         if not path.startswith(self._prefix):
-            return _encode({"ok": False, "error_code": 404, "description": "Not Found"}), 0.0
+            return Answer(404, _NOT_FOUND)
         method = path[len(self._prefix):].split("?", 1)[0].lower()
-        if method in ("sendmessage", "editmessagetext"):
-            params = _params(body, content_type)
-            chat_id = int(params.get("chat_id") or 0)
-            if method == "sendmessage":
-                if self.marker in body:
-                    self.received.append(time.monotonic())
-                    self.chats.append(chat_id)
-                else:
-                    self.other_sends += 1
-                self._message_id += 1
-                message_id = self._message_id
-            else:
-                self.edits += 1
-                message_id = int(params.get("message_id") or 1)
-            return _encode({"ok": True, "result": {
-                "message_id": message_id, "date": int(time.time()), "from": _BOT_USER,
-                "chat": {"id": chat_id, "type": "private", "first_name": "User"},
-                "text": str(params.get("text") or ""),
-            }}), 0.0
-        if method == "getme":
-            return _encode({"ok": True, "result": _GET_ME}), 0.0
         if method == "getupdates":
             timeout = float(_params(body, content_type).get("timeout") or 0)
-            return _encode({"ok": True, "result": []}), min(timeout, _MAX_POLL_SECONDS)
-        return _encode({"ok": True, "result": True}), 0.0
+            return Answer(200, _NO_UPDATES, min(timeout, _MAX_POLL_SECONDS))
+        if self.flood and self._dice.random() < self.flood:
+            self.flooded += 1
+            return Answer(429, _encode(_FLOODED))
+        if method in _MESSAGE_METHODS:
+            return Answer(200, self._message(method, body, content_type))
+        if method == "editmessagetext":
+            params = _params(body, content_type)
+            self.edits += 1
+            return Answer(200, _encode({"ok": True, "result": _sent(
+                int(params.get("chat_id") or 0), int(params.get("message_id") or 1), params
+            )}))
+        if method == "getme":
+            return Answer(200, _encode({"ok": True, "result": _GET_ME}))
+        return Answer(200, _encode({"ok": True, "result": True}))
+
+    def _message(self, method: str, body: bytes, content_type: str) -> bytes:
+        params = _params(body, content_type)
+        chat_id = int(params.get("chat_id") or 0)
+        if method == "sendmessage" and self.marker in body:
+            self.received.append(time.monotonic())
+            self.chats.append(chat_id)
+        else:
+            self.other_sends += 1
+        if chat_id in self.watched:
+            self.deliveries[chat_id].append(Delivery(
+                time.monotonic(), method, b"reply_markup" in body,
+                content_type.startswith("multipart/"),
+            ))
+        self._message_id += 1
+        message = _sent(chat_id, self._message_id, params)
+        if method == "sendphoto":
+            number = self._message_id
+            message["photo"] = [{
+                "file_id": f"bench-photo-{number}", "file_unique_id": f"bench{number}",
+                "width": 1000, "height": 500,
+            }]
+        elif method == "senddocument":
+            message["document"] = {"file_id": f"bench-doc-{self._message_id}",
+                                   "file_unique_id": f"doc{self._message_id}"}
+        return _encode({"ok": True, "result": message})
+
+
+def _sent(chat_id: int, message_id: int, params: dict[str, Any]) -> dict[str, Any]:
+    """The Message the bot gets back for what it sent."""
+    message: dict[str, Any] = {
+        "message_id": message_id, "date": int(time.time()), "from": _BOT_USER,
+        "chat": {"id": chat_id, "type": "private", "first_name": "User"},
+    }
+    for field in ("text", "caption"):
+        if params.get(field):
+            message[field] = str(params[field])
+    return message
 
 
 def _params(body: bytes, content_type: str) -> dict[str, Any]:
@@ -102,11 +187,19 @@ def _params(body: bytes, content_type: str) -> dict[str, Any]:
     if content_type.startswith("application/json"):
         loaded = json.loads(body)
         return loaded if isinstance(loaded, dict) else {}
+    if content_type.startswith("multipart/"):
+        return {
+            name.decode(): value.decode(errors="replace")
+            for name, value in _MULTIPART_FIELD.findall(body)
+        }
     return dict(parse_qsl(body.decode()))
 
 
 def _encode(value: object) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
+
+
+_REASONS = {200: "OK", 404: "Not Found", 429: "Too Many Requests"}
 
 
 class _Connection(asyncio.Protocol):
@@ -148,29 +241,29 @@ class _Connection(asyncio.Protocol):
             body = bytes(self._buffer[end + len(_HEADER_END):total])
             del self._buffer[:total]
             path = head[0].split(" ")[1]
-            answer, hold = self._api.answer(path, body, headers.get("content-type", ""))
+            answer = self._api.answer(path, body, headers.get("content-type", ""))
             close = headers.get("connection", "").lower() == "close"
-            if hold > 0:
+            if answer.hold > 0:
                 loop = asyncio.get_running_loop()
-                self._held = loop.call_later(hold, self._release, answer, close)
+                self._held = loop.call_later(answer.hold, self._release, answer, close)
             else:
                 self._respond(answer, close)
 
-    def _release(self, answer: bytes, close: bool) -> None:
+    def _release(self, answer: Answer, close: bool) -> None:
         self._held = None
         self._respond(answer, close)
         if self._buffer and self._transport is not None:
             self.data_received(b"")
 
-    def _respond(self, answer: bytes, close: bool) -> None:
+    def _respond(self, answer: Answer, close: bool) -> None:
         if self._transport is None:
             return
         head = (
-            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(answer)}\r\n"
+            f"HTTP/1.1 {answer.status} {_REASONS.get(answer.status, 'OK')}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(answer.body)}\r\n"
             + ("Connection: close\r\n" if close else "")
             + "\r\n"
         )
-        self._transport.write(head.encode() + answer)
+        self._transport.write(head.encode() + answer.body)
         if close:
             self._transport.close()

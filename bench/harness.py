@@ -45,15 +45,22 @@ class Sizes:
     startups: int
     # Seconds the paced webhook run watches the thank-yous leave after the burst.
     thanks_window: float
+    # New supporters sending /start then /donate within a second (bench/burst.py).
+    burst_users: int
+    # People sending /progress at once, and the donations the chart is drawn over.
+    progress_users: int
+    progress_donations: int
 
 
 FULL = Sizes(
     throughput=20_000, naive=5_000, repeats=3, rate_subscribers=10_000, webhook_events=5_000,
     rss_subscribers=1_000_000, rss_stop_after=200_000, startups=3, thanks_window=5.0,
+    burst_users=500, progress_users=200, progress_donations=10_000,
 )
 SMOKE = Sizes(
     throughput=300, naive=100, repeats=1, rate_subscribers=40, webhook_events=100,
     rss_subscribers=2_000, rss_stop_after=2_000, startups=1, thanks_window=1.0,
+    burst_users=20, progress_users=10, progress_donations=50,
 )
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import aiohttp
 
+from bench.burst import measure_burst, measure_progress
 from bench.fake_api import LeanBotAPI
 from bench.harness import (
     FIRST_CHAT,
@@ -52,7 +53,7 @@ from bot.storage.connection import connect
 from bot.storage.embedded_redis import redis_server_process
 from tests.fakes.stripe import WEBHOOK_SECRET, FakeStripe
 
-MEASURES = ("throughput", "rate", "webhook", "rss", "startup")
+MEASURES = ("throughput", "rate", "webhook", "rss", "startup", "burst", "progress")
 
 
 def rate_of(times: list[float]) -> float:
@@ -397,6 +398,8 @@ MEASURE_FUNCTIONS: dict[str, Callable[[Bench], Awaitable[None]]] = {
     "webhook": measure_webhook,
     "rss": measure_rss,
     "startup": measure_startup,
+    "burst": measure_burst,
+    "progress": measure_progress,
 }
 
 

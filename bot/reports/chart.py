@@ -141,7 +141,7 @@ class ChartCache:
         kept = self._drawn.get(chart.locale)
         if kept is not None and kept[0] == chart.fingerprint:
             return kept[1]
-        points = await _cumulative_points(self._ledger, chart.now)
+        points = await cumulative_points(self._ledger, chart.now)
         campaign = self._campaign
         png = await asyncio.to_thread(
             render_progress_chart, points, campaign.goal, chart.labels, campaign.timezone
@@ -152,13 +152,7 @@ class ChartCache:
     def _describe(self, locale: str, totals: Totals) -> _Chart:
         campaign = self._campaign
         now = self._clock.now()
-        labels = ChartLabels(
-            title=self._l10n.format(locale, "chart-title"),
-            x_axis=self._l10n.format(locale, "chart-x-label"),
-            y_axis=self._l10n.format(locale, "chart-y-label", currency=campaign.currency),
-            goal=self._l10n.format(locale, "chart-goal"),
-            raised=self._l10n.format(locale, "chart-raised"),
-        )
+        labels = chart_labels(self._l10n, locale, campaign.currency)
         # Donations only add and reversals only subtract, so (donations, raised) never repeats.
         # The day is in too: the line runs to the moment of drawing, so a chart is redrawn at
         # least once a day for its axis to reach today.
@@ -171,7 +165,18 @@ class ChartCache:
         return _Chart(locale, labels, now, fingerprint)
 
 
-async def _cumulative_points(ledger: DonationLedger, now: float) -> list[tuple[int, int]]:
+def chart_labels(l10n: Localizer, locale: str, currency: str) -> ChartLabels:
+    """The chart's texts in `locale`."""
+    return ChartLabels(
+        title=l10n.format(locale, "chart-title"),
+        x_axis=l10n.format(locale, "chart-x-label"),
+        y_axis=l10n.format(locale, "chart-y-label", currency=currency),
+        goal=l10n.format(locale, "chart-goal"),
+        raised=l10n.format(locale, "chart-raised"),
+    )
+
+
+async def cumulative_points(ledger: DonationLedger, now: float) -> list[tuple[int, int]]:
     """(time, raised so far) after each donation, then held flat until `now`."""
     points: list[tuple[int, int]] = []
     running = 0
