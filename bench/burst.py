@@ -36,6 +36,9 @@ FLOOD_SHARE = 0.10
 BURST_SPREAD = 1.0
 # An answer later than this after the previous one is not coming: a retry waits retry_after.
 QUIET_SECONDS = FLOOD_RETRY_AFTER + 2.0
+# Without 429s every chart comes, but drawing one per /progress (the code before the cache)
+# kept the bot silent for longer than that.
+PROGRESS_QUIET_SECONDS = 30.0
 WAIT_CAP_SECONDS = 120.0
 SEED_CONCURRENCY = 50
 _update_ids = iter(range(1, 10**9))
@@ -71,11 +74,14 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def webhook_env(bench: Bench) -> dict[str, str]:
-    """The bot in webhook mode: updates come from the harness, set_webhook goes to the fake."""
-    return bench.env(
+    """The bot as deployed, in webhook mode: updates come from the harness, setWebhook goes to
+    the fake, BROADCAST_RATE is the default."""
+    env = bench.env(
         TELEGRAM_MODE="webhook", TELEGRAM_WEBHOOK_SECRET=BURST_SECRET,
         PUBLIC_URL="https://bench.invalid",
     )
+    env.pop("BROADCAST_RATE")
+    return env
 
 
 def command(chat: int, text: str, locale: str) -> bytes:
@@ -110,9 +116,11 @@ async def deliver(url: str, schedule: list[tuple[float, int, bytes]]) -> dict[in
     return sent
 
 
-async def settle(telegram: LeanBotAPI, wanted: int, per_chat: int) -> None:
+async def settle(
+    telegram: LeanBotAPI, wanted: int, per_chat: int, quiet: float = QUIET_SECONDS
+) -> None:
     """Until `wanted` messages reached the watched chats (at most `per_chat` counted each), or
-    none came for QUIET_SECONDS."""
+    none came for `quiet` seconds."""
     last_count, last_change = -1, time.monotonic()
     deadline = time.monotonic() + WAIT_CAP_SECONDS
     while time.monotonic() < deadline:
@@ -121,7 +129,7 @@ async def settle(telegram: LeanBotAPI, wanted: int, per_chat: int) -> None:
             return
         if count != last_count:
             last_count, last_change = count, time.monotonic()
-        elif time.monotonic() - last_change > QUIET_SECONDS:
+        elif time.monotonic() - last_change > quiet:
             return
         await asyncio.sleep(0.02)
 
@@ -267,7 +275,7 @@ async def progress_run(bench: Bench, url: str, pid: int, chats: range) -> Progre
     before = cpu_seconds(pid)
     started = time.monotonic()
     await deliver(url, [(0.0, chat, command(chat, "/progress", "en")) for chat in chats])
-    await settle(telegram, 2 * len(chats), per_chat=2)
+    await settle(telegram, 2 * len(chats), per_chat=2, quiet=PROGRESS_QUIET_SECONDS)
     seconds = time.monotonic() - started
     cpu = cpu_seconds(pid) - before
     deliveries = [d for chat in chats for d in telegram.deliveries[chat]]
