@@ -40,6 +40,7 @@ from bot.metrics import HandlerTimer, Metrics
 from bot.privacy import Erasure
 from bot.reports.chart import ChartCache
 from bot.storage.chart_files import ChartFiles
+from bot.storage.connection import StorageUnavailable
 from bot.storage.connection import connect as connect_redis
 from bot.storage.embedded_redis import EmbeddedRedis
 from bot.storage.erasure import ErasureMarks
@@ -158,7 +159,12 @@ class CampaignBot:
         )
 
     async def stop(self) -> None:
-        """Stop in reverse order; each step runs even if an earlier one failed."""
+        """Stop in reverse order; each step runs even if an earlier one failed.
+
+        Broadcast senders stop taking work first and the sends on the wire finish and are
+        recorded, then notices, updates and handlers, the web server, the Redis client, and the
+        embedded Redis last: everything before it may still need it.
+        """
         self._ready = False
         if self.broadcast_engine is not None:
             with _logged("broadcast engine"):
@@ -301,6 +307,9 @@ def _bound_port(runner: web.AppRunner) -> int | None:
 def _logged(step: str) -> Any:
     try:
         yield
+    except StorageUnavailable as exc:
+        # Stopped together with the bot (a supervisor signalling every process): expected.
+        log.info("shutdown step without redis step=%s error=%s", step, type(exc).__name__)
     except Exception as exc:
         log.error("shutdown step failed step=%s error=%s", step, type(exc).__name__)
 

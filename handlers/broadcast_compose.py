@@ -7,28 +7,40 @@ exactly the answer an unknown command gets, so the feature is invisible to them.
 from __future__ import annotations
 
 import html
+import logging
 from datetime import datetime, timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
-from telegram.error import BadRequest
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import CommandHandler
 
 from bot.botapi.callback_data import CallbackFormat
+from bot.broadcasts.drafts import TOKEN_PATTERN, Settlement
 from bot.broadcasts.report import STOP
-from bot.broadcasts.store import BroadcastContent, CancelResult
+from bot.broadcasts.store import BroadcastContent, BroadcastStatus, CancelResult
 from bot.config import Settings
 from bot.context import CampaignApplication, CampaignContext
 from bot.i18n import SUPPORTED_LOCALES
 from handlers.access import UserCallbackQueryHandler, organizers
 from handlers.broadcast_fit import length_refusal
 
+log = logging.getLogger(__name__)
+
 AWAITING = "broadcast:"
 WHEN = "when"
 SAME = CallbackFormat("bc:same")
-CONFIRM = CallbackFormat("bc:ok")
-SCHEDULE = CallbackFormat("bc:at")
+# The preview's buttons name their draft: a second tap, or one after an error, acts only once.
+CONFIRM = CallbackFormat("bc:ok", draft=TOKEN_PATTERN)
+SCHEDULE = CallbackFormat("bc:at", draft=TOKEN_PATTERN)
 EDIT = CallbackFormat("bc:edit")
-DISCARD = CallbackFormat("bc:no")
+DISCARD = CallbackFormat("bc:no", draft=TOKEN_PATTERN)
 WHEN_FORMATS = ("%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M")
 MAX_SCHEDULE_AHEAD = timedelta(days=60)
 # Entities that mean the organizer formatted with Telegram's own tools rather than typed HTML.
@@ -57,7 +69,7 @@ async def cancel(update: Update, context: CampaignContext) -> None:
     await context.users.clear_expected_input(admin_id)
     discarded = await context.drafts.discard(admin_id)
     await context.reply(
-        update, "broadcast-discarded" if discarded else "broadcast-nothing-to-cancel"
+        update, "broadcast-discarded" if discarded.now else "broadcast-nothing-to-cancel"
     )
 
 
@@ -171,16 +183,20 @@ async def send_preview(context: CampaignContext, admin_id: int, locale: str) -> 
         ))
     confirm = "broadcast-button-confirm-scheduled" if draft.send_at else "broadcast-button-confirm"
     buttons = [
-        [InlineKeyboardButton(context.text(locale, confirm), callback_data=CONFIRM.data())],
+        [InlineKeyboardButton(
+            context.text(locale, confirm), callback_data=CONFIRM.data(draft=draft.token)
+        )],
         [
             InlineKeyboardButton(
-                context.text(locale, "broadcast-button-schedule"), callback_data=SCHEDULE.data()
+                context.text(locale, "broadcast-button-schedule"),
+                callback_data=SCHEDULE.data(draft=draft.token),
             ),
             InlineKeyboardButton(
                 context.text(locale, "broadcast-button-edit"), callback_data=EDIT.data()
             ),
             InlineKeyboardButton(
-                context.text(locale, "broadcast-button-cancel"), callback_data=DISCARD.data()
+                context.text(locale, "broadcast-button-cancel"),
+                callback_data=DISCARD.data(draft=draft.token),
             ),
         ],
     ]
@@ -190,34 +206,83 @@ async def send_preview(context: CampaignContext, admin_id: int, locale: str) -> 
 
 
 async def confirm(update: Update, context: CampaignContext) -> None:
-    """Store the broadcast durably, then tell the organizer it is queued (or scheduled)."""
+    """Turn the draft into a broadcast once, then tell the organizer; a repeat says which one."""
     query = update.callback_query
     if query is None or query.message is None:
         return
     locale = await context.locale_for(update)
-    draft = await context.drafts.consume(query.from_user.id)
-    if draft is None or not draft.texts:
-        await query.answer(context.text(locale, "common-button-expired"), show_alert=True)
+    token = context.matched("draft")
+    draft = await context.drafts.get(query.from_user.id)
+    if draft is None or draft.token != token or not draft.texts:
+        await _answer_settled(query, context, locale, await context.drafts.settled(token))
         return
-    await query.answer()
-    broadcast_id = await context.broadcasts.create(
-        BroadcastContent(draft.texts, draft.photo),
+    settlement = await context.broadcasts.create_from_draft(
+        token, BroadcastContent(draft.texts, draft.photo),
         created_by=query.from_user.id, admin_locale=locale,
         progress_chat=query.message.chat.id, progress_message=query.message.message_id,
         send_at=draft.send_at,
     )
-    if draft.send_at:
+    if not settlement.now or settlement.broadcast_id is None:
+        await _answer_settled(query, context, locale, settlement)
+        return
+    # The broadcast is durable from here on: telling the organizer may fail, nothing else can.
+    await _answer(query)
+    await _show_confirmed(query, context, locale, settlement.broadcast_id, draft.send_at)
+
+
+async def _show_confirmed(
+    query: CallbackQuery, context: CampaignContext, locale: str, broadcast_id: int,
+    send_at: int | None,
+) -> None:
+    """The preview becomes the broadcast's message: queued (or scheduled), with its Stop button."""
+    if send_at:
         text = context.text(
-            locale, "broadcast-scheduled", id=broadcast_id,
-            when=_show_time(context, draft.send_at),
+            locale, "broadcast-scheduled", id=broadcast_id, when=_show_time(context, send_at),
             timezone=str(context.settings.campaign.timezone),
         )
     else:
         text = context.text(locale, "broadcast-queued", id=broadcast_id)
-    await query.edit_message_text(text, reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
-        context.text(locale, "broadcast-button-stop"),
-        callback_data=STOP.data(broadcast=broadcast_id),
-    )]]))
+    try:
+        await query.edit_message_text(text, reply_markup=InlineKeyboardMarkup([[
+            InlineKeyboardButton(
+                context.text(locale, "broadcast-button-stop"),
+                callback_data=STOP.data(broadcast=broadcast_id),
+            )
+        ]]))
+    except TelegramError as exc:
+        if isinstance(exc, BadRequest) and "not modified" in exc.message.lower():
+            return
+        # Tapping again answers with the broadcast's id, and shows this message then.
+        log.warning("broadcast confirmation not shown broadcast=%s error=%s", broadcast_id,
+                    type(exc).__name__)
+
+
+async def _answer_settled(
+    query: CallbackQuery, context: CampaignContext, locale: str, settlement: Settlement
+) -> None:
+    """A tap on a draft an earlier tap confirmed or discarded: say what became of it."""
+    if settlement.broadcast_id is None:
+        key = "common-button-expired" if settlement.gone else "broadcast-already-discarded"
+        await _answer(query, context.text(locale, key))
+        return
+    broadcast = await context.broadcasts.get(settlement.broadcast_id)
+    status = broadcast.status if broadcast is not None else BroadcastStatus.QUEUED
+    await _answer(query, context.text(
+        locale, "broadcast-already-confirmed", id=settlement.broadcast_id, status=status.value
+    ))
+    if broadcast is not None and status in (BroadcastStatus.QUEUED, BroadcastStatus.SCHEDULED):
+        # The first tap's confirmation may have been lost (an error after the broadcast was
+        # stored): show it now. Once sending, the engine keeps this message up to date.
+        send_at = broadcast.send_at if status is BroadcastStatus.SCHEDULED else None
+        await _show_confirmed(query, context, locale, broadcast.broadcast_id, send_at)
+
+
+async def _answer(query: CallbackQuery, text: str | None = None, alert: bool = True) -> None:
+    """Answer the tap (an alert when there is something to say); never fails the handler."""
+    try:
+        await query.answer(text, show_alert=alert and text is not None)
+    except TelegramError as exc:
+        log.warning("callback answer failed error=%s", type(exc).__name__)
 
 
 async def ask_when(update: Update, context: CampaignContext) -> None:
@@ -225,8 +290,13 @@ async def ask_when(update: Update, context: CampaignContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    await query.answer()
     locale = await context.locale_for(update)
+    token = context.matched("draft")
+    draft = await context.drafts.get(query.from_user.id)
+    if draft is None or draft.token != token:
+        await _answer_settled(query, context, locale, await context.drafts.settled(token))
+        return
+    await query.answer()
     await context.users.expect_input(query.from_user.id, f"{AWAITING}{WHEN}")
     await context.bot.send_message(query.from_user.id, context.text(
         locale, "broadcast-ask-when", timezone=str(context.settings.campaign.timezone),
@@ -267,15 +337,21 @@ async def edit(update: Update, context: CampaignContext) -> None:
 
 
 async def discard(update: Update, context: CampaignContext) -> None:
-    """Drop the draft."""
+    """Drop the draft, once: a later tap says what became of it."""
     query = update.callback_query
     if query is None:
         return
-    await query.answer()
     locale = await context.locale_for(update)
-    await context.drafts.discard(query.from_user.id)
+    settlement = await context.drafts.discard(query.from_user.id, context.matched("draft"))
+    if not settlement.now:
+        await _answer_settled(query, context, locale, settlement)
+        return
+    await _answer(query)
     await context.users.clear_expected_input(query.from_user.id)
-    await query.edit_message_text(context.text(locale, "broadcast-discarded"))
+    try:
+        await query.edit_message_text(context.text(locale, "broadcast-discarded"))
+    except TelegramError as exc:
+        log.warning("discard not shown error=%s", type(exc).__name__)
 
 
 async def stop(update: Update, context: CampaignContext) -> None:
@@ -288,15 +364,15 @@ async def stop(update: Update, context: CampaignContext) -> None:
     cancelled = await context.broadcasts.cancel(broadcast_id)
     if cancelled is CancelResult.STOPPING:
         # The engine finishes the sends in flight, then writes the report.
-        await query.answer(context.text(locale, "broadcast-stopping", id=broadcast_id))
+        await _answer(query, context.text(locale, "broadcast-stopping", id=broadcast_id), False)
         return
     if cancelled is CancelResult.NEVER_STARTED:
-        await query.answer()
+        await _answer(query)
         stopped = await context.broadcasts.get(broadcast_id)
         if stopped is not None:
             await context.services.reporter(stopped, True)
         return
-    await query.answer(context.text(locale, "broadcast-already-over"), show_alert=True)
+    await _answer(query, context.text(locale, "broadcast-already-over"))
 
 
 def _show_time(context: CampaignContext, epoch_ms: int) -> str:

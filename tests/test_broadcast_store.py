@@ -99,6 +99,13 @@ async def record(
     return answer.counted
 
 
+async def release(queue: RecipientQueue, broadcast_id: int, entry: str) -> bool:
+    """Give a mark back, as a sender does when its message was refused before it left."""
+    [answer] = await queue.step(broadcast_id, [Step(None, None, release=entry)], now_ms())
+    assert answer.claim is Claim.NONE
+    return answer.counted
+
+
 async def test_fed_recipients_are_read_once_marked_and_counted_by_outcome(
     redis: Redis, store: BroadcastStore, queue: RecipientQueue
 ) -> None:
@@ -175,8 +182,8 @@ async def test_a_send_cut_short_is_reclaimed_as_uncertain_and_never_handed_out_a
     assert other.entry_id != crashed.entry_id
     assert await queue.read(broadcast_id, "late", 10, 10) == []
     assert await claim(queue, broadcast_id, crashed.entry_id) is Claim.TAKEN
-    # The crashed sender, were it only slow, can neither extend nor record its send.
-    assert not await queue.extend(broadcast_id, crashed.entry_id, now_ms() + LATER)
+    # The crashed sender, were it only slow, can neither give its mark back nor record its send.
+    assert not await release(queue, broadcast_id, crashed.entry_id)
     assert not await record(queue, broadcast_id, crashed.entry_id)
     final = await store.get(broadcast_id)
     assert final is not None
@@ -199,7 +206,6 @@ async def test_a_stale_reader_cannot_mark_an_entry_another_sender_took_over(
     # Marked first by its reader: whoever takes it over while the mark holds is refused.
     marked = await read_one(queue, broadcast_id, "slow")
     assert await claim(queue, broadcast_id, marked.entry_id) is Claim.SEND
-    assert await queue.extend(broadcast_id, marked.entry_id, now_ms() + LATER)
     [again] = await queue.reclaim(broadcast_id, "fast", idle_ms=0)
     assert again.entry_id == marked.entry_id
     assert await claim(queue, broadcast_id, again.entry_id) is Claim.TAKEN
@@ -208,6 +214,28 @@ async def test_a_stale_reader_cannot_mark_an_entry_another_sender_took_over(
     final = await store.get(broadcast_id)
     assert final is not None
     assert final.counts == {"sent": 2, "failed": 0, "blocked": 0, "uncertain": 0}
+
+
+async def test_a_mark_given_back_leaves_the_entry_unsent_for_whoever_marks_it_next(
+    redis: Redis, store: BroadcastStore, queue: RecipientQueue
+) -> None:
+    broadcast_id = await start_fed(redis, store, queue, {301: "en"})
+    entry = (await read_one(queue, broadcast_id, "first")).entry_id
+    assert await claim(queue, broadcast_id, entry) is Claim.SEND
+    # Refused before it left (429): the mark goes, the entry stays queued and uncounted.
+    assert await release(queue, broadcast_id, entry)
+    assert not await redis.hexists(keys.broadcast_in_flight(broadcast_id), entry)
+    assert await queue.backlog(broadcast_id) == 1
+    # A stop, then another process: it takes the entry over and finds it unsent, not uncertain.
+    [taken] = await queue.reclaim(broadcast_id, "second", idle_ms=0)
+    assert await claim(queue, broadcast_id, taken.entry_id) is Claim.SEND
+    assert await record(queue, broadcast_id, taken.entry_id)
+    # The first sender, coming back for it, finds it sent.
+    assert await claim(queue, broadcast_id, entry) is Claim.TAKEN
+    assert not await release(queue, broadcast_id, entry)
+    final = await store.get(broadcast_id)
+    assert final is not None
+    assert final.counts == {"sent": 1, "failed": 0, "blocked": 0, "uncertain": 0}
 
 
 async def test_a_broadcast_is_finalized_exactly_once_when_nothing_is_left(
@@ -265,6 +293,8 @@ async def test_cancel_tells_a_stopping_broadcast_from_one_that_never_started_or_
     in_flight = await read_one(queue, sending, "a")
     assert await claim(queue, sending, in_flight.entry_id) is Claim.SEND
     unsent = await read_one(queue, sending, "a")
+    assert await store.cancel(sending) is CancelResult.STOPPING
+    # A second tap on Stop while the sends in flight finish: still stopping, not over.
     assert await store.cancel(sending) is CancelResult.STOPPING
     assert await queue.feed(sending, "en", 500) is None
     assert await claim(queue, sending, unsent.entry_id) is Claim.DROPPED

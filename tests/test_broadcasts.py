@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 from redis.asyncio import Redis
@@ -12,6 +13,7 @@ from bot.storage import keys
 from bot.storage.connection import text_of
 from tests.broadcast_steps import add_subscribers, compose, deliveries, send_now
 from tests.conftest import ADMIN_ID, Harness
+from tests.fakes.telegram import ApiCall
 
 
 @pytest.mark.slow
@@ -109,7 +111,7 @@ async def test_invalid_markup_is_caught_at_preview_time(harness: Harness) -> Non
     summary = await harness.telegram.wait_for(
         lambda call: "Ready to send" in (call.rendered_text or ""), after=mark
     )
-    assert summary.button("Send now").callback_data == "bc:ok"
+    assert (summary.button("Send now").callback_data or "").startswith("bc:ok:")
 
 
 @pytest.mark.slow
@@ -129,10 +131,15 @@ async def test_progress_message_can_cancel_a_running_broadcast(harness: Harness)
     harness.user(20_999, "en").send("/help")
     answer = await harness.telegram.wait_for_message(20_999, after=asking, timeout=1.0)
     assert "what I can do" in (answer.rendered_text or "")
-    admin.tap(progress, "Cancel this broadcast")
+    # Tapped twice, as an impatient organizer does: both taps say it is stopping.
+    stop = progress.button("Cancel this broadcast").callback_data or ""
+    tapped = harness.telegram.mark()
+    admin.tap_data(progress.message_id or 0, stop)
+    admin.tap_data(progress.message_id or 0, stop)
     report = await harness.telegram.wait_for(
         lambda call: "was cancelled" in (call.rendered_text or ""), after=mark, timeout=15
     )
+    assert _answers(harness, tapped) == ["Cancelling broadcast #1…"] * 2
     sent = sum(deliveries(harness.telegram, "Long broadcast", mark).values())
     assert 0 < sent < 300
     assert f"Sent: {sent}" in (report.rendered_text or "")
@@ -216,3 +223,126 @@ async def _broadcast_count(harness: Harness) -> int:
         return int(await redis.zcard(keys.broadcast_archive()))
     finally:
         await redis.aclose()
+
+
+def _answers(harness: Harness, after: int) -> list[str]:
+    """The texts of the organizer's tap answers (alerts) since `after`."""
+    return [
+        str(call.params.get("text") or "") for call in harness.telegram.calls[after:]
+        if call.method == "answerCallbackQuery" and call.ok
+    ]
+
+
+async def _wait_report(harness: Harness, after: int) -> ApiCall:
+    return await harness.telegram.wait_for(
+        lambda call: call.method == "editMessageText" and call.chat_id == ADMIN_ID
+        and call.ok and "is complete" in (call.rendered_text or ""),
+        after=after, timeout=30,
+    )
+
+
+async def test_send_now_tapped_twice_sends_one_broadcast_and_says_it_is_queued(
+    harness: Harness,
+) -> None:
+    await add_subscribers(harness.env["REDIS_URL"], {8001: "en", 8002: "fr", 8003: "en"})
+    summary = await compose(harness, "Twice tapped news")
+    admin = harness.user(ADMIN_ID, "en")
+    send_now = summary.button("Send now").callback_data or ""
+    send_at = summary.button("Send at").callback_data or ""
+    mark = start = harness.telegram.mark()
+    # A double tap: both arrive before the bot has answered either.
+    admin.tap_data(summary.message_id or 0, send_now)
+    admin.tap_data(summary.message_id or 0, send_now)
+    report = await _wait_report(harness, mark)
+    assert "Broadcast #1 is complete" in (report.rendered_text or "")
+    assert "Sent: 3" in (report.rendered_text or "")
+    assert any("Broadcast #1 is already" in text for text in _answers(harness, mark))
+    received = deliveries(harness.telegram, "Twice tapped news", mark)
+    assert received == {8001: 1, 8002: 1, 8003: 1}
+
+    # Later taps on the same preview, however old, say what became of it.
+    mark = harness.telegram.mark()
+    admin.tap_data(summary.message_id or 0, send_now)
+    admin.tap_data(summary.message_id or 0, send_at)
+    await harness.telegram.wait_for(
+        lambda _: len(_answers(harness, mark)) == 2, after=mark
+    )
+    assert _answers(harness, mark) == [
+        "Broadcast #1 was already sent. Nothing was sent twice."
+    ] * 2
+    await asyncio.sleep(0.5)
+    assert sum(deliveries(harness.telegram, "Twice tapped news", start).values()) == 3
+    assert await _broadcast_count(harness) == 1
+
+
+async def test_send_now_retried_after_a_429_on_its_confirmation_sends_once(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    await add_subscribers(harness.env["REDIS_URL"], {8101: "en", 8102: "fr"})
+    summary = await compose(harness, "Flooded news")
+    admin = harness.user(ADMIN_ID, "en")
+    send_now = summary.button("Send now").callback_data or ""
+    harness.telegram.fail_next("answerCallbackQuery", status=429, retry_after=1)
+    harness.telegram.fail_next("editMessageText", status=429, retry_after=1, chat_id=ADMIN_ID)
+    mark = harness.telegram.mark()
+    admin.tap_data(summary.message_id or 0, send_now)
+    await harness.telegram.wait_for(
+        lambda call: call.method == "editMessageText" and not call.ok, after=mark
+    )
+    # The organizer saw nothing happen (or an error) and taps again.
+    admin.tap_data(summary.message_id or 0, send_now)
+    report = await _wait_report(harness, mark)
+    assert "Broadcast #1 is complete" in (report.rendered_text or "")
+    answers = _answers(harness, mark)
+    assert any("Broadcast #1 is already" in text for text in answers), answers
+    texts = [call.rendered_text or "" for call in harness.telegram.calls[mark:]
+             if call.chat_id == ADMIN_ID and call.ok]
+    assert not [text for text in texts + answers if "went wrong" in text]
+    assert deliveries(harness.telegram, "Flooded news", mark) == {8101: 1, 8102: 1}
+    assert await _broadcast_count(harness) == 1
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_cancel_tapped_twice_discards_once_and_nothing_is_sent_after(
+    harness: Harness,
+) -> None:
+    await add_subscribers(harness.env["REDIS_URL"], {8201: "en"})
+    summary = await compose(harness, "Discarded news")
+    admin = harness.user(ADMIN_ID, "en")
+    cancel = summary.button("Cancel").callback_data or ""
+    send_now = summary.button("Send now").callback_data or ""
+    mark = harness.telegram.mark()
+    admin.tap_data(summary.message_id or 0, cancel)
+    admin.tap_data(summary.message_id or 0, cancel)
+    await harness.telegram.wait_for_edit(ADMIN_ID, after=mark)
+    await harness.telegram.wait_for(lambda _: len(_answers(harness, mark)) == 2, after=mark)
+    await asyncio.sleep(0.3)
+    edits = [call for call in harness.telegram.calls[mark:]
+             if call.method == "editMessageText" and call.ok]
+    assert [call.rendered_text for call in edits] == ["Broadcast discarded."]
+    assert "This draft was already discarded." in _answers(harness, mark)
+
+    mark = harness.telegram.mark()
+    admin.tap_data(summary.message_id or 0, send_now)
+    await harness.telegram.wait_for(lambda _: len(_answers(harness, mark)) == 1, after=mark)
+    assert _answers(harness, mark) == ["This draft was already discarded."]
+    await asyncio.sleep(1.5)
+    assert 8201 not in deliveries(harness.telegram, "Discarded news")
+    assert await _broadcast_count(harness) == 0
+
+
+async def test_cancel_after_send_now_leaves_the_broadcast_going(harness: Harness) -> None:
+    await add_subscribers(harness.env["REDIS_URL"], {8301: "fr"})
+    summary = await compose(harness, "Kept news", "Nouvelles gardées")
+    admin = harness.user(ADMIN_ID, "en")
+    cancel = summary.button("Cancel").callback_data or ""
+    mark = harness.telegram.mark()
+    admin.tap(summary, "Send now")
+    await harness.telegram.wait_for(
+        lambda call: call.method == "editMessageText" and call.ok, after=mark
+    )
+    admin.tap_data(summary.message_id or 0, cancel)
+    await _wait_report(harness, mark)
+    assert any(text.startswith("Broadcast #1 ") for text in _answers(harness, mark))
+    assert deliveries(harness.telegram, "Nouvelles gardées", mark) == {8301: 1}

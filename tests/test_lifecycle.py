@@ -8,6 +8,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -39,13 +40,22 @@ async def wait_until_ready(url: str, timeout: float = 20) -> float:
     raise AssertionError(f"{url} never became ready")
 
 
+async def embedded_bot(
+    bot_env: dict[str, str], data: Path, settings: dict[str, str] | None = None, **popen: Any
+) -> asyncio.subprocess.Process:
+    """`python -m bot` with its own embedded Redis in `data`, `settings` added to its env."""
+    env = {**os.environ, **bot_env, "DATA_DIR": str(data), **(settings or {})}
+    env.pop("REDIS_URL")
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=ROOT, env=env, **popen
+    )
+
+
 async def test_bot_process_with_embedded_redis_serves_and_stops_on_sigterm(
     bot_env: dict[str, str], telegram: FakeBotAPI, tmp_path: Path
 ) -> None:
-    env = {**os.environ, **bot_env, "DATA_DIR": str(tmp_path / "data")}
-    env.pop("REDIS_URL")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=ROOT, env=env,
+    process = await embedded_bot(
+        bot_env, tmp_path / "data",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     try:
@@ -65,6 +75,42 @@ async def test_bot_process_with_embedded_redis_serves_and_stops_on_sigterm(
         assert "bot stopped" in logs
         assert bot_env["TELEGRAM_BOT_TOKEN"] not in logs
         assert bot_env["STRIPE_SECRET_KEY"] not in logs
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+def running(pid: int) -> bool:
+    """Whether the process exists and has not exited (an unreaped zombie has)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+async def test_embedded_redis_has_its_own_session_and_exits_when_the_bot_is_killed(
+    bot_env: dict[str, str], tmp_path: Path
+) -> None:
+    process = await embedded_bot(
+        bot_env, tmp_path / "data",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        await wait_until_ready(f"http://127.0.0.1:{bot_env['HTTP_PORT']}/readyz")
+        redis_pid = int((tmp_path / "data" / "redis.pid").read_text())
+        # A terminal's Ctrl-C or a group SIGTERM reaches the bot's group, never its Redis.
+        assert os.getpgid(redis_pid) != os.getpgid(process.pid)
+        assert os.getsid(redis_pid) == redis_pid
+        process.kill()
+        await process.wait()
+        for _ in range(200):
+            if not running(redis_pid):
+                break
+            await asyncio.sleep(0.05)
+        assert not running(redis_pid), "redis-server outlived the SIGKILLed bot"
     finally:
         if process.returncode is None:
             process.kill()

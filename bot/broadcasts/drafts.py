@@ -1,7 +1,13 @@
-"""An organizer's broadcast while it is being composed, kept in Redis for a day."""
+"""An organizer's broadcast while it is being composed, kept in Redis for a day.
+
+Each draft carries a random token, written into its preview's buttons. Confirming or discarding
+records what the token became (bot/broadcasts/store.py confirms), in the same script that acts,
+so a second tap, or a tap retried after an error, finds the answer instead of acting again.
+"""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -10,12 +16,22 @@ from bot.storage import keys
 from bot.storage.connection import as_text
 
 DRAFT_TTL_SECONDS = 24 * 3600
+# The outcome of a draft's token outlives the draft by as long as its buttons can be tapped.
+OUTCOME_TTL_SECONDS = DRAFT_TTL_SECONDS
+# What a discarded draft's token records (a confirmed one records its broadcast id).
+DISCARDED = "discarded"
+TOKEN_PATTERN = "[0-9a-f]{12}"
 
-# KEYS: draft. Returns its fields and deletes it, so two taps on Confirm make one broadcast.
-_CONSUME = """
-local fields = redis.call('HGETALL', KEYS[1])
+# KEYS: draft, outcome of its token. ARGV: token, outcome TTL (s).
+# Answers {1, 'discarded'} when this call discarded it, {0, outcome} when an earlier call had
+# confirmed or discarded it, {-1, ''} when the token is not the draft's (expired, replaced).
+_DISCARD = """
+local settled = redis.call('GET', KEYS[2])
+if settled then return {0, settled} end
+if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return {-1, ''} end
 redis.call('DEL', KEYS[1])
-return fields
+redis.call('SET', KEYS[2], 'discarded', 'EX', ARGV[2])
+return {1, 'discarded'}
 """
 
 
@@ -28,20 +44,46 @@ class Draft:
     send_at: int | None
     # The organizer chose one text for everyone: correcting it corrects both.
     same_text: bool = False
+    # Written into the preview's buttons; what the draft became is recorded under it.
+    token: str = ""
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What a tap on a draft's button did, or found an earlier tap had done."""
+
+    # The broadcast the draft became; None if it was discarded, or is gone.
+    broadcast_id: int | None
+    # This call settled it; False when an earlier one had.
+    now: bool
+    # Neither confirmed nor discarded under this token: it expired or a new draft replaced it.
+    gone: bool = False
+
+
+GONE = Settlement(None, now=False, gone=True)
+
+
+def settlement_of(answer: list[object]) -> Settlement:
+    """A confirm or discard script's {state, outcome} answer."""
+    state, outcome = int(str(answer[0])), str(as_text(answer[1]))  # type: ignore[arg-type]
+    if state < 0:
+        return GONE
+    broadcast_id = None if outcome == DISCARDED else int(outcome)
+    return Settlement(broadcast_id, now=state == 1)
 
 
 class BroadcastDrafts:
-    """One draft per organizer; confirming consumes it exactly once."""
+    """One draft per organizer; confirming or discarding it happens once per token."""
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._consume = redis.register_script(_CONSUME)
+        self._discard = redis.register_script(_DISCARD)
 
     async def start(self, admin_id: int) -> None:
         key = keys.broadcast_draft(admin_id)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.delete(key)
-            pipe.hset(key, "created", 1)
+            pipe.hset(key, "token", secrets.token_hex(6))
             pipe.expire(key, DRAFT_TTL_SECONDS)
             await pipe.execute()
 
@@ -56,15 +98,28 @@ class BroadcastDrafts:
         raw = await self._redis.hgetall(keys.broadcast_draft(admin_id))
         return _draft({str(as_text(k)): str(as_text(v)) for k, v in raw.items()})
 
-    async def consume(self, admin_id: int) -> Draft | None:
-        """The draft, for exactly one of several concurrent confirmations."""
-        flat = [str(as_text(item)) for item in await self._consume(
-            keys=[keys.broadcast_draft(admin_id)]
-        )]
-        return _draft(dict(zip(flat[::2], flat[1::2], strict=True)))
+    async def settled(self, token: str) -> Settlement:
+        """What an earlier tap made of the draft with this token, if anything."""
+        outcome = as_text(await self._redis.get(keys.broadcast_draft_outcome(token)))
+        if outcome is None:
+            return GONE
+        return Settlement(None if outcome == DISCARDED else int(outcome), now=False)
 
-    async def discard(self, admin_id: int) -> bool:
-        return bool(await self._redis.delete(keys.broadcast_draft(admin_id)))
+    async def discard(self, admin_id: int, token: str | None = None) -> Settlement:
+        """Drop the draft, once for its token (None: whichever draft the organizer has)."""
+        if token is None:
+            draft = await self.get(admin_id)
+            if draft is None:
+                return GONE
+            if not draft.token:
+                await self._redis.delete(keys.broadcast_draft(admin_id))
+                return Settlement(None, now=True)
+            token = draft.token
+        answer = await self._discard(
+            keys=[keys.broadcast_draft(admin_id), keys.broadcast_draft_outcome(token)],
+            args=[token, OUTCOME_TTL_SECONDS],
+        )
+        return settlement_of(answer)
 
 
 def _draft(fields: dict[str, str]) -> Draft | None:
@@ -77,5 +132,5 @@ def _draft(fields: dict[str, str]) -> Draft | None:
     send_at = fields.get("send_at")
     return Draft(
         texts, fields.get("photo") or None, int(send_at) if send_at else None,
-        same_text=fields.get("same") == "1",
+        same_text=fields.get("same") == "1", token=fields.get("token", ""),
     )

@@ -9,33 +9,19 @@ import logging
 import os
 import socket
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from typing import Any
 
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-    TimedOut,
-)
 from yarl import URL
 
-from bot.botapi.send_rate import Grant, SendRate, retry_after_seconds
+from bot.botapi.send_rate import Grant, SendRate
 from bot.botapi.transport import BotApiRequest
 from bot.broadcasts.call_batching import CallBatcher
 from bot.broadcasts.queue import RECLAIM_BATCH, Claim, Recipient, RecipientQueue, Step, StepAnswer
-from bot.broadcasts.store import (
-    Broadcast,
-    BroadcastContent,
-    BroadcastStatus,
-    BroadcastStore,
-    Outcome,
-    now_ms,
-)
+from bot.broadcasts.sending import MessagePoster, Tries, message_forms
+from bot.broadcasts.store import Broadcast, BroadcastStatus, BroadcastStore, Outcome, now_ms
 from bot.broadcasts.subscribers import Subscribers
 from bot.i18n import SUPPORTED_LOCALES
 from bot.metrics import Metrics
@@ -57,12 +43,14 @@ FEED_LOW_WATER = 2_000
 # BROADCAST_RECOVERY_SECONDS sets both (default 15 s): how long a crash delays the rest.
 DEFAULT_RECOVERY_MS = 15_000
 RECLAIM_EVERY_SECONDS = 5.0
+TAKEN_OVER_POLL_SECONDS = 0.1
 PROGRESS_EVERY_SECONDS = 3.0
 PROGRESS_TURN_MS = 2_500
 IDLE_POLL_SECONDS = 1.0
-NETWORK_RETRIES = 3
 
 ReportCallback = Callable[[Broadcast, bool], Awaitable[None]]
+# How long stop() lets the sends on the wire finish and be recorded (a read times out in 5 s).
+STOP_SECONDS = 8
 
 
 class _Over(asyncio.Event):
@@ -83,6 +71,9 @@ class _Job:
     # same bytes go to every subscriber of that language.
     endpoint: URL
     forms: dict[str, bytes]
+    # Entries the reclaimer took over from a stopped or crashed process, for the senders to
+    # share: one task sending them in turn took minutes for what a process had read ahead.
+    taken_over: deque[Recipient]
 
 
 class BroadcastEngine:
@@ -95,17 +86,18 @@ class BroadcastEngine:
     ) -> None:
         self._recovery_ms = recovery_ms
         self._metrics = metrics
-        # Posts the sends straight to the Bot API at `api_url`; its owner opens and closes it.
-        self._request = request
+        # Posts the sends straight to the Bot API at `api_url`.
+        self._poster = MessagePoster(request, subscribers, rate)
         self._api_url = api_url
         self._store = store
         self._queue = queue
-        self._subscribers = subscribers
         self._rate = rate
         self._report = report
         self._consumer = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Senders waiting for a send turn: they hold no mark, so stopping wakes them at once.
+        self._awaiting_turn: set[asyncio.Task[Any]] = set()
 
     def start(self) -> None:
         # Everything loaded at start-up lives as long as the process: leaving it out of the
@@ -115,11 +107,14 @@ class BroadcastEngine:
         self._task = asyncio.create_task(self._run(), name="broadcast-engine")
 
     async def stop(self) -> None:
-        """Stop taking new recipients; sends already started finish (or are reclaimed later)."""
+        """Stop taking work: sends on the wire finish and are recorded; what is left stays
+        queued, unmarked, for whichever process resumes the broadcast."""
         self._stopping.set()
+        for waiting in list(self._awaiting_turn):
+            waiting.cancel()
         if self._task is not None:
             try:
-                await asyncio.wait_for(self._task, 8)
+                await asyncio.wait_for(self._task, STOP_SECONDS)
             except TimeoutError:
                 log.warning("broadcast engine did not stop in time")
 
@@ -131,11 +126,16 @@ class BroadcastEngine:
                     await self._sleep(IDLE_POLL_SECONDS)
                     continue
                 await self._work_on(broadcast_id)
-            except StorageUnavailable as exc:
-                log.warning("broadcast engine waiting for redis error=%s", type(exc).__name__)
-                await self._sleep(IDLE_POLL_SECONDS)
-            except Exception:
-                log.exception("broadcast engine error")
+            except Exception as exc:
+                lost, other = _storage_errors(exc)
+                if other is not None:
+                    log.error("broadcast engine error", exc_info=other)
+                elif self._stopping.is_set():
+                    # A supervisor that stops every process at once stopped Redis too: what
+                    # could not be recorded is resumed (or counted uncertain) on restart.
+                    log.info("broadcast engine stopped without redis error=%s", lost)
+                else:
+                    log.warning("broadcast engine waiting for redis error=%s", lost)
                 await self._sleep(IDLE_POLL_SECONDS)
 
     async def _sleep(self, seconds: float) -> None:
@@ -155,19 +155,22 @@ class BroadcastEngine:
         method = "sendPhoto" if broadcast.content.photo else "sendMessage"
         job = _Job(
             broadcast, over, CallBatcher(step), URL(f"{self._api_url}/{method}"),
-            _forms(broadcast.content),
+            message_forms(broadcast.content), deque(),
         )
-        async with asyncio.TaskGroup() as group:
-            group.create_task(self._feed(broadcast_id, over))
-            group.create_task(self._reclaim(job))
-            group.create_task(self._show_progress(broadcast_id, over))
-            for _ in range(SENDERS):
-                group.create_task(self._send_loop(job))
-        # Reported after every task has ended, so nothing can cancel the report half-way.
-        if over.finalized:
-            final = await self._store.get(broadcast_id)
-            if final is not None:
-                await self._report(final, True)
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._feed(broadcast_id, over))
+                group.create_task(self._reclaim(job))
+                group.create_task(self._show_progress(broadcast_id, over))
+                for _ in range(SENDERS):
+                    group.create_task(self._send_loop(job))
+        finally:
+            # Reported after every task has ended, so nothing can cancel the report half-way,
+            # and even if a sender failed after the broadcast ended: nobody else reports it.
+            if over.finalized:
+                final = await self._store.get(broadcast_id)
+                if final is not None:
+                    await self._report(final, True)
 
     def _finished(self, over: _Over) -> bool:
         return over.is_set() or self._stopping.is_set()
@@ -193,6 +196,10 @@ class BroadcastEngine:
         # entries idle long enough for another sender to take them over.
         read_batch = READ_BATCH if not self._rate.limited else 1
         while not self._finished(over):
+            if job.taken_over:
+                count = min(read_batch, len(job.taken_over))
+                await self._deliver_all(job, [job.taken_over.popleft() for _ in range(count)])
+                continue
             recipients = await self._queue.read(
                 broadcast_id, self._consumer, read_batch, READ_BLOCK_MS
             )
@@ -230,6 +237,10 @@ class BroadcastEngine:
             # means more wait, taken at once rather than 100 every few seconds (minutes).
             if not full:
                 await self._sleep(RECLAIM_EVERY_SECONDS)
+            # Taken over only as fast as the senders send: what waits here ages, and after
+            # the recovery time another process may take it over too (and be refused).
+            while job.taken_over and not self._finished(over):
+                await self._sleep(TAKEN_OVER_POLL_SECONDS)
             if self._finished(over):
                 return
             try:
@@ -240,7 +251,7 @@ class BroadcastEngine:
                 full = False
                 continue
             full = len(recipients) == RECLAIM_BATCH
-            await self._deliver_all(job, recipients)
+            job.taken_over.extend(recipients)
 
     async def _show_progress(self, broadcast_id: int, over: _Over) -> None:
         """One process at a time edits the organizer's progress message."""
@@ -257,12 +268,15 @@ class BroadcastEngine:
                 await self._report(current, False)
 
     async def _deliver_all(self, job: _Job, recipients: list[Recipient]) -> None:
-        """Send to each in turn. Unpaced, each outcome is recorded with the mark of the next send
-        (one round trip per message); paced, the next turn may be a second away, so at once."""
+        """Send to each in turn until the engine stops: the rest stay queued, never marked.
+        Unpaced, each outcome is recorded with the mark of the next send (one round trip per
+        message); paced, or paused by a 429, the next turn may be seconds away, so at once."""
         done: tuple[str, Outcome] | None = None
         for recipient in recipients:
+            if self._finished(job.over):
+                break
             done = await self._deliver(job, done, recipient)
-            if done is not None and self._rate.limited:
+            if done is not None and (self._rate.limited or self._poster.paused()):
                 await self._step(job, Step(done, None))
                 done = None
         if done is not None:
@@ -271,17 +285,53 @@ class BroadcastEngine:
     async def _deliver(
         self, job: _Job, done: tuple[str, Outcome] | None, recipient: Recipient
     ) -> tuple[str, Outcome] | None:
-        # Marked right before its send, once the schedule has granted the send: a crash leaves
-        # at most one message per sender whose fate nobody knows, and a mark never waits for a
-        # turn. Returns the outcome left to record.
-        grant = await self._rate.wait_turn()
-        answer = await self._step(job, Step(done, recipient.entry_id))
-        if answer.claim is Claim.ABANDONED:
-            self._metrics.broadcast_messages.labels(Outcome.UNCERTAIN.value).inc()
-        if answer.claim is not Claim.SEND:
+        """Send one message; returns the outcome left to record (`done`, still unrecorded, if
+        the engine stopped first). A mark exists only while the message is on the wire: the
+        turn is granted first, the mark (recording `done`) comes with the POST right after, and
+        a send that must wait again gives its mark back before waiting."""
+        tries = Tries(recipient.chat_id)
+        while True:
+            grant = await self._turn()
+            if grant is None:
+                return done
+            answer = await self._step(job, Step(done, recipient.entry_id))
+            done = None
+            if answer.claim is Claim.ABANDONED:
+                self._metrics.broadcast_messages.labels(Outcome.UNCERTAIN.value).inc()
+            if answer.claim is not Claim.SEND:
+                return None
+            if not grant.fresh():
+                # Marking took longer than a grant lasts (a stalled loop): its slot is lost,
+                # and the mark is not held through the wait for another.
+                self._metrics.late_send_grants.inc()
+                await self._step(job, Step(None, None, release=recipient.entry_id))
+                continue
+            result = await self._poster.post(
+                job.endpoint, job.forms[recipient.locale], recipient.locale, tries
+            )
+            if isinstance(result, Outcome):
+                return recipient.entry_id, result
+            # Refused before it left (429, network, migrated chat): nothing is on the wire.
+            await self._step(job, Step(None, None, release=recipient.entry_id))
+            if result:
+                await self._sleep(result)
+
+    async def _turn(self) -> Grant | None:
+        """The next send turn; None once the engine stops, even while waiting for it."""
+        task = asyncio.current_task()
+        if self._stopping.is_set() or task is None:
             return None
-        outcome = await self._send(job, recipient, grant)
-        return None if outcome is None else (recipient.entry_id, outcome)
+        self._awaiting_turn.add(task)
+        try:
+            return await self._rate.wait_turn()
+        except asyncio.CancelledError:
+            if not self._stopping.is_set():
+                raise
+            # Cancelled by stop(): this sender holds no mark and simply ends.
+            task.uncancel()
+            return None
+        finally:
+            self._awaiting_turn.discard(task)
 
     async def _step(self, job: _Job, step: Step) -> StepAnswer:
         answer = await job.step(step)
@@ -289,72 +339,19 @@ class BroadcastEngine:
             self._metrics.broadcast_messages.labels(step.done[1].value).inc()
         return answer
 
-    async def _send(
-        self, job: _Job, recipient: Recipient, grant: Grant | None
-    ) -> Outcome | None:
-        """Send one message; returns the outcome, None if another process took the entry over."""
-        chat_id = recipient.chat_id
-        broadcast_id = job.broadcast.broadcast_id
-        failures = 0
-        migrated = False
-        while True:
-            # The mark cost a round trip since the grant: still in time, or a new turn. One
-            # grant, one request: a retry waits for a turn of its own.
-            await self._rate.fresh_grant(grant)
-            grant = None
-            try:
-                await self._request.post_form(
-                    job.endpoint, b"chat_id=%d&%b" % (chat_id, job.forms[recipient.locale])
-                )
-                return Outcome.SENT
-            except RetryAfter as exc:
-                wait = retry_after_seconds(exc)
-                await self._rate.pause_all(wait)
-                deadline = now_ms() + int(wait * 1000) + self._recovery_ms
-                if not await self._queue.extend(broadcast_id, recipient.entry_id, deadline):
-                    return None
-            except Forbidden:
-                await self._subscribers.mark_blocked(chat_id)
-                return Outcome.BLOCKED
-            except ChatMigrated as exc:
-                if migrated:
-                    return Outcome.FAILED
-                migrated = True
-                await self._subscribers.migrate(chat_id, exc.new_chat_id, recipient.locale)
-                chat_id = exc.new_chat_id
-            except BadRequest as exc:
-                if "chat not found" in exc.message.lower():
-                    await self._subscribers.mark_blocked(chat_id)
-                    return Outcome.BLOCKED
-                log.warning("broadcast message refused chat_id=%s error=%s", chat_id, exc.message)
-                return Outcome.FAILED
-            except TimedOut:
-                # The request may have reached Telegram: never risk a second copy.
-                return Outcome.UNCERTAIN
-            except NetworkError as exc:
-                failures += 1
-                if failures > NETWORK_RETRIES:
-                    log.warning("broadcast send failed chat_id=%s error=%s", chat_id,
-                                type(exc).__name__)
-                    return Outcome.FAILED
-                backoff = 2 ** (failures - 1)
-                deadline = now_ms() + backoff * 1000 + self._recovery_ms
-                if not await self._queue.extend(broadcast_id, recipient.entry_id, deadline):
-                    return None
-                await asyncio.sleep(backoff)
-            except TelegramError as exc:
-                log.warning("broadcast send failed chat_id=%s error=%s", chat_id,
-                            type(exc).__name__)
-                return Outcome.FAILED
 
-
-def _forms(content: BroadcastContent) -> dict[str, bytes]:
-    """Per locale, the URL-encoded form of the message, all but its chat_id."""
-    forms = {}
-    for locale in SUPPORTED_LOCALES:
-        text = content.text_for(locale)
-        fields = (
-            {"photo": content.photo, "caption": text} if content.photo else {"text": text}
-        )
-        forms[locale] = urlencode({**fields, "parse_mode": "HTML"}).encode()
-    return forms
+def _storage_errors(error: Exception) -> tuple[str, BaseException | None]:
+    """The type of a Redis outage's first error, and what else went wrong (None: nothing).
+    The senders run in a task group, so their errors arrive grouped."""
+    lost: BaseException | None
+    other: BaseException | None
+    if isinstance(error, ExceptionGroup):
+        lost, other = error.split(StorageUnavailable)
+    elif isinstance(error, StorageUnavailable):
+        lost, other = error, None
+    else:
+        return "", error
+    first: BaseException | None = lost
+    while isinstance(first, BaseExceptionGroup):
+        first = first.exceptions[0]
+    return type(first).__name__, other

@@ -1,10 +1,12 @@
 """The recipients stream of a broadcast being sent: fed, read, marked in flight, recorded.
 
 The one door to a broadcast's Redis Stream and its in-flight marks. The consumer group hands each
-entry to one sender; the sender marks it in flight right before the send and records the outcome
-after, and only while the mark is still its own. An entry read by a process that died is claimed
-back after the recovery time: if its mark is still there, nobody can know whether the message
-left, so it is counted uncertain and never handed out again.
+entry to one sender; the sender marks it in flight once its send turn is granted, right before
+the send, and records the outcome after, and only while the mark is still its own; a send that
+must wait again (a 429, a network error) gives its mark back first. An entry read by a process
+that died is claimed back after the recovery time: if its mark is still there, nobody can know
+whether the message left, so it is counted uncertain and never handed out again; if not, it was
+never sent, and is sent now.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ return #ids
 """
 
 # KEYS: in-flight hash, job, stream. ARGV: now (ms), deadline (ms), group, then per sender a
-# triple: the entry it just sent ('' if none), that send's outcome, the entry it sends next ('').
+# triple: the entry it just sent ('' if none), that send's outcome ('' to only give the mark
+# back: the message did not leave), the entry it sends next ('').
 # The outcome counts only if the mark was still ours, so a slow sender and a reclaimer never both
 # count (answer 1, else 0). The next entry is answered with a Claim value.
 # Recording one send and marking the next in one call halves the round trips of a broadcast.
@@ -44,9 +47,11 @@ for i = 4, #ARGV, 3 do
   local done, outcome, entry = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local counted = 0
   if done ~= '' and redis.call('HDEL', KEYS[1], done) == 1 then
-    redis.call('HINCRBY', KEYS[2], outcome, 1)
-    redis.call('XACK', KEYS[3], ARGV[3], done)
-    redis.call('XDEL', KEYS[3], done)
+    if outcome ~= '' then
+      redis.call('HINCRBY', KEYS[2], outcome, 1)
+      redis.call('XACK', KEYS[3], ARGV[3], done)
+      redis.call('XDEL', KEYS[3], done)
+    end
     counted = 1
   end
   answers[#answers + 1] = counted
@@ -76,13 +81,6 @@ end
 return answers
 """
 
-# KEYS: in-flight hash. ARGV: entry id, new deadline (ms). 0 if the mark is no longer ours.
-_EXTEND = """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return 1
-"""
-
 # The most entries one reclaim round takes over.
 RECLAIM_BATCH = 100
 
@@ -104,15 +102,17 @@ class Claim(Enum):
 
 @dataclass(frozen=True)
 class Step:
-    """One sender's move: the send it finished (entry id, outcome), the entry it takes next."""
+    """One sender's move: the send it finished (entry id, outcome), the entry it takes next;
+    or, alone, the entry whose mark it gives back because the message did not leave."""
 
     done: tuple[str, Outcome] | None
     next_entry: str | None
+    release: str | None = None
 
 
 @dataclass(frozen=True)
 class StepAnswer:
-    """Whether the finished send was counted, and the claim on the next entry."""
+    """Whether the finished send was counted (the mark given back), and the next entry's claim."""
 
     counted: bool
     claim: Claim
@@ -134,7 +134,6 @@ class RecipientQueue:
         self._redis = redis
         self._feed = redis.register_script(_FEED)
         self._step = redis.register_script(_STEP)
-        self._extend = redis.register_script(_EXTEND)
 
     async def feed(self, broadcast_id: int, locale: str, chunk: int) -> int | None:
         """Queue the next chunk of one language's recipients; None once the broadcast stopped."""
@@ -182,11 +181,12 @@ class RecipientQueue:
     async def step(
         self, broadcast_id: int, steps: Sequence[Step], deadline_ms: int
     ) -> list[StepAnswer]:
-        """Record finished sends and mark the next ones in flight until `deadline_ms`."""
+        """Record finished sends (or give marks back) and mark the next ones in flight until
+        `deadline_ms`."""
         args: list[str | int] = [now_ms(), deadline_ms, CONSUMER_GROUP]
         for step in steps:
             done, outcome = (step.done[0], step.done[1].value) if step.done else ("", "")
-            args += [done, outcome, step.next_entry or ""]
+            args += [done or step.release or "", outcome, step.next_entry or ""]
         answers = await self._step(
             keys=[
                 keys.broadcast_in_flight(broadcast_id), keys.broadcast(broadcast_id),
@@ -198,13 +198,6 @@ class RecipientQueue:
             StepAnswer(bool(answers[i]), Claim(int(answers[i + 1])))
             for i in range(0, len(answers), 2)
         ]
-
-    async def extend(self, broadcast_id: int, entry_id: str, deadline_ms: int) -> bool:
-        """Push back the deadline of a send that waits (429, retries); False if taken over."""
-        extended = await self._extend(
-            keys=[keys.broadcast_in_flight(broadcast_id)], args=[entry_id, deadline_ms]
-        )
-        return bool(extended)
 
     async def drop(self, broadcast_id: int) -> None:
         """Empty the stream of a cancelled broadcast: what is still queued is never sent."""

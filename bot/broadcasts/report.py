@@ -16,6 +16,11 @@ log = logging.getLogger(__name__)
 
 # The Stop button on the progress message (handled in handlers/broadcast_compose).
 STOP = CallbackFormat("bc:stop", broadcast="[0-9]{1,9}")
+# Telegram's refusals of an edit that no retry can ever make succeed (lowercase).
+_NEVER_EDITABLE = (
+    "message to edit not found", "message can't be edited", "message_id_invalid",
+    "there is no text in the message to edit",
+)
 
 
 class BroadcastReporter:
@@ -59,17 +64,25 @@ class BroadcastReporter:
         except BadRequest as exc:
             if "not modified" in exc.message.lower():
                 return
-            if final:
+            if final and _can_never_be_edited(exc):
                 # The progress message is gone: the report must still reach the organizer.
                 await self._send_report(broadcast.progress_chat, text)
+                return
+            log.warning("progress update refused broadcast=%s final=%s error=%s",
+                        broadcast.broadcast_id, final, exc.message)
         except TelegramError as exc:
-            log.warning("progress update failed broadcast=%s error=%s",
-                        broadcast.broadcast_id, type(exc).__name__)
-            if final:
-                await self._send_report(broadcast.progress_chat, text)
+            # 429s and network errors were already retried by the bot's outgoing path; a
+            # second message now would go out into the same flood, or duplicate the edit.
+            log.warning("progress update failed broadcast=%s final=%s error=%s",
+                        broadcast.broadcast_id, final, type(exc).__name__)
 
     async def _send_report(self, chat_id: int, text: str) -> None:
         try:
             await self._bot.send_message(chat_id, text)
         except TelegramError as exc:
             log.error("broadcast report undeliverable error=%s", type(exc).__name__)
+
+
+def _can_never_be_edited(error: BadRequest) -> bool:
+    description = error.message.lower()
+    return any(reason in description for reason in _NEVER_EDITABLE)

@@ -15,12 +15,38 @@ from enum import Enum, StrEnum
 
 from redis.asyncio import Redis
 
+from bot.broadcasts.drafts import OUTCOME_TTL_SECONDS, Settlement, settlement_of
 from bot.i18n import SUPPORTED_LOCALES
 from bot.storage import keys
 from bot.storage.connection import as_text, text_of
 
 # The one consumer group of every broadcast's recipients stream (bot/broadcasts/queue.py).
 CONSUMER_GROUP = "senders"
+
+# KEYS: sequence, archive, pending, and for a draft's broadcast the draft and its token's outcome.
+# ARGV: what broadcast keys start with, created (ms), due (ms), the draft's token and the
+# outcome's TTL (s) ('' and 0 without a draft), then the broadcast's fields and values.
+# Answers {1, id} once created, {0, outcome} for a draft an earlier call had confirmed or
+# discarded, {-1, ''} when the token is not the draft's. The id is drawn here, so the script
+# names the broadcast's key from the prefix; for a draft, the broadcast and the record of the
+# tap are one step: no crash or retry in between can make a second broadcast.
+_CREATE = """
+local drafted = #KEYS == 5
+if drafted then
+  local settled = redis.call('GET', KEYS[5])
+  if settled then return {0, settled} end
+  if redis.call('HGET', KEYS[4], 'token') ~= ARGV[4] then return {-1, ''} end
+end
+local id = redis.call('INCR', KEYS[1])
+redis.call('HSET', ARGV[1] .. id, unpack(ARGV, 6))
+redis.call('ZADD', KEYS[2], ARGV[2], id)
+redis.call('ZADD', KEYS[3], ARGV[3], id)
+if drafted then
+  redis.call('SET', KEYS[5], id, 'EX', ARGV[5])
+  redis.call('DEL', KEYS[4])
+end
+return {1, tostring(id)}
+"""
 
 # KEYS: active, pending, job, stream, then (recipients, subscribers) per locale.
 # ARGV: id, now (ms), group.
@@ -62,9 +88,14 @@ end
 return 1
 """
 
-# KEYS: job, pending. ARGV: now (ms), id. Returns the status the broadcast had.
+# KEYS: job, pending. ARGV: now (ms), id. Returns the status the broadcast had; a broadcast
+# cancelled while sending and not yet stopped answers 'sending' again, so a second tap on Stop
+# says it is stopping rather than over.
 _CANCEL = """
 local status = redis.call('HGET', KEYS[1], 'status')
+if status == 'cancelled' and redis.call('HEXISTS', KEYS[1], 'finished_at') == 0 then
+  return 'sending'
+end
 if status ~= 'scheduled' and status ~= 'queued' and status ~= 'sending' then
   return status or ''
 end
@@ -159,6 +190,32 @@ class Broadcast:
         return max(0, self.total - self.handled)
 
 
+def _creation_keys() -> list[str]:
+    return [keys.broadcast_sequence(), keys.broadcast_archive(), keys.broadcast_pending()]
+
+
+def _creation(
+    content: BroadcastContent, created_by: int, admin_locale: str,
+    progress_chat: int, progress_message: int, send_at: int | None,
+) -> tuple[list[str | int], list[str | int]]:
+    """The creation script's first arguments (prefix, created, due), and the fields."""
+    created = now_ms()
+    status = BroadcastStatus.SCHEDULED if send_at else BroadcastStatus.QUEUED
+    fields: dict[str, str | int] = {
+        "status": status.value,
+        "created_by": created_by,
+        "created_at": created,
+        "send_at": send_at or created,
+        "progress_chat": progress_chat,
+        "progress_message": progress_message,
+        "admin_locale": admin_locale,
+        "photo": content.photo or "",
+        **{f"text:{locale}": text for locale, text in content.texts.items()},
+    }
+    pairs = [item for pair in fields.items() for item in pair]
+    return [keys.broadcast_prefix(), created, send_at or created], pairs
+
+
 class BroadcastStore:
     """Creates, starts, feeds and closes broadcasts; each step one atomic script."""
 
@@ -167,32 +224,36 @@ class BroadcastStore:
         self._activate = redis.register_script(_ACTIVATE)
         self._finalize = redis.register_script(_FINALIZE)
         self._cancel = redis.register_script(_CANCEL)
+        self._create = redis.register_script(_CREATE)
 
     async def create(
         self, content: BroadcastContent, *, created_by: int, admin_locale: str,
         progress_chat: int, progress_message: int, send_at: int | None = None,
     ) -> int:
-        """Store the broadcast and queue it (or schedule it) in one transaction."""
-        broadcast_id = int(await self._redis.incr(keys.broadcast_sequence()))
-        created = now_ms()
-        status = BroadcastStatus.SCHEDULED if send_at else BroadcastStatus.QUEUED
-        fields: dict[str, str | int] = {
-            "status": status.value,
-            "created_by": created_by,
-            "created_at": created,
-            "send_at": send_at or created,
-            "progress_chat": progress_chat,
-            "progress_message": progress_message,
-            "admin_locale": admin_locale,
-            "photo": content.photo or "",
-            **{f"text:{locale}": text for locale, text in content.texts.items()},
-        }
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(keys.broadcast(broadcast_id), mapping=fields)  # type: ignore[arg-type]
-            pipe.zadd(keys.broadcast_archive(), {str(broadcast_id): created})
-            pipe.zadd(keys.broadcast_pending(), {str(broadcast_id): send_at or created})
-            await pipe.execute()
-        return broadcast_id
+        """Store the broadcast and queue it (or schedule it) in one step."""
+        head, fields = _creation(
+            content, created_by, admin_locale, progress_chat, progress_message, send_at
+        )
+        answer = await self._create(keys=_creation_keys(), args=[*head, "", 0, *fields])
+        return int(answer[1])
+
+    async def create_from_draft(
+        self, token: str, content: BroadcastContent, *, created_by: int, admin_locale: str,
+        progress_chat: int, progress_message: int, send_at: int | None = None,
+    ) -> Settlement:
+        """The broadcast of the draft with this token, created by the first of any number of
+        taps or retries; the others get the same broadcast id back (`now` False)."""
+        head, fields = _creation(
+            content, created_by, admin_locale, progress_chat, progress_message, send_at
+        )
+        answer = await self._create(
+            keys=[
+                *_creation_keys(), keys.broadcast_draft(created_by),
+                keys.broadcast_draft_outcome(token),
+            ],
+            args=[*head, token, OUTCOME_TTL_SECONDS, *fields],
+        )
+        return settlement_of(answer)
 
     async def get(self, broadcast_id: int) -> Broadcast | None:
         raw = await self._redis.hgetall(keys.broadcast(broadcast_id))

@@ -87,6 +87,9 @@ class EmbeddedRedis:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
+            # Its own session: a terminal's Ctrl-C or a group SIGTERM reaches only the bot, which
+            # stops the server last, once nothing needs it any more.
+            start_new_session=True,
             preexec_fn=_die_with_parent,
         )
         deadline = asyncio.get_running_loop().time() + timeout
@@ -114,9 +117,17 @@ class EmbeddedRedis:
     async def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM lets Redis flush its append-only file; SIGKILL only if it does not exit."""
         process, self._process = self._process, None
-        if process is None or process.returncode is not None:
+        if process is None:
             return
-        process.send_signal(signal.SIGTERM)
+        if process.returncode is not None:
+            # A supervisor that signals every process at once stopped it already.
+            log.info("embedded redis had already exited code=%s", process.returncode)
+            return
+        try:
+            process.send_signal(signal.SIGTERM)
+        except ProcessLookupError:
+            log.info("embedded redis had already exited")
+            return
         try:
             await asyncio.wait_for(process.wait(), timeout)
         except TimeoutError:

@@ -106,7 +106,12 @@ def broadcast_sequence() -> str:
 def broadcast(broadcast_id: int) -> str:
     """Hash: one broadcast (texts per locale, photo, status, counts, progress message). Kept as
     the archive. No TTL."""
-    return f"{PREFIX}broadcast:{broadcast_id}"
+    return f"{broadcast_prefix()}{broadcast_id}"
+
+
+def broadcast_prefix() -> str:
+    """What broadcast(id) puts before the id: the script that draws the id names the key."""
+    return f"{PREFIX}broadcast:"
 
 
 def broadcast_archive() -> str:
@@ -149,8 +154,15 @@ def broadcast_lock(broadcast_id: int, role: str) -> str:
 
 
 def broadcast_draft(admin_id: int) -> str:
-    """Hash: an organizer's broadcast being composed (step, texts, photo, time). TTL 1 day."""
+    """Hash: an organizer's broadcast being composed (token, texts, photo, time). TTL 1 day."""
     return f"{PREFIX}broadcast-draft:{admin_id}"
+
+
+def broadcast_draft_outcome(token: str) -> str:
+    """String: what a draft's buttons did, by the draft's random token: the id of the broadcast
+    it became, or "discarded", so a second tap or a retry answers instead of acting. TTL 1 day,
+    as long as the draft's buttons can matter."""
+    return f"{PREFIX}broadcast-draft-done:{token}"
 
 
 def send_schedule() -> str:

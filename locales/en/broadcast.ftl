@@ -43,6 +43,14 @@ broadcast-report =
 broadcast-button-stop = ⏹ Cancel this broadcast
 broadcast-stopping = Cancelling broadcast #{ $id }…
 broadcast-already-over = This broadcast is already over.
+broadcast-already-confirmed = Broadcast #{ $id } { $status ->
+        [scheduled] is already scheduled.
+        [sending] is already being sent.
+        [done] was already sent.
+        [cancelled] was cancelled.
+       *[queued] is already queued.
+    } Nothing was sent twice.
+broadcast-already-discarded = This draft was already discarded.
 broadcast-too-long-archive = The { $language } text is { $count ->
         [one] 1 character
        *[other] { $count } characters

@@ -43,6 +43,14 @@ broadcast-report =
 broadcast-button-stop = ⏹ Annuler cette diffusion
 broadcast-stopping = Annulation de la diffusion n° { $id }…
 broadcast-already-over = Cette diffusion est déjà terminée.
+broadcast-already-confirmed = La diffusion n° { $id } { $status ->
+        [scheduled] est déjà programmée.
+        [sending] est déjà en cours d'envoi.
+        [done] a déjà été envoyée.
+        [cancelled] a été annulée.
+       *[queued] est déjà en file d'attente.
+    } Rien n'a été envoyé deux fois.
+broadcast-already-discarded = Ce brouillon a déjà été abandonné.
 broadcast-too-long-archive = Le texte { $language } est trop long de { $count ->
         [one] 1 caractère
        *[other] { $count } caractères
