@@ -15,6 +15,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot
 
+from bot.botapi.flood_control import FloodControl
 from bot.botapi.profile import publish_bot_profile
 from bot.botapi.send_rate import SendRate
 from bot.botapi.transport import BotApiRequest
@@ -224,7 +225,7 @@ def build_services(
     l10n = Localizer()
     clock = Clock()
     send_rate = SendRate(redis, settings.broadcast.rate, metrics)
-    notices = NoticeCourier(outbox, send_rate)
+    notices = NoticeCourier(outbox, send_rate, settings.broadcast.recovery_seconds)
     processor = StripeEventProcessor(
         ledger, outbox, monthly, payments, campaign.currency, metrics, marks
     )
@@ -288,12 +289,21 @@ def build_application(settings: Settings, metrics: Metrics) -> CampaignApplicati
         .get_updates_request(
             BotApiRequest(connections=1, metrics=metrics, read_timeout=POLL_TIMEOUT_SECONDS + 5)
         )
+        # Every call but getUpdates: Telegram's 429 for all processes, per-chat pace, retries.
+        .rate_limiter(FloodControl(lambda: _services_of(application).send_rate))
     )
     if settings.telegram.mode == "webhook":
         builder = builder.updater(None)
     application: CampaignApplication = builder.build()
     cast(MeteredApplication, application).metrics = metrics
     return application
+
+
+def _services_of(application: CampaignApplication) -> Services:
+    services = application.bot_data.services
+    if services is None:
+        raise RuntimeError("the services are attached before the bot makes its first call")
+    return services
 
 
 def _bound_port(runner: web.AppRunner) -> int | None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
+from bot.botapi.send_rate import retry_after_seconds
 from bot.context import CampaignContext
 from bot.i18n import resolve_locale
 from bot.storage.connection import StorageUnavailable
@@ -18,6 +19,17 @@ log = logging.getLogger(__name__)
 async def on_error(update: object, context: CampaignContext) -> None:
     """Log the failure by update id and error type, and tell the user in their language."""
     error = context.error
+    if isinstance(error, RetryAfter):
+        # Telegram's flood limit outlasted the bot's retries (bot/botapi/flood_control.py): not
+        # a bug, and an apology now would only meet the same limit.
+        log.warning(
+            "telegram flood limit update_id=%s retry_after=%s",
+            update.update_id if isinstance(update, Update) else None,
+            retry_after_seconds(error),
+        )
+        if isinstance(update, Update):
+            raise ApplicationHandlerStop
+        return
     if not isinstance(update, Update):
         log.error("background error error=%s", type(error).__name__, exc_info=error)
         return
