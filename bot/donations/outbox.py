@@ -18,8 +18,10 @@ from bot.storage import keys
 from bot.storage.connection import as_text, text_of
 
 NOTICE_MEMORY_SECONDS = 90 * 24 * 3600
-# Long enough for one send with PTB's timeouts; a crashed sender's claim lapses by itself.
-NOTICE_CLAIM_SECONDS = 60
+# A claim taken without a TTL of its own lapses this long after it was taken or last renewed,
+# so a crashed sender's claim frees the notice by itself. The courier passes a shorter one
+# derived from BROADCAST_RECOVERY_SECONDS and renews it while its send is under way.
+NOTICE_CLAIM_SECONDS = 15
 
 # KEYS: notice marker, outbox. ARGV: notice id, JSON, marker TTL.
 # The marker outlives the outbox entry, so a replayed event cannot queue a sent notice again.
@@ -28,6 +30,28 @@ if redis.call('SET', KEYS[1], 1, 'NX', 'EX', ARGV[3]) then
   redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
   return 1
 end
+return 0
+"""
+
+# KEYS: claim, outbox. ARGV: notice id, owner, TTL (ms). A notice sent or dropped meanwhile
+# (by another process, or /forget) is not claimed.
+_CLAIM_OWED = """
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
+if redis.call('SET', KEYS[1], ARGV[2], 'NX', 'PX', ARGV[3]) then return 1 end
+return 0
+"""
+
+# KEYS: claim. ARGV: owner, TTL (ms). Renews the claim only while this owner still holds it.
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+# KEYS: claim. ARGV: owner. Frees the claim only if this owner holds it (not a successor's).
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
 
@@ -81,6 +105,9 @@ class Outbox:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._queue = redis.register_script(_QUEUE)
+        self._claim_owed = redis.register_script(_CLAIM_OWED)
+        self._renew = redis.register_script(_RENEW)
+        self._release = redis.register_script(_RELEASE)
 
     async def queue(self, notice: Notice) -> bool:
         """Queue a notice unless it was queued before (a replayed event); True if queued now."""
@@ -99,16 +126,41 @@ class Outbox:
         raw = as_text(await self._redis.hget(keys.outbox(), notice_id))
         return Notice.from_json(notice_id, raw) if raw is not None else None
 
-    async def claim(self, notice_id: str) -> bool:
-        """Only one sender at a time per notice (the webhook path and the redelivery job)."""
-        claimed = await self._redis.set(
-            keys.notice_claim(notice_id), 1, nx=True, ex=NOTICE_CLAIM_SECONDS
+    async def unclaimed(self, notice_id: str) -> Notice | None:
+        """The notice if it is still owed and nobody holds it: worth waiting a send turn for."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hget(keys.outbox(), notice_id)
+            pipe.exists(keys.notice_claim(notice_id))
+            raw, claimed = await pipe.execute()
+        text = as_text(raw)
+        return None if text is None or claimed else Notice.from_json(notice_id, text)
+
+    async def claim_owed(self, notice_id: str, owner: str, ttl_ms: int) -> bool:
+        """Claim the notice for `ttl_ms` unless it is no longer owed or another holds it."""
+        claimed = await self._claim_owed(
+            keys=[keys.notice_claim(notice_id), keys.outbox()], args=[notice_id, owner, ttl_ms]
         )
         return bool(claimed)
 
-    async def release(self, notice_id: str) -> None:
-        """Give the notice back for a later attempt."""
-        await self._redis.delete(keys.notice_claim(notice_id))
+    async def claim(self, notice_id: str, owner: str = "1", ttl_ms: int | None = None) -> bool:
+        """Only one sender at a time per notice (every process's courier and sweep)."""
+        claimed = await self._redis.set(
+            keys.notice_claim(notice_id), owner, nx=True,
+            px=ttl_ms if ttl_ms is not None else NOTICE_CLAIM_SECONDS * 1000,
+        )
+        return bool(claimed)
+
+    async def renew(self, notice_id: str, owner: str, ttl_ms: int) -> bool:
+        """Keep holding a claim for `ttl_ms` more; False if it lapsed and went to another."""
+        renewed = await self._renew(keys=[keys.notice_claim(notice_id)], args=[owner, ttl_ms])
+        return bool(renewed)
+
+    async def release(self, notice_id: str, owner: str | None = None) -> None:
+        """Give the notice back for a later attempt (only `owner`'s claim, when given)."""
+        if owner is None:
+            await self._redis.delete(keys.notice_claim(notice_id))
+        else:
+            await self._release(keys=[keys.notice_claim(notice_id)], args=[owner])
 
     async def done(self, notice_id: str) -> None:
         """The notice was sent, or can never be: it leaves the outbox."""
