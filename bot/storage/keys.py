@@ -83,7 +83,9 @@ def subscription(subscription_id: str) -> str:
 
 
 def notice_claim(notice_id: str) -> str:
-    """String: a sender is delivering this notice right now. TTL 60 s, so a crash frees it."""
+    """String: the id of the courier delivering this notice right now, taken when its send
+    turn comes. TTL half of BROADCAST_RECOVERY_SECONDS, renewed while the send lasts, so a
+    crash frees it."""
     return f"{PREFIX}notice-claim:{notice_id}"
 
 
