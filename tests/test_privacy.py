@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import Harness
 from tests.donation_steps import pay, pledge, wait_for_thanks
 from tests.keyspace import traces_of
@@ -65,6 +67,8 @@ async def test_forget_can_be_declined(harness: Harness) -> None:
     assert await traces_of(harness.env["REDIS_URL"], str(USER))
 
 
+# The twenty answers go at Telegram's pace for one chat: five at once, then one a second.
+@pytest.mark.slow
 async def test_more_than_twenty_messages_a_minute_get_one_polite_answer(
     harness: Harness,
 ) -> None:

@@ -35,6 +35,8 @@ async def test_follow_button_on_the_welcome_subscribes(harness: Harness) -> None
     assert "You are subscribed" in (reply.rendered_text or "")
 
 
+# Two broadcasts composed in quick succession: the organizer's chat goes at one message a second.
+@pytest.mark.slow
 async def test_blocked_subscriber_gets_nothing_until_they_come_back(harness: Harness) -> None:
     reader, blocker = harness.user(5003, "en"), harness.user(5004, "en")
     for user in (reader, blocker):
