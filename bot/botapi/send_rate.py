@@ -126,9 +126,9 @@ class SendRate:
         self._charge = redis.register_script(_CHARGE)
         effective = max(messages_per_second - RATE_HEADROOM, messages_per_second / 2)
         self._interval_us = int(1_000_000 / effective) if messages_per_second else 0
-        # Unpaced senders only, on the event loop's clock: until when the pause read from Redis
-        # holds, and until when that reading is trusted. Not read under `_turn`: paced senders
-        # hold it while they sleep until their slot, and answers never wait there.
+        # For unpaced senders and answers, on the event loop's clock: until when the pause read
+        # from Redis holds, and until when that reading is trusted. Not read under `_turn`:
+        # paced senders hold it while they sleep until their slot, and answers never wait there.
         self._paused_until = 0.0
         self._checked_until = 0.0
         self._reading: asyncio.Future[None] | None = None
