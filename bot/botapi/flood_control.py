@@ -110,6 +110,7 @@ class FloodControl(BaseRateLimiter[Lane]):
         """Nothing to open: the schedule's Redis client belongs to the services."""
 
     async def shutdown(self) -> None:
+        """Charge the answers not charged yet, before the Redis client closes."""
         await self._send_rate().aclose()
 
     async def process_request(
