@@ -7,40 +7,41 @@ exactly the answer an unknown command gets, so the feature is invisible to them.
 from __future__ import annotations
 
 import html
-import logging
 from datetime import datetime, timedelta
 
 from telegram import (
-    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
     Update,
 )
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest
 from telegram.ext import CommandHandler
 
 from bot.botapi.callback_data import CallbackFormat
-from bot.broadcasts.drafts import TOKEN_PATTERN, Settlement
 from bot.broadcasts.report import STOP
-from bot.broadcasts.store import BroadcastContent, BroadcastStatus, CancelResult
+from bot.broadcasts.store import BroadcastContent
 from bot.config import Settings
 from bot.context import CampaignApplication, CampaignContext
 from bot.i18n import SUPPORTED_LOCALES
 from handlers.access import UserCallbackQueryHandler, organizers
+from handlers.broadcast_confirm import (
+    CONFIRM,
+    DISCARD,
+    SCHEDULE,
+    answer_settled,
+    confirm,
+    discard,
+    show_time,
+    stop,
+)
 from handlers.broadcast_fit import length_refusal
-
-log = logging.getLogger(__name__)
 
 AWAITING = "broadcast:"
 WHEN = "when"
 SAME = CallbackFormat("bc:same")
-# The preview's buttons name their draft: a second tap, or one after an error, acts only once.
-CONFIRM = CallbackFormat("bc:ok", draft=TOKEN_PATTERN)
-SCHEDULE = CallbackFormat("bc:at", draft=TOKEN_PATTERN)
 EDIT = CallbackFormat("bc:edit")
-DISCARD = CallbackFormat("bc:no", draft=TOKEN_PATTERN)
 WHEN_FORMATS = ("%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M")
 MAX_SCHEDULE_AHEAD = timedelta(days=60)
 # Entities that mean the organizer formatted with Telegram's own tools rather than typed HTML.
@@ -178,7 +179,7 @@ async def send_preview(context: CampaignContext, admin_id: int, locale: str) -> 
     )]
     if draft.send_at:
         lines.append(context.text(
-            locale, "broadcast-preview-when", when=_show_time(context, draft.send_at),
+            locale, "broadcast-preview-when", when=show_time(context, draft.send_at),
             timezone=str(context.settings.campaign.timezone),
         ))
     confirm = "broadcast-button-confirm-scheduled" if draft.send_at else "broadcast-button-confirm"
@@ -205,86 +206,6 @@ async def send_preview(context: CampaignContext, admin_id: int, locale: str) -> 
     )
 
 
-async def confirm(update: Update, context: CampaignContext) -> None:
-    """Turn the draft into a broadcast once, then tell the organizer; a repeat says which one."""
-    query = update.callback_query
-    if query is None or query.message is None:
-        return
-    locale = await context.locale_for(update)
-    token = context.matched("draft")
-    draft = await context.drafts.get(query.from_user.id)
-    if draft is None or draft.token != token or not draft.texts:
-        await _answer_settled(query, context, locale, await context.drafts.settled(token))
-        return
-    settlement = await context.broadcasts.create_from_draft(
-        token, BroadcastContent(draft.texts, draft.photo),
-        created_by=query.from_user.id, admin_locale=locale,
-        progress_chat=query.message.chat.id, progress_message=query.message.message_id,
-        send_at=draft.send_at,
-    )
-    if not settlement.now or settlement.broadcast_id is None:
-        await _answer_settled(query, context, locale, settlement)
-        return
-    # The broadcast is durable from here on: telling the organizer may fail, nothing else can.
-    await _answer(query)
-    await _show_confirmed(query, context, locale, settlement.broadcast_id, draft.send_at)
-
-
-async def _show_confirmed(
-    query: CallbackQuery, context: CampaignContext, locale: str, broadcast_id: int,
-    send_at: int | None,
-) -> None:
-    """The preview becomes the broadcast's message: queued (or scheduled), with its Stop button."""
-    if send_at:
-        text = context.text(
-            locale, "broadcast-scheduled", id=broadcast_id, when=_show_time(context, send_at),
-            timezone=str(context.settings.campaign.timezone),
-        )
-    else:
-        text = context.text(locale, "broadcast-queued", id=broadcast_id)
-    try:
-        await query.edit_message_text(text, reply_markup=InlineKeyboardMarkup([[
-            InlineKeyboardButton(
-                context.text(locale, "broadcast-button-stop"),
-                callback_data=STOP.data(broadcast=broadcast_id),
-            )
-        ]]))
-    except TelegramError as exc:
-        if isinstance(exc, BadRequest) and "not modified" in exc.message.lower():
-            return
-        # Tapping again answers with the broadcast's id, and shows this message then.
-        log.warning("broadcast confirmation not shown broadcast=%s error=%s", broadcast_id,
-                    type(exc).__name__)
-
-
-async def _answer_settled(
-    query: CallbackQuery, context: CampaignContext, locale: str, settlement: Settlement
-) -> None:
-    """A tap on a draft an earlier tap confirmed or discarded: say what became of it."""
-    if settlement.broadcast_id is None:
-        key = "common-button-expired" if settlement.gone else "broadcast-already-discarded"
-        await _answer(query, context.text(locale, key))
-        return
-    broadcast = await context.broadcasts.get(settlement.broadcast_id)
-    status = broadcast.status if broadcast is not None else BroadcastStatus.QUEUED
-    await _answer(query, context.text(
-        locale, "broadcast-already-confirmed", id=settlement.broadcast_id, status=status.value
-    ))
-    if broadcast is not None and status in (BroadcastStatus.QUEUED, BroadcastStatus.SCHEDULED):
-        # The first tap's confirmation may have been lost (an error after the broadcast was
-        # stored): show it now. Once sending, the engine keeps this message up to date.
-        send_at = broadcast.send_at if status is BroadcastStatus.SCHEDULED else None
-        await _show_confirmed(query, context, locale, broadcast.broadcast_id, send_at)
-
-
-async def _answer(query: CallbackQuery, text: str | None = None, alert: bool = True) -> None:
-    """Answer the tap (an alert when there is something to say); never fails the handler."""
-    try:
-        await query.answer(text, show_alert=alert and text is not None)
-    except TelegramError as exc:
-        log.warning("callback answer failed error=%s", type(exc).__name__)
-
-
 async def ask_when(update: Update, context: CampaignContext) -> None:
     """Ask for the date and time to send at."""
     query = update.callback_query
@@ -294,7 +215,7 @@ async def ask_when(update: Update, context: CampaignContext) -> None:
     token = context.matched("draft")
     draft = await context.drafts.get(query.from_user.id)
     if draft is None or draft.token != token:
-        await _answer_settled(query, context, locale, await context.drafts.settled(token))
+        await answer_settled(query, context, locale, await context.drafts.settled(token))
         return
     await query.answer()
     await context.users.expect_input(query.from_user.id, f"{AWAITING}{WHEN}")
@@ -334,50 +255,6 @@ async def edit(update: Update, context: CampaignContext) -> None:
         return
     await query.answer()
     await start_broadcast(update, context)
-
-
-async def discard(update: Update, context: CampaignContext) -> None:
-    """Drop the draft, once: a later tap says what became of it."""
-    query = update.callback_query
-    if query is None:
-        return
-    locale = await context.locale_for(update)
-    settlement = await context.drafts.discard(query.from_user.id, context.matched("draft"))
-    if not settlement.now:
-        await _answer_settled(query, context, locale, settlement)
-        return
-    await _answer(query)
-    await context.users.clear_expected_input(query.from_user.id)
-    try:
-        await query.edit_message_text(context.text(locale, "broadcast-discarded"))
-    except TelegramError as exc:
-        log.warning("discard not shown error=%s", type(exc).__name__)
-
-
-async def stop(update: Update, context: CampaignContext) -> None:
-    """Cancel a running, queued or scheduled broadcast from its progress message."""
-    query = update.callback_query
-    if query is None:
-        return
-    locale = await context.locale_for(update)
-    broadcast_id = int(context.matched("broadcast"))
-    cancelled = await context.broadcasts.cancel(broadcast_id)
-    if cancelled is CancelResult.STOPPING:
-        # The engine finishes the sends in flight, then writes the report.
-        await _answer(query, context.text(locale, "broadcast-stopping", id=broadcast_id), False)
-        return
-    if cancelled is CancelResult.NEVER_STARTED:
-        await _answer(query)
-        stopped = await context.broadcasts.get(broadcast_id)
-        if stopped is not None:
-            await context.services.reporter(stopped, True)
-        return
-    await _answer(query, context.text(locale, "broadcast-already-over"))
-
-
-def _show_time(context: CampaignContext, epoch_ms: int) -> str:
-    zone = context.settings.campaign.timezone
-    return datetime.fromtimestamp(epoch_ms / 1000, zone).strftime("%Y-%m-%d %H:%M")
 
 
 def _example_time(context: CampaignContext) -> str:

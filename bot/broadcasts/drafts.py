@@ -63,6 +63,11 @@ class Settlement:
 GONE = Settlement(None, now=False, gone=True)
 
 
+def new_token() -> str:
+    """A draft's token: random, so an old preview's buttons never name a newer draft."""
+    return secrets.token_hex(6)
+
+
 def settlement_of(answer: list[object]) -> Settlement:
     """A confirm or discard script's {state, outcome} answer."""
     state, outcome = int(str(answer[0])), str(as_text(answer[1]))  # type: ignore[arg-type]
@@ -83,7 +88,7 @@ class BroadcastDrafts:
         key = keys.broadcast_draft(admin_id)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.delete(key)
-            pipe.hset(key, "token", secrets.token_hex(6))
+            pipe.hset(key, "token", new_token())
             pipe.expire(key, DRAFT_TTL_SECONDS)
             await pipe.execute()
 
@@ -91,6 +96,9 @@ class BroadcastDrafts:
         key = keys.broadcast_draft(admin_id)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping=fields)  # type: ignore[arg-type]
+            # A draft begun before drafts had tokens (or re-begun by a late answer) gets one,
+            # so its preview's buttons can name it.
+            pipe.hsetnx(key, "token", new_token())
             pipe.expire(key, DRAFT_TTL_SECONDS)
             await pipe.execute()
 

@@ -311,7 +311,8 @@ class BroadcastEngine:
             )
             if isinstance(result, Outcome):
                 return recipient.entry_id, result
-            # Refused before it left (429, network, migrated chat): nothing is on the wire.
+            # Refused (429, migrated chat) or failed as a retry is made for (5xx, connection):
+            # nothing is on the wire while the send waits for its next turn.
             await self._step(job, Step(None, None, release=recipient.entry_id))
             if result:
                 await self._sleep(result)
