@@ -285,7 +285,9 @@ def build_application(settings: Settings, metrics: Metrics) -> CampaignApplicati
         .context_types(context_types)
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         # Many people tap at once during a campaign push; one slow reply must not queue the rest.
-        .concurrent_updates(64)
+        # An update whose answer waits out a 429 pause keeps its place: with 64 places, a burst
+        # under 429s went out 64 answers a pause (p99 18 s for 1,000 answers, 3.6 s with 1,024).
+        .concurrent_updates(1024)
         .get_updates_request(
             BotApiRequest(connections=1, metrics=metrics, read_timeout=POLL_TIMEOUT_SECONDS + 5)
         )
