@@ -85,7 +85,9 @@ async def test_a_notice_is_claimed_only_once_its_send_turn_comes(
             keys.notice_claim(f"thanks:pi_storm_{n}") for n in range(gifts)
         ]
         most_claimed = 0
-        for _ in range(200):
+        # Watched until all are sent, however slow the machine: the claims are what is tested.
+        deadline = asyncio.get_running_loop().time() + 30
+        while asyncio.get_running_loop().time() < deadline:
             most_claimed = max(most_claimed, await redis.exists(*claims))
             if len(thank_yous(telegram, mark)) >= gifts:
                 break
