@@ -14,7 +14,7 @@ from bot.i18n import Localizer
 
 log = logging.getLogger(__name__)
 
-# The Stop button on the progress message (handled in handlers/broadcast_compose).
+# The Stop button on the progress message (handled in handlers/broadcast_confirm).
 STOP = CallbackFormat("bc:stop", broadcast="[0-9]{1,9}")
 # Telegram's refusals of an edit that no retry can ever make succeed (lowercase).
 _NEVER_EDITABLE = (

@@ -119,25 +119,31 @@ class EmbeddedRedis:
         process, self._process = self._process, None
         if process is None:
             return
-        if process.returncode is not None:
+        if await self._terminate(process, timeout):
+            log.info("embedded redis stopped")
+        else:
             # A supervisor that signals every process at once stopped it already.
             log.info("embedded redis had already exited code=%s", process.returncode)
-            return
+        if self._socket_dir:
+            with contextlib.suppress(OSError):
+                self.socket.unlink()
+                os.rmdir(self._socket_dir)
+
+    @staticmethod
+    async def _terminate(process: asyncio.subprocess.Process, timeout: float) -> bool:
+        """Stop the server; False if it had exited already."""
+        if process.returncode is not None:
+            return False
         try:
             process.send_signal(signal.SIGTERM)
         except ProcessLookupError:
-            log.info("embedded redis had already exited")
-            return
+            return False
         try:
             await asyncio.wait_for(process.wait(), timeout)
         except TimeoutError:
             process.kill()
             await process.wait()
-        if self._socket_dir:
-            with contextlib.suppress(OSError):
-                self.socket.unlink()
-                os.rmdir(self._socket_dir)
-        log.info("embedded redis stopped")
+        return True
 
     async def kill(self) -> None:
         """SIGKILL the server (tests of crash recovery only)."""
