@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 from collections.abc import AsyncIterator, Iterator
@@ -121,13 +122,22 @@ class Harness:
         assert statuses == [200] * len(events), statuses
 
 
+@contextlib.asynccontextmanager
+async def running_bot(
+    env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe
+) -> AsyncIterator[Harness]:
+    """The bot started with `env` (bot_env plus a test's own settings), stopped within 10 s."""
+    bot = CampaignBot(settings_from(env))
+    await bot.start()
+    try:
+        yield Harness(bot, telegram, stripe_server, env)
+    finally:
+        await asyncio.wait_for(bot.stop(), 10)
+
+
 @pytest.fixture
 async def harness(
     bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe
 ) -> AsyncIterator[Harness]:
-    bot = CampaignBot(settings_from(bot_env))
-    await bot.start()
-    try:
-        yield Harness(bot, telegram, stripe_server, bot_env)
-    finally:
-        await asyncio.wait_for(bot.stop(), 10)
+    async with running_bot(bot_env, telegram, stripe_server) as running:
+        yield running

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from bot.app import CampaignBot
 from bot.referrals import parse_referral
 from bot.storage.embedded_redis import EmbeddedRedis
-from tests.conftest import ADMIN_ID, Harness, settings_from
+from tests.conftest import ADMIN_ID, Harness, running_bot, settings_from
 from tests.donation_steps import pledge
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.telegram import FakeBotAPI
@@ -153,12 +153,8 @@ async def with_beneficiary(
     bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe
 ) -> AsyncIterator[Harness]:
     env = {**bot_env, "BENEFICIARY_CHAT_IDS": f"{BENEFICIARY},-100888"}
-    bot = CampaignBot(settings_from(env))
-    await bot.start()
-    try:
-        yield Harness(bot, telegram, stripe_server, env)
-    finally:
-        await bot.stop()
+    async with running_bot(env, telegram, stripe_server) as running:
+        yield running
 
 
 ORGANIZER_COMMANDS = ["/broadcast", "/cancel", "/export", "/link code"]

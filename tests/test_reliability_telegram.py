@@ -10,11 +10,10 @@ from functools import partial
 
 import pytest
 
-from bot.app import CampaignBot
 from bot.broadcasts.store import Broadcast, BroadcastContent, BroadcastStatus, BroadcastStore
 from bot.storage.connection import connect
 from tests.broadcast_steps import add_subscribers
-from tests.conftest import ADMIN_ID, Harness, settings_from
+from tests.conftest import ADMIN_ID, Harness, running_bot
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.telegram import ApiCall, FakeBotAPI
 
@@ -33,12 +32,8 @@ async def fast_harness(
     bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe
 ) -> AsyncIterator[Harness]:
     env = {**bot_env, "BROADCAST_RATE": str(RATE), "BROADCAST_RECOVERY_SECONDS": "20"}
-    bot = CampaignBot(settings_from(env))
-    await bot.start()
-    try:
-        yield Harness(bot, telegram, stripe_server, env)
-    finally:
-        await bot.stop()
+    async with running_bot(env, telegram, stripe_server) as running:
+        yield running
 
 
 async def run_broadcast(harness: Harness, text: str) -> Broadcast:
