@@ -43,7 +43,7 @@ from bot.reports.chart import ChartCache
 from bot.storage.chart_files import ChartFiles
 from bot.storage.connection import StorageUnavailable
 from bot.storage.connection import connect as connect_redis
-from bot.storage.embedded_redis import EmbeddedRedis
+from bot.storage.embedded_valkey import EmbeddedValkey
 from bot.storage.erasure import ErasureMarks
 from bot.storage.health import StorageHealth
 from bot.storage.rate_limit import UserRateLimit
@@ -66,7 +66,7 @@ class CampaignBot:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.embedded_redis: EmbeddedRedis | None = None
+        self.embedded_store: EmbeddedValkey | None = None
         self.redis: Redis | None = None
         self.application: CampaignApplication | None = None
         self._web_runner: web.AppRunner | None = None
@@ -82,8 +82,8 @@ class CampaignBot:
         settings = self.settings
         redis_url = settings.storage.redis_url
         if redis_url is None:
-            self.embedded_redis = EmbeddedRedis(settings.storage.data_dir)
-            redis_url = await self.embedded_redis.start()
+            self.embedded_store = EmbeddedValkey(settings.storage.data_dir)
+            redis_url = await self.embedded_store.start()
         self.redis = connect_redis(redis_url)
         self.payments = Payments(settings.stripe.secret_key, settings.stripe.api_base)
         self.metrics = metrics = Metrics()
@@ -196,9 +196,9 @@ class CampaignBot:
         if self.redis is not None:
             with _logged("redis client"):
                 await self.redis.aclose()
-        if self.embedded_redis is not None:
-            with _logged("embedded redis"):
-                await self.embedded_redis.stop()
+        if self.embedded_store is not None:
+            with _logged("embedded valkey"):
+                await self.embedded_store.stop()
         log.info("bot stopped")
 
 

@@ -16,7 +16,7 @@ from telegram.error import TelegramError
 from bot.config import Settings
 from bot.donations.stripe_client import Payments
 from bot.storage.connection import connect
-from bot.storage.embedded_redis import redis_server_binary
+from bot.storage.embedded_valkey import valkey_server_binary
 
 
 @dataclass(frozen=True)
@@ -43,13 +43,13 @@ async def check_redis(settings: Settings) -> Check:
         finally:
             await client.aclose()
     try:
-        binary = redis_server_binary()
+        binary = valkey_server_binary()
         version = (await asyncio.to_thread(
             subprocess.run, [str(binary), "--version"], capture_output=True, text=True,
             timeout=10, check=True,
         )).stdout.split()[2]
     except (RuntimeError, OSError, subprocess.SubprocessError, IndexError) as exc:
-        return Check(False, "redis", f"embedded redis-server unusable ({type(exc).__name__})")
+        return Check(False, "redis", f"embedded valkey-server unusable ({type(exc).__name__})")
     data_dir = settings.storage.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     if not os.access(data_dir, os.W_OK):

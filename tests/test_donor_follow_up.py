@@ -168,15 +168,15 @@ async def test_webhook_answers_503_while_redis_is_down_so_stripe_retries(
         harness = Harness(bot, telegram, stripe_server, env)
         _, session_id = await pledge(harness, harness.user(4010, "en"), "€10")
         events = stripe_server.complete_session(session_id)
-        assert bot.embedded_redis is not None
-        await bot.embedded_redis.kill()
+        assert bot.embedded_store is not None
+        await bot.embedded_store.kill()
         assert await stripe_server.deliver(events[0], harness.webhook_url) == 503
         async with (
             aiohttp.ClientSession() as http,
             http.get(f"{harness.http}/readyz") as response,
         ):
             assert response.status == 503
-        await bot.embedded_redis.start()
+        await bot.embedded_store.start()
         for _ in range(50):
             if await stripe_server.deliver(events[0], harness.webhook_url) == 200:
                 break

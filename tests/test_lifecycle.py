@@ -64,13 +64,13 @@ async def test_bot_process_with_embedded_redis_serves_and_stops_on_sigterm(
         telegram.user(2001, language_code="fr").send("/help")
         reply = await telegram.wait_for_message(2001, after=mark, timeout=10)
         assert "ce que je sais faire" in (reply.rendered_text or "")
-        redis_pid = int((tmp_path / "data" / "redis.pid").read_text())
+        redis_pid = int((tmp_path / "data" / "valkey.pid").read_text())
         stopping = time.monotonic()
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), 10)
         assert process.returncode == 0, stderr.decode()
         assert time.monotonic() - stopping < 10
-        assert not Path(f"/proc/{redis_pid}").exists(), "the embedded redis-server was stopped"
+        assert not Path(f"/proc/{redis_pid}").exists(), "the embedded valkey-server was stopped"
         logs = stderr.decode()
         assert "bot stopped" in logs
         assert bot_env["TELEGRAM_BOT_TOKEN"] not in logs
@@ -100,7 +100,7 @@ async def test_embedded_redis_has_its_own_session_and_exits_when_the_bot_is_kill
     )
     try:
         await wait_until_ready(f"http://127.0.0.1:{bot_env['HTTP_PORT']}/readyz")
-        redis_pid = int((tmp_path / "data" / "redis.pid").read_text())
+        redis_pid = int((tmp_path / "data" / "valkey.pid").read_text())
         # A terminal's Ctrl-C or a group SIGTERM reaches the bot's group, never its Redis.
         assert os.getpgid(redis_pid) != os.getpgid(process.pid)
         assert os.getsid(redis_pid) == redis_pid
@@ -110,7 +110,7 @@ async def test_embedded_redis_has_its_own_session_and_exits_when_the_bot_is_kill
             if not running(redis_pid):
                 break
             await asyncio.sleep(0.05)
-        assert not running(redis_pid), "redis-server outlived the SIGKILLed bot"
+        assert not running(redis_pid), "valkey-server outlived the SIGKILLed bot"
     finally:
         if process.returncode is None:
             process.kill()

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from bot.app import CampaignBot
 from bot.referrals import parse_referral
-from bot.storage.embedded_redis import EmbeddedRedis
+from bot.storage.embedded_valkey import EmbeddedValkey
 from tests.conftest import ADMIN_ID, Harness, running_bot, settings_from
 from tests.donation_steps import pledge
 from tests.fakes.stripe import FakeStripe
@@ -32,7 +32,7 @@ async def status_of(url: str) -> int:
 async def test_redis_down_at_start_and_mid_run_answers_politely_and_recovers(
     bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe, tmp_path: Path
 ) -> None:
-    redis = EmbeddedRedis(tmp_path / "late-redis")
+    redis = EmbeddedValkey(tmp_path / "late-redis")
     bot = CampaignBot(settings_from({**bot_env, "REDIS_URL": redis.url}))
     await bot.start()
     harness = Harness(bot, telegram, stripe_server, bot_env)

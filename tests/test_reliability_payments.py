@@ -132,15 +132,15 @@ async def test_redis_killed_mid_storm_loses_nothing_and_counts_nothing_twice(
 
     async def killer() -> None:
         # Killed at random points of the storm's progress, however fast the bot answers.
-        assert bot.embedded_redis is not None
+        assert bot.embedded_store is not None
         for low, high in ((60, 140), (220, 300)):
             threshold = random.randint(low, high)
             while len(acknowledged) < threshold:
                 progress.clear()
                 await progress.wait()
-            await bot.embedded_redis.kill()
+            await bot.embedded_store.kill()
             await asyncio.sleep(0.5)
-            await bot.embedded_redis.start()
+            await bot.embedded_store.start()
 
     try:
         await asyncio.gather(killer(), *(sender() for _ in range(16)))

