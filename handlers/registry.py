@@ -45,7 +45,7 @@ def register_handlers(application: CampaignApplication, settings: Settings) -> N
     thanks.register(application)
     progress.register(application)
     subscriptions.register(application)
-    updates_archive.register(application)
+    updates_archive.register(application, settings)
     # Organizers only (and /stats for beneficiaries too): declared in handlers/access.
     broadcast_compose.register(application, settings)
     insight.register(application, settings)

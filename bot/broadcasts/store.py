@@ -106,6 +106,15 @@ end
 return status
 """
 
+# KEYS: job. ARGV: now (ms). Takes a broadcast out of /updates, keeping its record and counts:
+# 1 the first time, 0 when it was not there (never started, cancelled, or taken out before).
+_WITHDRAW = """
+local state = redis.call('HMGET', KEYS[1], 'status', 'started_at', 'withdrawn_at')
+if not state[2] or state[3] or state[1] == 'cancelled' then return 0 end
+redis.call('HSET', KEYS[1], 'withdrawn_at', ARGV[1])
+return 1
+"""
+
 
 def now_ms() -> int:
     return int(time.time() * 1000)
@@ -180,6 +189,15 @@ class Broadcast:
     total: int = 0
     started_at: int = 0
     finished_at: int = 0
+    # When an organizer took it out of /updates; 0 while it is there.
+    withdrawn_at: int = 0
+
+    @property
+    def in_updates(self) -> bool:
+        """Shown by /updates: it went out (or started to), and was neither cancelled nor
+        taken out; a sent-by-mistake broadcast must not stay public once stopped."""
+        cancelled = self.status is BroadcastStatus.CANCELLED
+        return bool(self.started_at) and not cancelled and not self.withdrawn_at
 
     @property
     def handled(self) -> int:
@@ -225,6 +243,7 @@ class BroadcastStore:
         self._finalize = redis.register_script(_FINALIZE)
         self._cancel = redis.register_script(_CANCEL)
         self._create = redis.register_script(_CREATE)
+        self._withdraw = redis.register_script(_WITHDRAW)
 
     async def create(
         self, content: BroadcastContent, *, created_by: int, admin_locale: str,
@@ -284,6 +303,7 @@ class BroadcastStore:
             total=number("total"),
             started_at=number("started_at"),
             finished_at=number("finished_at"),
+            withdrawn_at=number("withdrawn_at"),
         )
 
     async def active_id(self) -> int | None:
@@ -349,10 +369,20 @@ class BroadcastStore:
 
     async def archive(self, offset: int, count: int) -> tuple[list[Broadcast], int]:
         """Broadcasts that went out (or started to), newest first, and how many there are."""
-        ids = await self._redis.zrevrange(keys.broadcast_archive(), 0, -1)
-        shown: list[Broadcast] = []
-        for raw in ids:
-            found = await self.get(int(text_of(raw)))
-            if found and found.started_at:
-                shown.append(found)
+        started = [found for found in await self._newest_first() if found.started_at]
+        return started[offset : offset + count], len(started)
+
+    async def public_archive(self, offset: int, count: int) -> tuple[list[Broadcast], int]:
+        """What /updates shows, newest first, and how many there are; read from each one's
+        status, so a broadcast cancelled before withdrawals existed is left out too."""
+        shown = [found for found in await self._newest_first() if found.in_updates]
         return shown[offset : offset + count], len(shown)
+
+    async def withdraw(self, broadcast_id: int) -> bool:
+        """Take a broadcast out of /updates for everyone; True only for the call that did."""
+        return bool(await self._withdraw(keys=[keys.broadcast(broadcast_id)], args=[now_ms()]))
+
+    async def _newest_first(self) -> list[Broadcast]:
+        ids = await self._redis.zrevrange(keys.broadcast_archive(), 0, -1)
+        found = [await self.get(int(text_of(raw))) for raw in ids]
+        return [broadcast for broadcast in found if broadcast is not None]
