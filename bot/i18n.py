@@ -31,6 +31,13 @@ def resolve_locale(language_code: str | None) -> str:
     return primary if primary in SUPPORTED_LOCALES else FALLBACK_LOCALE
 
 
+def supported_locale(locale: str) -> str:
+    """The locale itself if the bot speaks it; anything else is refused with ValueError."""
+    if locale not in SUPPORTED_LOCALES:
+        raise ValueError(f"unsupported locale {locale[:8]!r}")
+    return locale
+
+
 class MoneyAmount(FluentType):
     """An amount for Fluent: a currency NUMBER whose fraction digits we choose ("10 €", "€10")."""
 

@@ -11,6 +11,7 @@ from bot.context import CampaignApplication
 from handlers import (
     beneficiary,
     broadcast_compose,
+    callbacks,
     donate,
     errors,
     fallback,
@@ -35,6 +36,8 @@ def register_handlers(application: CampaignApplication, settings: Settings) -> N
     """Register every feature's handlers; order matters where noted."""
     # Group -10: which chats the bot answers, edited messages, the per-user rate limit.
     gate.register(application)
+    # Group -5: a button with no data, which PTB would give to the first button handler.
+    callbacks.register(application)
     # Group -1: text the bot asked for must not be taken for free text.
     typed_input.register(application)
     start.register(application)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
+import re
 from typing import Any
 
 import pytest
@@ -107,3 +109,25 @@ def test_data_over_telegrams_limit_is_refused() -> None:
 
 def test_forged_data_with_a_trailing_newline_matches_nothing() -> None:
     assert [name for name, f in FORMATS.items() if f.pattern.match("don:x\n")] == []
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+@given(data=st.data())
+def test_no_format_matches_its_own_data_with_a_newline_after_it(
+    name: str, data: st.DataObject
+) -> None:
+    values = data.draw(values_for(FORMATS[name]))
+    forged = ":".join([FORMATS[name].prefix, *values.values()]) + "\n"
+    assert [other for other, f in FORMATS.items() if f.pattern.match(forged)] == []
+
+
+def test_no_handler_reads_the_raw_callback_data() -> None:
+    # handlers/callbacks only asks whether there is any data, to stop buttons that have none.
+    readers = [
+        info.name
+        for info in pkgutil.iter_modules(handlers.__path__)
+        if info.name != "callbacks" and re.search(r"query\.data\b", inspect.getsource(importlib.import_module(
+            f"handlers.{info.name}"
+        )))
+    ]
+    assert readers == [], "read values from the format's match groups (context.matched)"

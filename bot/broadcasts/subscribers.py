@@ -6,7 +6,7 @@ import time
 
 from redis.asyncio import Redis
 
-from bot.i18n import SUPPORTED_LOCALES
+from bot.i18n import SUPPORTED_LOCALES, supported_locale
 from bot.storage import keys
 from bot.storage.connection import as_text
 
@@ -74,7 +74,9 @@ class Subscribers:
 
     def _keys(self, user_id: int, locale: str = SUPPORTED_LOCALES[0]) -> list[str]:
         others = [keys.subscribers(other) for other in SUPPORTED_LOCALES if other != locale]
-        return [keys.user(user_id), keys.blocked_subscribers(), keys.subscribers(locale), *others]
+        # A locale outside the lists would file the user where no broadcast and no /forget looks.
+        own = keys.subscribers(supported_locale(locale))
+        return [keys.user(user_id), keys.blocked_subscribers(), own, *others]
 
     async def subscribe(self, user_id: int, locale: str) -> bool:
         """Follow the news in `locale`; False if the user already did."""

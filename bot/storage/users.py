@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from bot.i18n import SUPPORTED_LOCALES, supported_locale
 from bot.storage import keys
 from bot.storage.connection import as_text
 
@@ -18,20 +19,27 @@ class UserStore:
         self._redis = redis
 
     async def chosen_locale(self, user_id: int) -> str | None:
-        """The locale stored for this user, if any."""
-        return as_text(await self._redis.hget(keys.user(user_id), "locale"))
+        """The locale stored for this user, if it is one the bot speaks."""
+        stored = as_text(await self._redis.hget(keys.user(user_id), "locale"))
+        return stored if stored in SUPPORTED_LOCALES else None
 
     async def set_locale(self, user_id: int, locale: str, *, chosen: bool) -> None:
         """Remember the user's locale; an explicit choice wins over later language_code guesses."""
         await self._redis.hset(
-            keys.user(user_id), mapping={"locale": locale, "chosen": int(chosen)}
+            keys.user(user_id),
+            mapping={"locale": supported_locale(locale), "chosen": int(chosen)},
         )
 
     async def remember_locale(self, user_id: int, locale: str) -> str:
-        """Store a guessed locale unless one is already stored; returns the stored one."""
+        """Store a guessed locale unless a supported one is already stored; returns the stored."""
         key = keys.user(user_id)
-        await self._redis.hsetnx(key, "locale", locale)
-        return as_text(await self._redis.hget(key, "locale")) or locale
+        await self._redis.hsetnx(key, "locale", supported_locale(locale))
+        stored = as_text(await self._redis.hget(key, "locale"))
+        if stored in SUPPORTED_LOCALES:
+            return stored
+        # Written before the store checked values (a forged "fr\n"): the guess replaces it.
+        await self._redis.hset(key, "locale", locale)
+        return locale
 
     async def photo_file_id(self, fingerprint: str) -> str | None:
         return as_text(await self._redis.get(keys.photo_file_id(fingerprint)))

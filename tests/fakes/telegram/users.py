@@ -122,8 +122,10 @@ class FakeUser:
             )
         return self._push_callback(copy.deepcopy(current), matching[0].callback_data)
 
-    def tap_data(self, message_id: int, data: str, *, chat_id: int | None = None) -> int:
-        """Send a callback query with arbitrary data, as a tampered client could."""
+    def tap_data(
+        self, message_id: int, data: str | None, *, chat_id: int | None = None
+    ) -> int:
+        """Send a callback query with any data, or none at all, as a tampered client could."""
         target = self.id if chat_id is None else chat_id
         stored = self.api.messages.get((target, message_id))
         # An unknown message arrives as Telegram's InaccessibleMessage (date 0).
@@ -134,15 +136,16 @@ class FakeUser:
         )
         return self._push_callback(message, data)
 
-    def _push_callback(self, message: JSON, data: str) -> int:
+    def _push_callback(self, message: JSON, data: str | None) -> int:
         """Queue a callback_query update for a message."""
         query = {
             "id": self.api.new_callback_id(),
             "from": self.as_user,
             "chat_instance": f"{message['chat']['id']}0042",
-            "data": data,
             "message": message,
         }
+        if data is not None:
+            query["data"] = data
         return self.api.push_update({"callback_query": query})
 
     def block_bot(self) -> int:
