@@ -11,6 +11,7 @@ from telegram.ext import CallbackQueryHandler
 from bot.botapi.callback_data import CallbackFormat
 from bot.context import CampaignApplication, CampaignContext
 from bot.donations.outbox import Notice, NoticeKind
+from bot.donations.public_text import visible_text
 from bot.i18n import Localizer, money
 from handlers import callbacks, donate
 
@@ -87,9 +88,12 @@ async def words_typed(
     user = message.from_user
     if user is None:
         return
-    words = " ".join((message.text or "").split())
+    typed = message.text or ""
+    words = visible_text(typed)
     if not words:
-        await message.reply_text(context.text(locale, "donate-words-empty"))
+        # Only invisible characters: say so, else the donor retypes the same thing.
+        refusal = "donate-words-invisible" if typed.strip() else "donate-words-empty"
+        await message.reply_text(context.text(locale, refusal))
         return
     if len(words) > MAX_WORDS:
         await message.reply_text(
@@ -114,7 +118,10 @@ async def show_name(update: Update, context: CampaignContext) -> None:
     if not await _is_donor(context, donation_id, query.from_user.id):
         await query.answer(context.text(locale, "donate-not-yours"), show_alert=True)
         return
-    name = query.from_user.first_name[:MAX_NAME]
+    name = visible_text(query.from_user.first_name)[:MAX_NAME]
+    if not name:
+        await query.answer(context.text(locale, "donate-name-invisible"), show_alert=True)
+        return
     await context.ledger.set_public_words(donation_id, name=name)
     await query.answer(context.text(locale, "donate-name-saved"), show_alert=True)
 
