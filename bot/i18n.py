@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
@@ -19,16 +20,60 @@ log = logging.getLogger(__name__)
 # The languages the bot speaks: a locales/<name>/ folder each, parity checked by a test.
 SUPPORTED_LOCALES = ("en", "fr")
 FALLBACK_LOCALE = "en"
+# RFC 9110's qvalue: 0 to 1 with at most three decimals.
+_QVALUE = re.compile(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?")
 # Found through the package, not beside bot/: an installed wheel has no source tree around it.
 LOCALES_DIR = Path(locales.__file__).resolve().parent
 
 
 def resolve_locale(language_code: str | None) -> str:
     """Map Telegram's language_code ("fr", "fr-FR", "fr-ca", "de", None) to a supported locale."""
-    if not language_code:
-        return FALLBACK_LOCALE
-    primary = language_code.replace("_", "-").split("-", 1)[0].lower()
+    primary = _primary_subtag(language_code or "")
     return primary if primary in SUPPORTED_LOCALES else FALLBACK_LOCALE
+
+
+def _primary_subtag(tag: str) -> str:
+    return tag.strip().replace("_", "-").split("-", 1)[0].lower()
+
+
+def locale_from_accept_language(header: str | None) -> str:
+    """The supported locale a browser's Accept-Language weighs highest (RFC 9110 q-values)."""
+    named: dict[str, int] = {}
+    wildcard: int | None = None
+    for item in (header or "").split(","):
+        language_range, *parameters = item.split(";")
+        weight = _weight(parameters)
+        primary = _primary_subtag(language_range)
+        if weight is None:
+            continue
+        if primary == "*":
+            wildcard = max(wildcard or 0, weight)
+        elif primary in SUPPORTED_LOCALES:
+            # "fr-CA, fr;q=0" still accepts French: the most accepting range counts.
+            named[primary] = max(named.get(primary, 0), weight)
+    # Ties go to the language named first, then to the fallback.
+    order = list(dict.fromkeys([*named, FALLBACK_LOCALE, *SUPPORTED_LOCALES]))
+    weights = {locale: named.get(locale, wildcard) for locale in order}
+    best = max(order, key=lambda locale: weights[locale] or 0)
+    if weights[best]:
+        return best
+    # Nothing acceptable: q=0 means "not this one", so prefer a language left unmentioned.
+    return next((locale for locale in order if weights[locale] is None), FALLBACK_LOCALE)
+
+
+def _weight(parameters: list[str]) -> int | None:
+    """A range's q-value in thousandths (1000 when absent); None when it is malformed."""
+    weight = 1000
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() != "q":
+            continue
+        value = value.strip()
+        if _QVALUE.fullmatch(value) is None:
+            return None
+        whole, _, fraction = value.partition(".")
+        weight = int(whole) * 1000 + int(fraction.ljust(3, "0"))
+    return weight
 
 
 def supported_locale(locale: str) -> str:

@@ -7,7 +7,7 @@ from html import escape
 
 from aiohttp import web
 
-from bot.i18n import resolve_locale
+from bot.i18n import locale_from_accept_language, resolve_locale
 from bot.web.app_keys import BOT_USERNAME, LOCALIZER
 
 # Colours keep at least 4.5:1 for text and 3:1 for the bar against its track (WCAG AA).
@@ -52,12 +52,11 @@ progress::-moz-progress-bar {{ background: #1f4e8c; }}
 
 
 def page_locale(request: web.Request) -> str:
-    """?lang= (set by the bot in Stripe's return URLs), else the browser's first language."""
+    """?lang= (set by the bot in Stripe's return URLs), else the browser's preferred one."""
     requested = request.query.get("lang")
     if requested:
         return resolve_locale(requested)
-    accepted = request.headers.get("Accept-Language", "")
-    return resolve_locale(accepted.split(",", 1)[0].split(";", 1)[0].strip() or None)
+    return locale_from_accept_language(request.headers.get("Accept-Language"))
 
 
 def render_shell(locale: str, title: str, content: str) -> str:
