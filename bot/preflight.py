@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import stripe
-from redis.exceptions import RedisError
 from telegram import Bot
 from telegram.error import TelegramError
 
+from bot.botapi.transport import BotApiRequest
 from bot.config import Settings
 from bot.donations.stripe_client import Payments
-from bot.storage.connection import connect
-from bot.storage.embedded_valkey import valkey_server_binary
+from bot.service_errors import (
+    REDIS_PING_SECONDS,
+    one_line,
+    redis_problem,
+    stripe_problem,
+    telegram_problem,
+    without_password,
+)
+from bot.storage.connection import StorageUnavailable, connect
+from bot.storage.embedded_valkey import EmbeddedServerError, EmbeddedValkey, valkey_server_binary
 
 
 @dataclass(frozen=True)
@@ -32,45 +40,57 @@ class Check:
 
 
 async def check_redis(settings: Settings) -> Check:
-    if settings.storage.redis_url:
-        client = connect(settings.storage.redis_url)
+    url = settings.storage.redis_url
+    if url:
+        client = connect(url)
         try:
-            await client.ping()
+            await asyncio.wait_for(client.ping(), REDIS_PING_SECONDS)
             info = await client.info("server")
-            return Check(True, "redis", f"reached, version {info.get('redis_version', '?')}")
-        except (RedisError, OSError) as exc:
-            return Check(False, "redis", f"cannot reach REDIS_URL ({type(exc).__name__})")
+        except StorageUnavailable as exc:  # TimeoutError is an OSError
+            return Check(False, "redis", redis_problem(exc, url).what)
         finally:
             await client.aclose()
+        return Check(True, "redis", f"reached at REDIS_URL={without_password(url)}, "
+                     f"{server_version(info)}")
     try:
         binary = valkey_server_binary()
         version = (await asyncio.to_thread(
             subprocess.run, [str(binary), "--version"], capture_output=True, text=True,
             timeout=10, check=True,
-        )).stdout.split()[2]
+        )).stdout.split()[2].removeprefix("v=")
     except (RuntimeError, OSError, subprocess.SubprocessError, IndexError) as exc:
-        return Check(False, "redis", f"embedded valkey-server unusable ({type(exc).__name__})")
-    data_dir = settings.storage.data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
-    if not os.access(data_dir, os.W_OK):
-        return Check(False, "redis", f"DATA_DIR {data_dir} is not writable")
-    return Check(True, "redis", f"embedded {version}, data in {data_dir.resolve()}")
+        return Check(False, "redis", f"embedded valkey-server unusable ({one_line(str(exc))})")
+    server = EmbeddedValkey(settings.storage.data_dir)
+    try:
+        server.check_data_dir()
+    except EmbeddedServerError as exc:
+        return Check(False, "redis", str(exc))
+    return Check(True, "redis", f"embedded Valkey {version}, DATA_DIR={server.data_dir}")
+
+
+def server_version(info: Mapping[str, Any]) -> str:
+    """"Valkey 9.1.2" or "Redis 7.2.4": Valkey answers redis_version too, for old clients."""
+    if "valkey_version" in info:
+        return f"Valkey {info['valkey_version']}"
+    return f"Redis {info.get('redis_version', '?')}"
 
 
 async def check_telegram(settings: Settings) -> Check:
+    # The bot's own transport, so the check reaches Telegram the way the bot will.
     bot = Bot(
         settings.telegram.token,
         base_url=f"{settings.telegram.api_url}/bot",
         base_file_url=f"{settings.telegram.api_url}/file/bot",
+        request=BotApiRequest(connections=1),
+        get_updates_request=BotApiRequest(connections=1),
     )
     try:
-        async with bot:
-            me = await bot.get_me()
-        return Check(True, "telegram", f"token accepted, the bot is @{me.username}")
+        await bot.initialize()
+        return Check(True, "telegram", f"token accepted, the bot is @{bot.username}")
     except TelegramError as exc:
-        # PTB's InvalidToken message quotes the token itself.
-        detail = exc.message.replace(settings.telegram.token, "<TELEGRAM_BOT_TOKEN>")
-        return Check(False, "telegram", f"{type(exc).__name__}: {detail}")
+        return Check(False, "telegram", telegram_problem(exc, settings).what)
+    finally:
+        await bot.shutdown()
 
 
 async def check_stripe(settings: Settings) -> Check:
@@ -80,7 +100,7 @@ async def check_stripe(settings: Settings) -> Check:
         account = await payments.account_name()
         return Check(True, "stripe", f"key accepted for account {account} ({mode} mode)")
     except stripe.StripeError as exc:
-        return Check(False, "stripe", f"{type(exc).__name__}: {exc.user_message or 'no detail'}")
+        return Check(False, "stripe", stripe_problem(exc, settings).what)
     finally:
         await payments.close()
 

@@ -1,14 +1,18 @@
-"""Operating the bot: webhook mode, metrics."""
+"""Operating the bot: webhook mode, metrics, reconciliation, the check command."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
+from pathlib import Path
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import CampaignBot
-from tests.conftest import ADMIN_ID, Harness, settings_from
+from tests.conftest import ADMIN_ID, ROOT, Harness, free_port, settings_from
 from tests.donation_steps import pay, pledge
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.telegram import FakeBotAPI
@@ -127,68 +131,75 @@ async def test_reconciliation_heals_missed_webhooks_once_and_reports_it(
     await harness.telegram.assert_no_message(ADMIN_ID, after=mark, within=0.5)
 
 
-async def run_check(env: dict[str, str]) -> tuple[int, str]:
-    import asyncio
-    import os
-    import sys
-
-    from tests.conftest import ROOT
-
+async def run_check(env: dict[str, str]) -> tuple[int, list[str]]:
+    """`python -m bot check`: its exit code and its lines, insisting nothing else is written."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "check", cwd=ROOT, env={**os.environ, **env},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
-    stdout, _ = await asyncio.wait_for(process.communicate(), 30)
-    return int(process.returncode or 0), stdout.decode()
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert not stderr, stderr.decode()
+    lines = stdout.decode().splitlines()
+    # One line per check, each naming the service and its state.
+    assert [line.split(":")[0].split()[1] for line in lines] == [
+        "configuration", "redis", "telegram", "stripe",
+    ], lines
+    return int(process.returncode or 0), lines
 
 
 async def test_check_command_reaches_every_service(
     bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe
 ) -> None:
-    code, output = await run_check(bot_env)
-    lines = output.strip().splitlines()
-    assert code == 0, output
-    assert [line.split(":")[0] for line in lines] == [
-        "ok    configuration", "ok    redis", "ok    telegram", "ok    stripe",
-    ]
-    assert "@fake_campaign_bot" in lines[2]
-    assert "acct_fake_campaign (test mode)" in lines[3]
-    assert bot_env["STRIPE_SECRET_KEY"] not in output
+    code, lines = await run_check(bot_env)
+    assert code == 0, lines
+    assert all(line.startswith("ok    ") for line in lines), lines
+    redis_url = bot_env["REDIS_URL"]
+    assert lines[1].startswith(f"ok    redis: reached at REDIS_URL={redis_url}, Valkey 9."), lines
+    assert lines[2] == "ok    telegram: token accepted, the bot is @fake_campaign_bot"
+    assert lines[3] == "ok    stripe: key accepted for account acct_fake_campaign (test mode)"
 
 
-async def test_check_command_names_what_fails(
+async def test_check_command_names_what_fails_and_what_to_check(
     bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe
 ) -> None:
+    redis_port, stripe_url = free_port(), f"http://127.0.0.1:{free_port()}"
     env = {**bot_env, "TELEGRAM_BOT_TOKEN": "654321:WRONG-token-abcdefghijklmnopqrstuvwxyz",
-           "REDIS_URL": "redis://127.0.0.1:1/0"}
-    code, output = await run_check(env)
+           "REDIS_URL": f"redis://:hunter2@127.0.0.1:{redis_port}/0",
+           "STRIPE_API_BASE": stripe_url}
+    code, lines = await run_check(env)
     assert code == 1
-    assert "FAIL  redis: cannot reach REDIS_URL" in output
-    assert "FAIL  telegram:" in output
-    assert "ok    stripe" in output
-    assert "WRONG-token" not in output
-
-
-async def test_rejected_token_stops_the_bot_with_one_line_and_no_secret(
-    bot_env: dict[str, str], telegram: FakeBotAPI
-) -> None:
-    import asyncio
-    import os
-    import sys
-
-    from tests.conftest import ROOT
-
-    token = "654321:WRONG-token-abcdefghijklmnopqrstuvwxyz"
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=ROOT,
-        env={**os.environ, **bot_env, "TELEGRAM_BOT_TOKEN": token, "LOG_FORMAT": "json"},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    assert lines[0].startswith("ok    configuration: polling mode")
+    assert lines[1].startswith(
+        f"FAIL  redis: could not be reached at REDIS_URL=redis://:***@127.0.0.1:{redis_port}/0 ("
+    ), lines
+    assert lines[2] == (
+        "FAIL  telegram: refused TELEGRAM_BOT_TOKEN (Unauthorized): "
+        "check the token @BotFather gave you"
     )
-    _, stderr = await asyncio.wait_for(process.communicate(), 30)
-    text = stderr.decode()
-    assert process.returncode == 1
-    assert "start-up failed: InvalidToken" in text
-    assert "WRONG-token" not in text
-    for line in text.splitlines():
-        if line.startswith("{"):
-            assert json.loads(line)["level"] in ("INFO", "WARNING", "ERROR")
+    # Stripe's own message spans four lines; the check's stays on one.
+    assert lines[3].startswith(
+        f"FAIL  stripe: could not be reached at STRIPE_API_BASE={stripe_url} "
+        "(Cannot connect to host"
+    ), lines
+    assert lines[3].endswith("): check STRIPE_API_BASE and the network")
+    assert not any("WRONG-token" in line or "hunter2" in line for line in lines)
+
+
+async def test_check_command_names_an_unwritable_data_dir_and_a_refused_stripe_key(
+    bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe, tmp_path: Path
+) -> None:
+    # Under a regular file: unwritable even for root, who ignores permission bits.
+    (tmp_path / "a-file").write_text("")
+    data = tmp_path / "a-file" / "data"
+    env = {**bot_env, "DATA_DIR": str(data), "STRIPE_SECRET_KEY": "sk_test_wrong_key_9876"}
+    env.pop("REDIS_URL")
+    code, lines = await run_check(env)
+    assert code == 1
+    assert lines[1] == (
+        f"FAIL  redis: DATA_DIR={data} is not writable (Not a directory); set DATA_DIR to a "
+        "folder this user can write, or REDIS_URL to an external server"
+    )
+    assert lines[2].startswith("ok    telegram")
+    assert lines[3].startswith("FAIL  stripe: refused STRIPE_SECRET_KEY (Invalid API Key provided")
+    assert lines[3].endswith("check the key in the Stripe dashboard (Developers, API keys)")
+    assert "sk_test_wrong_key_9876" not in lines[3]
