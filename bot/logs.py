@@ -11,7 +11,10 @@ from collections.abc import Iterable
 _CHATTY_LOGGERS = ("httpx", "httpcore", "telegram.ext.Updater", "stripe", "aiohttp.access")
 # At DEBUG these libraries log request parameters: message texts, names, amounts. Even with
 # LOG_LEVEL=DEBUG they stay at INFO; our own loggers go to DEBUG.
-_PARAMETER_LOGGERS = ("telegram", "redis", "aiohttp", "apscheduler", "asyncio", "matplotlib")
+_PARAMETER_LOGGERS = ("telegram", "redis", "aiohttp", "asyncio", "matplotlib")
+# Routine at INFO: APScheduler logs two lines per job run (the feed job's every 20 s, about
+# 8,600 lines a day). Shown only when LOG_LEVEL=DEBUG, at INFO like the loggers above.
+_ROUTINE_LOGGERS = ("apscheduler",)
 LOG_FORMATS = ("keyvalue", "json")
 
 
@@ -71,4 +74,7 @@ def configure_logging(
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     for name in _PARAMETER_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.INFO, root.level))
+    routine = logging.INFO if root.level <= logging.DEBUG else max(logging.WARNING, root.level)
+    for name in _ROUTINE_LOGGERS:
+        logging.getLogger(name).setLevel(routine)
     return redact
