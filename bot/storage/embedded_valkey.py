@@ -64,11 +64,19 @@ class EmbeddedValkey:
         self.data_dir = data_dir.resolve()
         self._process: asyncio.subprocess.Process | None = None
         self._socket_dir: str | None = None
-        socket = self.data_dir / "valkey.sock"
-        if len(str(socket)) > _MAX_SOCKET_PATH:
-            self._socket_dir = tempfile.mkdtemp(prefix="calais-valkey-")
-            socket = Path(self._socket_dir) / "valkey.sock"
-        self.socket = socket
+        self._socket: Path | None = None
+
+    @property
+    def socket(self) -> Path:
+        # Made on first use, not in __init__: a check that never starts the server leaves no
+        # folder in /tmp behind.
+        if self._socket is None:
+            socket = self.data_dir / "valkey.sock"
+            if len(str(socket)) > _MAX_SOCKET_PATH:
+                self._socket_dir = tempfile.mkdtemp(prefix="calais-valkey-")
+                socket = Path(self._socket_dir) / "valkey.sock"
+            self._socket = socket
+        return self._socket
 
     @property
     def log_file(self) -> Path:
@@ -157,16 +165,18 @@ class EmbeddedValkey:
     async def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM lets Valkey flush its append-only file; SIGKILL only if it does not exit."""
         process, self._process = self._process, None
-        if process is None:
-            return
-        if await self._terminate(process, timeout):
-            log.info("embedded valkey stopped")
-        else:
-            # A supervisor that signals every process at once stopped it already.
-            log.info("embedded valkey had already exited code=%s", process.returncode)
+        if process is not None:
+            if await self._terminate(process, timeout):
+                log.info("embedded valkey stopped")
+            else:
+                # A supervisor that signals every process at once stopped it already.
+                log.info("embedded valkey had already exited code=%s", process.returncode)
+        self._remove_socket_dir()
+
+    def _remove_socket_dir(self) -> None:
         if self._socket_dir:
             with contextlib.suppress(OSError):
-                self.socket.unlink()
+                self.socket.unlink(missing_ok=True)
                 os.rmdir(self._socket_dir)
 
     @staticmethod
@@ -239,3 +249,4 @@ def valkey_server_process(data_dir: Path, timeout: float = 10.0) -> Iterator[str
         client.close()
         process.terminate()
         process.wait(timeout=timeout)
+        server._remove_socket_dir()
