@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
-from tests.conftest import Harness
-from tests.donation_steps import pay, pledge, wait_for_thanks
+from tests.conftest import ADMIN_ID, Harness
+from tests.donation_steps import normalise, pay, pledge, wait_for_thanks
+from tests.forget_steps import forget, give_with_name_and_words
 from tests.keyspace import traces_of
 
 USER = 987_654_321
+SHOWN_NAME = "Ysolde"
+WORDS = "Courage to everyone sleeping out tonight"
+
+
+async def progress_text(harness: Harness) -> str:
+    reader = harness.user(4242, "en")
+    mark = harness.telegram.mark()
+    reader.send("/progress")
+    return normalise((await harness.telegram.wait_for_message(4242, after=mark)).rendered_text)
+
+
+async def export_rows(harness: Harness) -> list[dict[str, str]]:
+    mark = harness.telegram.mark()
+    harness.user(ADMIN_ID, "en").send("/export")
+    document = await harness.telegram.wait_for(
+        lambda call: call.method == "sendDocument", after=mark, timeout=10
+    )
+    content = next(iter(document.files.values())).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(content)))
 
 
 async def test_forget_leaves_no_trace_of_the_user_id_and_keeps_the_accounts(
@@ -51,6 +74,28 @@ async def test_forget_leaves_no_trace_of_the_user_id_and_keeps_the_accounts(
     await harness.telegram.assert_no_message(USER, after=mark, within=0.5)
     assert (await harness.totals()).donations == 3
     assert await traces_of(harness.env["REDIS_URL"], str(USER)) == []
+
+
+async def test_forget_takes_the_shown_name_and_words_off_progress_export_and_redis(
+    harness: Harness,
+) -> None:
+    user = harness.telegram.user(USER, language_code="en", first_name=SHOWN_NAME)
+    await give_with_name_and_words(harness, user, WORDS)
+    assert f"“{WORDS}” — {SHOWN_NAME}" in await progress_text(harness)
+    assert [row["public_name"] for row in await export_rows(harness)] == [SHOWN_NAME]
+    before = await harness.totals()
+
+    await forget(harness, user)
+
+    for needle in (str(USER), WORDS, SHOWN_NAME):
+        assert await traces_of(harness.env["REDIS_URL"], needle) == [], needle
+    shown = await progress_text(harness)
+    assert WORDS not in shown and SHOWN_NAME not in shown
+    assert "€20 raised" in shown and "1 donor" in shown
+    rows = await export_rows(harness)
+    assert [(row["amount"], row["public_name"]) for row in rows] == [("20.00", "")]
+    after = await harness.totals()
+    assert (after.raised, after.donors, after.donations) == (before.raised, before.donors, 1)
 
 
 async def test_forget_can_be_declined(harness: Harness) -> None:

@@ -101,11 +101,17 @@ redis.call('HINCRBY', KEYS[3], 'raised', -delta)
 return delta
 """
 
-# KEYS: donors. ARGV: the donor's key, an anonymous key in its place.
-# The donor count must not drop when someone is forgotten: the donor stays, only anonymous.
+# KEYS: donors, supporter words, then the donor's donations. ARGV: the donor's key, an
+# anonymous key in its place, then the donations' ids. The donor count must not drop when
+# someone is forgotten: the donor stays, only anonymous. What they chose to show publicly (first
+# name, words) leaves with their id: nobody could ask for it to be removed any more.
 _ANONYMISE_DONOR = """
 if redis.call('SREM', KEYS[1], ARGV[1]) == 1 then redis.call('SADD', KEYS[1], ARGV[2]) end
-return 0
+for i = 3, #KEYS do
+  redis.call('HDEL', KEYS[i], 'telegram_user_id', 'public_name', 'public_words')
+  redis.call('LREM', KEYS[2], 0, ARGV[i])
+end
+return #KEYS - 2
 """
 
 
@@ -306,17 +312,18 @@ class DonationLedger:
             offset += len(rows)
 
     async def anonymise_donor(self, user_id: int) -> int:
-        """Unlink a Telegram user from their gifts, which stay counted; returns how many."""
+        """Unlink a Telegram user from their gifts, which stay counted, and take what they
+        showed publicly off them; returns how many gifts."""
         user = str(user_id)
-        anonymised = 0
-        async for donation in self.donations():
-            if donation.fields.get("telegram_user_id") == user:
-                await self._redis.hdel(keys.donation(donation.donation_id), "telegram_user_id")
-                anonymised += 1
-        await self._anonymise_donor(
-            keys=[keys.donors()], args=[_telegram_donor(user_id), f"erased:{uuid.uuid4().hex}"]
+        theirs = [
+            donation.donation_id async for donation in self.donations()
+            if donation.fields.get("telegram_user_id") == user
+        ]
+        anonymised = await self._anonymise_donor(
+            keys=[keys.donors(), keys.supporter_words(), *map(keys.donation, theirs)],
+            args=[_telegram_donor(user_id), f"erased:{uuid.uuid4().hex}", *theirs],
         )
-        return anonymised
+        return int(anonymised)
 
 
 def _telegram_donor(user_id: int) -> str:
