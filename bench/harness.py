@@ -25,6 +25,7 @@ from tests.fakes.telegram import TEST_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_ID = 900_001
+METRICS_TOKEN = "bench-metrics-token-0123456789"
 FIRST_CHAT = 10_000_000
 LIMIT_RATE = 30
 WEBHOOK_SENDERS = 32
@@ -126,6 +127,7 @@ class Bench:
             "HTTP_PORT": str(free_port()),
             "CAMPAIGN_FILE": str(ROOT / "campaign.toml"),
             "BROADCAST_RATE": "0",
+            "METRICS_TOKEN": METRICS_TOKEN,
             **extra,
         }
 
@@ -232,7 +234,10 @@ async def metric(port: int, name: str) -> float:
     """One unlabelled value from the bot's /metrics."""
     async with (
         aiohttp.ClientSession() as http,
-        http.get(f"http://127.0.0.1:{port}/metrics") as response,
+        http.get(
+            f"http://127.0.0.1:{port}/metrics",
+            headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
+        ) as response,
     ):
         text = await response.text()
     for line in text.splitlines():

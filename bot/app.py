@@ -60,7 +60,7 @@ from bot.storage.rate_limit import UserRateLimit
 from bot.storage.update_log import UpdateLog
 from bot.storage.users import UserStore
 from bot.web.app_keys import StripeWebhook, TelegramWebhook
-from bot.web.server import build_web_app
+from bot.web.server import build_web_app, start_http_server
 from bot.web.telegram_webhook import WEBHOOK_PATH
 from handlers.registry import register_handlers
 from handlers.thanks import notice_message
@@ -142,15 +142,13 @@ class CampaignBot:
             metrics=metrics,
             stripe=stripe_webhook,
             telegram=telegram_hook,
+            http=settings.http,
         )
         # Initialised first: pages and webhooks may need the bot's username as soon as they serve.
         await application.initialize()
         await publish_bot_profile(application.bot, services.l10n)
-        self._web_runner = web.AppRunner(web_app, access_log=None)
-        await self._web_runner.setup()
-        site = web.TCPSite(self._web_runner, settings.http.host, settings.http.port)
         try:
-            await site.start()
+            self._web_runner = await start_http_server(web_app)
         except OSError as error:
             raise StartupError(http_problem(error, settings).sentence()) from error
         self.http_port = _bound_port(self._web_runner)

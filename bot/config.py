@@ -44,11 +44,20 @@ class StripeSettings:
 
 @dataclass(frozen=True)
 class HttpSettings:
-    """Where the HTTP server listens, and the public address people and Telegram see."""
+    """Where the HTTP server listens, the public address people and Telegram see, its limits."""
 
     host: str
     port: int
     public_url: str | None
+    # A request's headers must arrive within headers_timeout of the connection opening, its body
+    # within body_timeout of the headers; an idle kept-alive connection closes after keepalive.
+    headers_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keepalive_timeout: float = 15.0
+    # Lowered at start-up to fit the process's file-descriptor limit.
+    max_connections: int = 512
+    # Bearer token /metrics asks for; without one /metrics is not served.
+    metrics_token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -150,6 +159,11 @@ class _SettingsReader:
                 )
         host = self.get("HTTP_HOST", str, default="127.0.0.1")
         port = self.get("HTTP_PORT", _port, default="8080")
+        headers_timeout = self.get("HTTP_HEADERS_TIMEOUT", _http_seconds, default="10")
+        body_timeout = self.get("HTTP_BODY_TIMEOUT", _http_seconds, default="30")
+        keepalive_timeout = self.get("HTTP_KEEPALIVE_TIMEOUT", _http_seconds, default="15")
+        max_connections = self.get("HTTP_MAX_CONNECTIONS", _connections, default="512")
+        metrics_token = self.get("METRICS_TOKEN", _metrics_token)
         stripe_key = self.get(
             "STRIPE_SECRET_KEY", _stripe_key, required=True,
             hint="set it to your Stripe secret key (sk_test_… or sk_live_…)",
@@ -189,7 +203,12 @@ class _SettingsReader:
             stripe=StripeSettings(
                 secret_key=stripe_key, webhook_secret=stripe_whsec, api_base=stripe_base
             ),
-            http=HttpSettings(host=host, port=port, public_url=public_url),
+            http=HttpSettings(
+                host=host, port=port, public_url=public_url,
+                headers_timeout=headers_timeout or 10.0, body_timeout=body_timeout or 30.0,
+                keepalive_timeout=keepalive_timeout or 15.0,
+                max_connections=max_connections or 512, metrics_token=metrics_token,
+            ),
             broadcast=BroadcastSettings(rate=rate, recovery_seconds=recovery or 15),
             storage=StorageSettings(redis_url=redis_url, data_dir=data_dir),
             logging=LogSettings(level=log_level, format=log_format or "keyvalue"),
@@ -244,6 +263,25 @@ def _port(raw: str) -> int:
     if not raw.isascii() or not raw.isdigit() or not 0 <= int(raw) <= 65535:
         raise ValueError("must be a port number between 0 and 65535")
     return int(raw)
+
+
+def _http_seconds(raw: str) -> float:
+    if not re.fullmatch(r"\d{1,4}(\.\d{1,3})?", raw, re.ASCII) or not 0.1 <= float(raw) <= 3600:
+        raise ValueError("must be a number of seconds between 0.1 and 3600")
+    return float(raw)
+
+
+def _connections(raw: str) -> int:
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+        raise ValueError("must be a whole number of connections between 1 and 100000")
+    return int(raw)
+
+
+def _metrics_token(raw: str) -> str:
+    # Shown to no one and compared in constant time; long enough that guessing it is hopeless.
+    if not re.fullmatch(r"[A-Za-z0-9._~+/=-]{16,256}", raw, re.ASCII):
+        raise ValueError("must be 16-256 characters from A-Z a-z 0-9 . _ ~ + / = -")
+    return raw
 
 
 def _stripe_key(raw: str) -> str:

@@ -12,7 +12,7 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import CampaignBot
-from tests.conftest import ADMIN_ID, ROOT, Harness, free_port, settings_from
+from tests.conftest import ADMIN_ID, ROOT, Harness, free_port, running_bot, settings_from
 from tests.donation_steps import pay, pledge
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.telegram import FakeBotAPI
@@ -70,7 +70,16 @@ def metric_value(text: str, name: str, labels: dict[str, str]) -> float:
     return 0.0
 
 
-async def test_metrics_count_what_happened(harness: Harness) -> None:
+async def test_metrics_count_what_happened(
+    bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe
+) -> None:
+    token = "operations-metrics-token-42"
+    env = {**bot_env, "METRICS_TOKEN": token}
+    async with running_bot(env, telegram, stripe_server) as harness:
+        await _count_what_happened(harness, {"Authorization": f"Bearer {token}"})
+
+
+async def _count_what_happened(harness: Harness, headers: dict[str, str]) -> None:
     user = harness.user(9100, "en")
     _, session_id = await pledge(harness, user, "€20")
     events = await pay(harness, session_id)
@@ -82,7 +91,7 @@ async def test_metrics_count_what_happened(harness: Harness) -> None:
     await harness.telegram.wait_for(lambda call: not call.ok, after=mark)
     async with (
         aiohttp.ClientSession() as http,
-        http.get(f"{harness.http}/metrics") as response,
+        http.get(f"{harness.http}/metrics", headers=headers) as response,
     ):
         assert response.status == 200
         text = await response.text()

@@ -9,6 +9,7 @@ from aiohttp import web
 from telegram import Bot, Update
 
 from bot.campaign import Campaign
+from bot.config import HttpSettings
 from bot.donations.ledger import DonationLedger
 from bot.donations.stripe_client import Payments
 from bot.donations.stripe_events import StripeEventProcessor
@@ -16,6 +17,7 @@ from bot.i18n import Localizer
 from bot.metrics import Metrics
 from bot.storage.health import StorageHealth
 from bot.storage.update_log import UpdateLog
+from bot.web.connection_guard import ConnectionGuard
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class TelegramWebhook:
 BOT_READY: web.AppKey[Callable[[], bool]] = web.AppKey("bot_ready")
 BOT_USERNAME: web.AppKey[Callable[[], str]] = web.AppKey("bot_username")
 CAMPAIGN = web.AppKey("campaign", Campaign)
+CONNECTION_GUARD = web.AppKey("connection_guard", ConnectionGuard)
+HTTP_SETTINGS = web.AppKey("http_settings", HttpSettings)
 LEDGER = web.AppKey("ledger", DonationLedger)
 LOCALIZER = web.AppKey("localizer", Localizer)
 METRICS = web.AppKey("metrics", Metrics)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import logging
 from collections.abc import Callable
 
 from aiohttp import web
 
 from bot.campaign import Campaign
+from bot.config import HttpSettings
 from bot.donations.ledger import DonationLedger
 from bot.i18n import Localizer
 from bot.metrics import Metrics
@@ -16,6 +19,8 @@ from bot.web.app_keys import (
     BOT_READY,
     BOT_USERNAME,
     CAMPAIGN,
+    CONNECTION_GUARD,
+    HTTP_SETTINGS,
     LEDGER,
     LOCALIZER,
     METRICS,
@@ -25,7 +30,14 @@ from bot.web.app_keys import (
     StripeWebhook,
     TelegramWebhook,
 )
+from bot.web.connection_guard import (
+    ACCEPT_BACKLOG,
+    ConnectionGuard,
+    connection_cap,
+    quiet_accept_errors,
+)
 from bot.web.landing_pages import donate_cancel, donate_success
+from bot.web.request_guard import MAX_BODY_BYTES, whole_requests
 from bot.web.stripe_webhook import stripe_webhook
 from bot.web.telegram_webhook import WEBHOOK_PATH, telegram_webhook
 from bot.web.widget import widget
@@ -53,7 +65,16 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def prometheus_metrics(request: web.Request) -> web.Response:
-    """Counters and histograms in Prometheus' text format."""
+    """Counters and histograms in Prometheus' text format, for the bearer of METRICS_TOKEN."""
+    token = request.app[HTTP_SETTINGS].metrics_token
+    if token is None:
+        raise web.HTTPNotFound()
+    # Bytes as sent (0xff included), compared in constant time.
+    given = request.headers.get("Authorization", "").encode("utf-8", "surrogateescape")
+    if not hmac.compare_digest(given, f"Bearer {token}".encode()):
+        return web.json_response(
+            {"error": "unauthorized"}, status=401, headers={"WWW-Authenticate": "Bearer"}
+        )
     return web.Response(
         body=request.app[METRICS].render(),
         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
@@ -71,9 +92,15 @@ def build_web_app(
     metrics: Metrics,
     stripe: StripeWebhook,
     telegram: TelegramWebhook | None,
+    http: HttpSettings,
 ) -> web.Application:
     """All HTTP routes, with what they read under typed AppKeys."""
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[whole_requests])
+    app[HTTP_SETTINGS] = http
+    app[CONNECTION_GUARD] = ConnectionGuard(
+        max_connections=connection_cap(http.max_connections),
+        headers_timeout=http.headers_timeout,
+    )
     app[BOT_READY] = bot_ready
     app[BOT_USERNAME] = bot_username
     app[STORAGE_HEALTH] = storage
@@ -92,3 +119,53 @@ def build_web_app(
     app.router.add_post("/stripe/webhook", stripe_webhook)
     app.router.add_get("/widget", widget)
     return app
+
+
+async def start_http_server(app: web.Application) -> web.AppRunner:
+    """Listen on HTTP_HOST:HTTP_PORT behind the connection guard; cleanup() stops it."""
+    http = app[HTTP_SETTINGS]
+    guard = app[CONNECTION_GUARD]
+    if guard.limit < http.max_connections:
+        log.warning(
+            "http connection cap lowered to fit the open-file limit max_connections=%d "
+            "configured=%d", guard.limit, http.max_connections,
+        )
+    undo = quiet_accept_errors(asyncio.get_running_loop())
+
+    async def restore_accept_errors(app: web.Application) -> None:
+        undo()
+
+    app.on_cleanup.append(restore_accept_errors)
+    runner = web.AppRunner(app, access_log=None, keepalive_timeout=http.keepalive_timeout)
+    await runner.setup()
+    try:
+        await _GuardedSite(runner, http.host, http.port, guard).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner
+
+
+class _GuardedSite(web.BaseSite):
+    """aiohttp's TCPSite, with every connection going through the guard first."""
+
+    __slots__ = ("_guard", "_host", "_port")
+
+    def __init__(
+        self, runner: web.AppRunner, host: str, port: int, guard: ConnectionGuard
+    ) -> None:
+        super().__init__(runner, backlog=ACCEPT_BACKLOG)
+        self._host, self._port, self._guard = host, port, guard
+
+    @property
+    def name(self) -> str:
+        return f"http://{self._host}:{self._port}"
+
+    async def start(self) -> None:
+        await super().start()
+        server = self._runner.server
+        assert server is not None
+        guard = self._guard
+        self._server = await asyncio.get_running_loop().create_server(
+            lambda: guard.protocol(server()), self._host, self._port, backlog=self._backlog
+        )

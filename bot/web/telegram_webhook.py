@@ -11,6 +11,7 @@ from telegram import Update
 
 from bot.storage.connection import StorageUnavailable
 from bot.web.app_keys import TELEGRAM_WEBHOOK
+from bot.web.request_guard import BadHeader, ascii_header
 
 log = logging.getLogger(__name__)
 
@@ -18,11 +19,14 @@ WEBHOOK_PATH = "/telegram/webhook"
 
 
 async def telegram_webhook(request: web.Request) -> web.Response:
-    """403 without the secret token; each update_id handled once; 503 while Redis is down."""
+    """403 without the secret token, 400 if not ASCII; each update once; 503 if Redis is down."""
     hook = request.app[TELEGRAM_WEBHOOK]
     if hook is None:
         raise web.HTTPNotFound()
-    token = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+    try:
+        token = ascii_header(request, "X-Telegram-Bot-Api-Secret-Token") or ""
+    except BadHeader:
+        return web.json_response({"error": "bad header"}, status=400)
     if not hmac.compare_digest(token.encode(), hook.secret.encode()):
         log.warning("telegram webhook refused: wrong secret token")
         return web.json_response({"error": "forbidden"}, status=403)
