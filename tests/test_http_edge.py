@@ -14,12 +14,15 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from unittest import mock
 
 import aiohttp
 import pytest
+from aiohttp.test_utils import make_mocked_request
 
 from bot.config import ConfigError
 from bot.web.connection_guard import Throttled, connection_cap, quiet_accept_errors
+from bot.web.server import _direct_from_this_machine
 from tests.conftest import ROOT, Harness, running_bot, settings_from
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.telegram import FakeBotAPI
@@ -207,16 +210,21 @@ async def test_a_chunked_body_over_512_kb_is_refused_while_it_arrives(
     assert len(warnings_with(logged, "body too large")) == 1
 
 
-async def test_metrics_are_served_only_to_the_bearer_of_the_metrics_token(
+async def test_metrics_are_served_only_to_this_machine_or_the_bearer_of_the_metrics_token(
     bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe,
     logged: pytest.LogCaptureFixture,
 ) -> None:
-    async with (
-        running_bot(bot_env, telegram, stripe_server) as harness,
-        aiohttp.ClientSession() as http,
-        http.get(f"{harness.http}/metrics") as got,
-    ):
-        assert got.status == 404, "no token configured: not served at all"
+    async with running_bot(bot_env, telegram, stripe_server) as harness:
+        async with aiohttp.ClientSession() as http, http.get(f"{harness.http}/metrics") as got:
+            assert got.status == 200, "no token: a scraper on this machine still gets them"
+            assert "campaign_donations_total" in await got.text()
+        for relayed in ({"X-Forwarded-For": "203.0.113.5"}, {"Forwarded": "for=203.0.113.5"},
+                        {"X-Real-IP": "203.0.113.5"}):
+            async with (
+                aiohttp.ClientSession() as http,
+                http.get(f"{harness.http}/metrics", headers=relayed) as got,
+            ):
+                assert got.status == 404, f"relayed by a proxy ({relayed}): not served"
     async with edge_bot(
         bot_env, telegram, stripe_server, METRICS_TOKEN=METRICS_TOKEN
     ) as (harness, port):
@@ -325,3 +333,16 @@ async def test_a_bot_with_1024_files_keeps_serving_through_1100_idle_connections
     logs = log_file.read_text()
     assert "level=ERROR" not in logs and "Traceback" not in logs
     assert logs.count("connection cap reached") == 1
+
+
+def test_metrics_without_a_token_are_not_served_to_another_machine() -> None:
+    transport = mock.Mock()
+    transport.get_extra_info.side_effect = lambda name, default=None: (
+        ("203.0.113.5", 40000) if name == "peername" else default
+    )
+    request = make_mocked_request("GET", "/metrics", transport=transport)
+    assert not _direct_from_this_machine(request)
+    transport.get_extra_info.side_effect = lambda name, default=None: (
+        ("::1", 40000, 0, 0) if name == "peername" else default
+    )
+    assert _direct_from_this_machine(make_mocked_request("GET", "/metrics", transport=transport))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import ipaddress
 import logging
 from collections.abc import Callable
 
@@ -65,20 +66,42 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def prometheus_metrics(request: web.Request) -> web.Response:
-    """Counters and histograms in Prometheus' text format, for the bearer of METRICS_TOKEN."""
+    """Prometheus text: for the bearer of METRICS_TOKEN, or this machine when it is unset."""
     token = request.app[HTTP_SETTINGS].metrics_token
     if token is None:
-        raise web.HTTPNotFound()
+        # The contract's /metrics stays for a scraper on the same machine; anyone else, or a
+        # request relayed by a proxy on this machine, learns nothing, not even that it exists.
+        if not _direct_from_this_machine(request):
+            raise web.HTTPNotFound()
+        return _metrics_response(request)
     # Bytes as sent (0xff included), compared in constant time.
     given = request.headers.get("Authorization", "").encode("utf-8", "surrogateescape")
     if not hmac.compare_digest(given, f"Bearer {token}".encode()):
         return web.json_response(
             {"error": "unauthorized"}, status=401, headers={"WWW-Authenticate": "Bearer"}
         )
+    return _metrics_response(request)
+
+
+def _metrics_response(request: web.Request) -> web.Response:
     return web.Response(
         body=request.app[METRICS].render(),
         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
     )
+
+
+_PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+
+
+def _direct_from_this_machine(request: web.Request) -> bool:
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    if not peer:
+        return False
+    try:
+        loopback = ipaddress.ip_address(peer[0]).is_loopback
+    except ValueError:
+        return False
+    return loopback and not any(name in request.headers for name in _PROXY_HEADERS)
 
 
 def build_web_app(
