@@ -118,6 +118,7 @@ class CampaignBot:
         services = build_services(settings, self.redis, self.payments, metrics, application.bot)
         application.bot_data.services = services
         register_handlers(application, settings)
+        await services.erasure.start()
 
         stripe_webhook = StripeWebhook(
             payments=self.payments,
@@ -256,7 +257,7 @@ def build_services(
     broadcasts = BroadcastStore(redis)
     drafts = BroadcastDrafts(redis)
     rate_limit = UserRateLimit(redis)
-    marks = ErasureMarks(redis)
+    marks = ErasureMarks(redis, settings.telegram.token)
     l10n = Localizer()
     clock = Clock()
     send_rate = SendRate(redis, settings.broadcast.rate, metrics)

@@ -33,6 +33,10 @@ class Erasure:
         self._rate_limit = rate_limit
         self._users = users
 
+    async def start(self) -> None:
+        """Before any event is read: an earlier release's reversible fingerprints go."""
+        await self._marks.drop_legacy()
+
     async def forget(self, user_id: int) -> int:
         """Erase the user; returns how many donations were made anonymous."""
         await self._marks.mark(user_id)

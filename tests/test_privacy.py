@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import time
 
 import pytest
 
@@ -96,6 +98,52 @@ async def test_forget_takes_the_shown_name_and_words_off_progress_export_and_red
     assert [(row["amount"], row["public_name"]) for row in rows] == [("20.00", "")]
     after = await harness.totals()
     assert (after.raised, after.donors, after.donations) == (before.raised, before.donors, 1)
+
+
+async def test_a_donor_who_used_forget_is_thanked_and_linked_again_when_giving_later(
+    harness: Harness,
+) -> None:
+    user = harness.user(USER, "fr")
+    # Begun before /forget, reaching the bot after it: Stripe still names the old id.
+    _, pledged = await pledge(harness, user, "20\xa0€")
+    _, paid_monthly = await pledge(harness, user, "10\xa0€ / mois", monthly=True)
+    held_back = harness.stripe.complete_session(paid_monthly)
+    await forget(harness, user, "Oui")
+    forgotten = time.time()
+    mark = harness.telegram.mark()
+    await pay(harness, pledged)
+    await harness.deliver(held_back)
+    await harness.telegram.assert_no_message(USER, after=mark, within=0.5)
+    assert (await harness.totals()).donations == 2
+    assert await traces_of(harness.env["REDIS_URL"], str(USER)) == []
+
+    # Stripe dates objects to the second: one begun in the forget's own second stays anonymous.
+    await asyncio.sleep(int(forgotten) + 1 - time.time())
+    _, again = await pledge(harness, user, "10\xa0€")
+    mark = harness.telegram.mark()
+    await pay(harness, again)
+    thanks = await wait_for_thanks(harness, user, mark)
+    assert "Merci ! Votre don de 10 €" in normalise(thanks.rendered_text)
+    user.tap(thanks, "Afficher mon prénom")
+    answer = await harness.telegram.wait_for(
+        lambda call: call.method == "answerCallbackQuery", after=mark
+    )
+    assert "Votre prénom apparaît" in str(answer.params.get("text"))
+
+    _, monthly = await pledge(harness, user, "5\xa0€ / mois", monthly=True)
+    mark = harness.telegram.mark()
+    await pay(harness, monthly)
+    await wait_for_thanks(harness, user, mark)
+    mark = harness.telegram.mark()
+    user.send("/donate")
+    menu = await harness.telegram.wait_for_message(USER, after=mark)
+    user.tap(menu, "Mes dons mensuels")
+    listing = await harness.telegram.wait_for(
+        lambda call: call.chat_id == USER and "Vos dons mensuels" in (call.rendered_text or ""),
+        after=mark,
+    )
+    stops = [button for row in listing.buttons for button in row if "Arrêter" in button.text]
+    assert len(stops) == 1 and "5 €" in normalise(stops[0].text)
 
 
 async def test_forget_can_be_declined(harness: Harness) -> None:

@@ -76,6 +76,14 @@ class MonthlyGifts:
         raw = as_text(await self._redis.hget(keys.subscription(subscription_id), "user_id"))
         return int(raw) if raw is not None else None
 
+    async def erased_owner(self, subscription_id: str) -> bool:
+        """Whether /forget unlinked this gift's donor: its renewals stay anonymous for good."""
+        owner, amount = await self._redis.hmget(
+            keys.subscription(subscription_id), "user_id", "amount"
+        )
+        # Every link writes both; only unlink_owner takes the owner away.
+        return owner is None and amount is not None
+
     async def end(self, subscription_id: str) -> int | None:
         """Mark the gift ended; returns its donor the first time, None if it was already ended."""
         user_id = await self.owner(subscription_id)

@@ -107,13 +107,28 @@ class StripeEventProcessor:
         return IGNORED
 
     async def _known_user(
-        self, metadata: dict[str, str], fallback: str | None = None
+        self, metadata: dict[str, str], created: int, fallback: str | None = None
     ) -> int | None:
-        """The donor's Telegram id, unless they used /forget (Stripe still holds the old id)."""
+        """The donor's Telegram id, unless the object (`created`, epoch s) was begun before they
+        used /forget: Stripe still holds the old id, and only a later gift is theirs again."""
         user_id = _telegram_user(metadata, fallback)
-        if user_id is not None and await self._forgotten.is_forgotten(user_id):
+        if user_id is None:
             return None
-        return user_id
+        forgotten_at = await self._forgotten.forgotten_at(user_id)
+        # Within the forget's own second nobody can tell which came first: anonymous.
+        return None if forgotten_at is not None and created <= forgotten_at else user_id
+
+    async def _subscriber(self, metadata: dict[str, str], subscription_id: str) -> int | None:
+        """The Telegram id behind a monthly gift's payment, with the same rule by the time the
+        subscription was created (asked of Stripe only for a donor who used /forget)."""
+        user_id = _telegram_user(metadata)
+        if user_id is None or await self._monthly.erased_owner(subscription_id):
+            return None
+        forgotten_at = await self._forgotten.forgotten_at(user_id)
+        if forgotten_at is None:
+            return user_id
+        created = (await self._payments.subscription(subscription_id)).created
+        return None if created <= forgotten_at else user_id
 
     def _ours(self, metadata: dict[str, str]) -> bool:
         # The Stripe account may also serve other products; only the bot's sessions count here.
@@ -137,7 +152,7 @@ class StripeEventProcessor:
         if session.amount_total is None:
             # Stripe always sets it on a paid session: refuse, so the event comes back.
             raise ValueError(f"paid session without amount_total event={event.id}")
-        user_id = await self._known_user(metadata, session.client_reference_id)
+        user_id = await self._known_user(metadata, session.created, session.client_reference_id)
         donation = Donation(
             donation_id=session.payment_intent or session.id,
             amount=session.amount_total,
@@ -156,7 +171,7 @@ class StripeEventProcessor:
 
     async def _checkout_failed(self, session: CheckoutSession) -> EventOutcome:
         metadata = session.metadata
-        user_id = await self._known_user(metadata, session.client_reference_id)
+        user_id = await self._known_user(metadata, session.created, session.client_reference_id)
         if user_id is None or not self._ours(metadata):
             return IGNORED
         notice = Notice(
@@ -177,7 +192,7 @@ class StripeEventProcessor:
             metadata = (await self._payments.subscription(subscription_id)).metadata
         if not self._ours(metadata) or not self._right_currency(invoice.currency, event):
             return IGNORED
-        user_id = await self._known_user(metadata)
+        user_id = await self._subscriber(metadata, subscription_id)
         locale = metadata.get("locale", "en")
         payment_intent = invoice.payment_intent
         if payment_intent is None:

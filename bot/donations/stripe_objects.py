@@ -98,10 +98,11 @@ class Subscription:
 
     id: str
     metadata: dict[str, str] = field(default_factory=dict)
+    created: int = 0
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> Subscription:
-        return cls(id=str(raw["id"]), metadata=_metadata(raw))
+        return cls(id=str(raw["id"]), metadata=_metadata(raw), created=_amount(raw.get("created")))
 
 
 @dataclass(frozen=True)

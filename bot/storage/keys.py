@@ -224,12 +224,18 @@ def command_count(user_id: int, window: int) -> str:
     return f"{PREFIX}rate:{user_id}:{window}"
 
 
-def forget_salt() -> str:
-    """String: random key for the fingerprints of erased users. No TTL."""
+def erasure_marks() -> str:
+    """Hash: keyed fingerprint (never the id) of a user who used /forget -> when (epoch s), so
+    a later Stripe event for a gift begun before then does not link them again. No TTL."""
+    return f"{PREFIX}forget:marks"
+
+
+def legacy_forget_salt() -> str:
+    """String: an earlier release's fingerprint salt, kept beside the fingerprints it keyed;
+    deleted at start-up."""
     return f"{PREFIX}forget:salt"
 
 
-def forgotten_users() -> str:
-    """Set: keyed fingerprints (never the ids) of users who used /forget, so a later Stripe
-    event carrying their old id does not link them again. No TTL."""
+def legacy_forgotten_users() -> str:
+    """Set: an earlier release's fingerprints under that salt; deleted at start-up."""
     return f"{PREFIX}forget:fingerprints"
