@@ -64,6 +64,7 @@ def secrets_of(settings: Settings) -> tuple[str, ...]:
         settings.stripe.secret_key,
         settings.stripe.webhook_secret,
         settings.telegram.webhook_secret or "",
+        settings.http.metrics_token or "",
         *redis_passwords,
     )
 
