@@ -50,6 +50,7 @@ from bot.service_errors import (
     startup_problem,
     webhook_problem,
 )
+from bot.storage.aof_rewrite import AofRewrites
 from bot.storage.chart_files import ChartFiles
 from bot.storage.connection import StorageUnavailable
 from bot.storage.connection import connect as connect_redis
@@ -211,6 +212,8 @@ class CampaignBot:
             if services is not None:
                 with _logged("notice courier"):
                     await services.notices.stop()
+                with _logged("erasure"):
+                    await services.erasure.stop()
             if application.updater is not None and application.updater.running:
                 with _logged("updater"):
                     await application.updater.stop()
@@ -287,7 +290,8 @@ def build_services(
         reporter=BroadcastReporter(bot, l10n, settings.broadcast.rate),
         charts=ChartCache(bot, ChartFiles(redis), ledger, l10n, campaign, clock),
         erasure=Erasure(
-            marks, ledger, outbox, monthly, subscribers, drafts, rate_limit, users
+            marks, ledger, outbox, monthly, subscribers, broadcasts, RecipientQueue(redis),
+            drafts, rate_limit, users, AofRewrites(redis),
         ),
         rate_limit=rate_limit,
     )

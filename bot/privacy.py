@@ -2,50 +2,64 @@
 
 Each store erases its own part, so no store's format is known here. The mark comes first: a
 Stripe event arriving during the erasure already finds the user forgotten and links nothing.
+The append-only file on disk still holds what was erased until the server rewrites it, which
+is asked for last (bot/storage/aof_rewrite.py).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.broadcasts.drafts import BroadcastDrafts
+from bot.broadcasts.queue import RecipientQueue
+from bot.broadcasts.store import BroadcastStore
 from bot.broadcasts.subscribers import Subscribers
 from bot.donations.ledger import DonationLedger
 from bot.donations.monthly_gifts import MonthlyGifts
 from bot.donations.outbox import Outbox
+from bot.storage.aof_rewrite import AofRewrites
 from bot.storage.erasure import ErasureMarks
 from bot.storage.rate_limit import UserRateLimit
 from bot.storage.users import UserStore
 
 
+@dataclass(frozen=True)
 class Erasure:
     """Erases a user's personal data; donations stay for accounting, made anonymous."""
 
-    def __init__(
-        self, marks: ErasureMarks, ledger: DonationLedger, outbox: Outbox, monthly: MonthlyGifts,
-        subscribers: Subscribers, drafts: BroadcastDrafts, rate_limit: UserRateLimit,
-        users: UserStore,
-    ) -> None:
-        self._marks = marks
-        self._ledger = ledger
-        self._outbox = outbox
-        self._monthly = monthly
-        self._subscribers = subscribers
-        self._drafts = drafts
-        self._rate_limit = rate_limit
-        self._users = users
+    marks: ErasureMarks
+    ledger: DonationLedger
+    outbox: Outbox
+    monthly: MonthlyGifts
+    subscribers: Subscribers
+    broadcasts: BroadcastStore
+    recipients: RecipientQueue
+    drafts: BroadcastDrafts
+    rate_limit: UserRateLimit
+    users: UserStore
+    rewrites: AofRewrites
 
     async def start(self) -> None:
         """Before any event is read: an earlier release's reversible fingerprints go."""
-        await self._marks.drop_legacy()
+        await self.marks.drop_legacy()
+
+    async def stop(self) -> None:
+        await self.rewrites.stop()
 
     async def forget(self, user_id: int) -> int:
         """Erase the user; returns how many donations were made anonymous."""
-        await self._marks.mark(user_id)
-        anonymised = await self._ledger.anonymise_donor(user_id)
-        await self._monthly.unlink_owner(user_id)
-        await self._outbox.drop_owed_to(user_id)
-        await self._subscribers.unsubscribe(user_id)
-        await self._drafts.discard(user_id)
-        await self._rate_limit.forget(user_id)
+        await self.marks.mark(user_id)
+        anonymised = await self.ledger.anonymise_donor(user_id)
+        await self.monthly.unlink_owner(user_id)
+        await self.outbox.drop_owed_to(user_id)
+        await self.subscribers.unsubscribe(user_id)
+        # After unsubscribing: a broadcast starting from now on never lists them.
+        active = await self.broadcasts.active_id()
+        if active is not None:
+            await self.recipients.remove(active, user_id)
+        await self.drafts.discard(user_id)
+        await self.rate_limit.forget(user_id)
         # Last: unsubscribing above writes to the user's record.
-        await self._users.forget(user_id)
+        await self.users.forget(user_id)
+        self.rewrites.request()
         return anonymised

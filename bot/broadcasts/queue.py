@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from bot.broadcasts.store import CONSUMER_GROUP, Outcome, now_ms
+from bot.i18n import SUPPORTED_LOCALES
 from bot.storage import keys
 from bot.storage.connection import text_of
 
@@ -61,6 +62,12 @@ for i = 4, #ARGV, 3 do
   elseif not deadline and #redis.call('XRANGE', KEYS[3], entry, entry) == 0 then
     -- Already sent and recorded by a sender that took the entry over: never again.
     answers[#answers + 1] = 2
+  elseif not deadline and redis.call('HEXISTS', KEYS[2], 'erased:' .. entry) == 1 then
+    -- Its chat used /forget while an earlier try was on the wire: never tried again.
+    redis.call('HINCRBY', KEYS[2], 'total', -1)
+    redis.call('XACK', KEYS[3], ARGV[3], entry)
+    redis.call('XDEL', KEYS[3], entry)
+    answers[#answers + 1] = 2
   elseif not deadline and not sending then
     redis.call('XACK', KEYS[3], ARGV[3], entry)
     redis.call('XDEL', KEYS[3], entry)
@@ -79,6 +86,47 @@ for i = 4, #ARGV, 3 do
   end
 end
 return answers
+"""
+
+# KEYS: job, stream, in-flight, then the recipients snapshot of each locale.
+# ARGV: chat id, group, then the locales in the snapshots' order.
+# For /forget: the chat leaves the snapshots and the stream, so no sender reaches it any more
+# (a sender holding the entry finds it gone when it marks it). A send already on the wire is left
+# to finish and be recorded, never to be tried again if it must wait (`erased:<entry>`, which
+# the step script reads). The feed's cursors move back for a removal behind them, so nobody
+# after the chat is skipped; what is taken out unsent leaves the total too. Returns how many.
+_REMOVE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local removed = 0
+for i = 4, #KEYS do
+  local rank = redis.call('ZRANK', KEYS[i], ARGV[1])
+  if rank then
+    redis.call('ZREM', KEYS[i], ARGV[1])
+    local cursor = 'cursor:' .. ARGV[i - 1]
+    local fed = tonumber(redis.call('HGET', KEYS[1], cursor) or '0')
+    if rank < fed then
+      redis.call('HSET', KEYS[1], cursor, fed - 1)
+    else
+      removed = removed + 1
+    end
+  end
+end
+for _, entry in ipairs(redis.call('XRANGE', KEYS[2], '-', '+')) do
+  local fields = entry[2]
+  for j = 1, #fields, 2 do
+    if fields[j] == 'chat' and fields[j + 1] == ARGV[1] then
+      if redis.call('HEXISTS', KEYS[3], entry[1]) == 1 then
+        redis.call('HSET', KEYS[1], 'erased:' .. entry[1], 1)
+      else
+        redis.pcall('XACK', KEYS[2], ARGV[2], entry[1])
+        redis.call('XDEL', KEYS[2], entry[1])
+        removed = removed + 1
+      end
+    end
+  end
+end
+if removed > 0 then redis.call('HINCRBY', KEYS[1], 'total', -removed) end
+return removed
 """
 
 # The most entries one reclaim round takes over.
@@ -134,6 +182,7 @@ class RecipientQueue:
         self._redis = redis
         self._feed = redis.register_script(_FEED)
         self._step = redis.register_script(_STEP)
+        self._remove = redis.register_script(_REMOVE)
 
     async def feed(self, broadcast_id: int, locale: str, chunk: int) -> int | None:
         """Queue the next chunk of one language's recipients; None once the broadcast stopped."""
@@ -202,6 +251,20 @@ class RecipientQueue:
     async def drop(self, broadcast_id: int) -> None:
         """Empty the stream of a cancelled broadcast: what is still queued is never sent."""
         await self._redis.xtrim(keys.broadcast_stream(broadcast_id), maxlen=0)
+
+
+    async def remove(self, broadcast_id: int, chat_id: int) -> int:
+        """Take a chat out of a broadcast still being sent (for /forget); returns how many of
+        its entries will now never be sent."""
+        removed = await self._remove(
+            keys=[
+                keys.broadcast(broadcast_id), keys.broadcast_stream(broadcast_id),
+                keys.broadcast_in_flight(broadcast_id),
+                *(keys.broadcast_recipients(broadcast_id, locale) for locale in SUPPORTED_LOCALES),
+            ],
+            args=[chat_id, CONSUMER_GROUP, *SUPPORTED_LOCALES],
+        )
+        return int(removed)
 
 
 def _recipient(entry_id: object, fields: dict[Any, Any]) -> Recipient:
