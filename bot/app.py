@@ -54,6 +54,7 @@ from bot.storage.aof_rewrite import AofRewrites
 from bot.storage.chart_files import ChartFiles
 from bot.storage.connection import StorageUnavailable
 from bot.storage.connection import connect as connect_redis
+from bot.storage.durability import warn_unless_durable
 from bot.storage.embedded_valkey import EmbeddedValkey
 from bot.storage.erasure import ErasureMarks
 from bot.storage.health import StorageHealth
@@ -113,6 +114,7 @@ class CampaignBot:
         self.redis = connect_redis(redis_url)
         if settings.storage.redis_url:
             await _reach_redis(self.redis, settings.storage.redis_url)
+            await warn_unless_durable(self.redis)
         self.payments = Payments(settings.stripe.secret_key, settings.stripe.api_base)
         self.metrics = metrics = Metrics()
         self.application = application = build_application(settings, metrics)

@@ -1,4 +1,5 @@
-"""`python -m bot check`: configuration, Redis, Telegram and Stripe, one line per check."""
+"""`python -m bot check`: configuration, Redis and its durability, Telegram and Stripe, one line
+per check."""
 
 from __future__ import annotations
 
@@ -24,19 +25,25 @@ from bot.service_errors import (
     without_password,
 )
 from bot.storage.connection import StorageUnavailable, connect
+from bot.storage.durability import EMBEDDED, read_durability
 from bot.storage.embedded_valkey import EmbeddedServerError, EmbeddedValkey, valkey_server_binary
 
 
 @dataclass(frozen=True)
 class Check:
-    """The outcome of one check, as printed."""
+    """The outcome of one check, as printed; a warning is printed but passes."""
 
     ok: bool
     name: str
     detail: str
+    warning: bool = False
 
     def line(self) -> str:
-        return f"{'ok  ' if self.ok else 'FAIL'}  {self.name}: {self.detail}"
+        state = "FAIL" if not self.ok else "WARN" if self.warning else "ok  "
+        return f"{state}  {self.name}: {self.detail}"
+
+
+NOT_READ = Check(True, "durability", "unknown, Redis was not reached", warning=True)
 
 
 async def check_redis(settings: Settings) -> Check:
@@ -66,6 +73,21 @@ async def check_redis(settings: Settings) -> Check:
     except EmbeddedServerError as exc:
         return Check(False, "redis", str(exc))
     return Check(True, "redis", f"embedded Valkey {version}, DATA_DIR={server.data_dir}")
+
+
+async def check_durability(settings: Settings) -> Check:
+    """What a crash of the Redis server could lose: a warning, since the bot still runs."""
+    url = settings.storage.redis_url
+    durability = EMBEDDED
+    if url:
+        client = connect(url)
+        try:
+            durability = await asyncio.wait_for(read_durability(client), REDIS_PING_SECONDS)
+        except StorageUnavailable:
+            return NOT_READ
+        finally:
+            await client.aclose()
+    return Check(True, "durability", durability.summary, warning=not durability.ok)
 
 
 def server_version(info: Mapping[str, Any]) -> str:
@@ -106,15 +128,18 @@ async def check_stripe(settings: Settings) -> Check:
 
 
 async def run_checks(settings: Settings, report: Callable[[str], None]) -> bool:
-    """Run every check, reporting each line as it completes; True if all passed."""
+    """Run every check, reporting each line as it completes; True if all passed (warnings pass)."""
     report(Check(True, "configuration", f"{settings.telegram.mode} mode, campaign file "
                  f"{settings.campaign_file}").line())
     checks: list[Callable[[Settings], Awaitable[Check]]] = [
-        check_redis, check_telegram, check_stripe,
+        check_redis, check_durability, check_telegram, check_stripe,
     ]
     all_ok = True
     for check in checks:
-        result = await check(settings)
+        if check is check_durability and settings.storage.redis_url and not all_ok:
+            result = NOT_READ  # asking a server that did not answer would wait as long again
+        else:
+            result = await check(settings)
         all_ok &= result.ok
         report(result.line())
     return all_ok

@@ -151,7 +151,7 @@ async def run_check(env: dict[str, str]) -> tuple[int, list[str]]:
     lines = stdout.decode().splitlines()
     # One line per check, each naming the service and its state.
     assert [line.split(":")[0].split()[1] for line in lines] == [
-        "configuration", "redis", "telegram", "stripe",
+        "configuration", "redis", "durability", "telegram", "stripe",
     ], lines
     return int(process.returncode or 0), lines
 
@@ -164,8 +164,9 @@ async def test_check_command_reaches_every_service(
     assert all(line.startswith("ok    ") for line in lines), lines
     redis_url = bot_env["REDIS_URL"]
     assert lines[1].startswith(f"ok    redis: reached at REDIS_URL={redis_url}, Valkey 9."), lines
-    assert lines[2] == "ok    telegram: token accepted, the bot is @fake_campaign_bot"
-    assert lines[3] == "ok    stripe: key accepted for account acct_fake_campaign (test mode)"
+    assert lines[2] == "ok    durability: append-only, fsync on every write"
+    assert lines[3] == "ok    telegram: token accepted, the bot is @fake_campaign_bot"
+    assert lines[4] == "ok    stripe: key accepted for account acct_fake_campaign (test mode)"
 
 
 async def test_check_command_names_what_fails_and_what_to_check(
@@ -181,16 +182,17 @@ async def test_check_command_names_what_fails_and_what_to_check(
     assert lines[1].startswith(
         f"FAIL  redis: could not be reached at REDIS_URL=redis://:***@127.0.0.1:{redis_port}/0 ("
     ), lines
-    assert lines[2] == (
+    assert lines[2] == "WARN  durability: unknown, Redis was not reached"
+    assert lines[3] == (
         "FAIL  telegram: refused TELEGRAM_BOT_TOKEN (Unauthorized): "
         "check the token @BotFather gave you"
     )
     # Stripe's own message spans four lines; the check's stays on one.
-    assert lines[3].startswith(
+    assert lines[4].startswith(
         f"FAIL  stripe: could not be reached at STRIPE_API_BASE={stripe_url} "
         "(Cannot connect to host"
     ), lines
-    assert lines[3].endswith("): check STRIPE_API_BASE and the network")
+    assert lines[4].endswith("): check STRIPE_API_BASE and the network")
     assert not any("WRONG-token" in line or "hunter2" in line for line in lines)
 
 
@@ -208,7 +210,9 @@ async def test_check_command_names_an_unwritable_data_dir_and_a_refused_stripe_k
         f"FAIL  redis: DATA_DIR={data} is not writable (Not a directory); set DATA_DIR to a "
         "folder this user can write, or REDIS_URL to an external server"
     )
-    assert lines[2].startswith("ok    telegram")
-    assert lines[3].startswith("FAIL  stripe: refused STRIPE_SECRET_KEY (Invalid API Key provided")
-    assert lines[3].endswith("check the key in the Stripe dashboard (Developers, API keys)")
-    assert "sk_test_wrong_key_9876" not in lines[3]
+    # The embedded server is always started with fsync on every write.
+    assert lines[2] == "ok    durability: embedded Valkey, append-only, fsync on every write"
+    assert lines[3].startswith("ok    telegram")
+    assert lines[4].startswith("FAIL  stripe: refused STRIPE_SECRET_KEY (Invalid API Key provided")
+    assert lines[4].endswith("check the key in the Stripe dashboard (Developers, API keys)")
+    assert "sk_test_wrong_key_9876" not in lines[4]

@@ -16,7 +16,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import redis
@@ -228,11 +228,14 @@ class EmbeddedValkey:
 
 
 @contextlib.contextmanager
-def valkey_server_process(data_dir: Path, timeout: float = 10.0) -> Iterator[str]:
+def valkey_server_process(
+    data_dir: Path, timeout: float = 10.0, extra_args: Sequence[str] = ()
+) -> Iterator[str]:
     """The same server run from synchronous code (test session, benchmark); yields its URL."""
     server = EmbeddedValkey(data_dir)
     server.check_data_dir()
-    process = subprocess.Popen(server.command(), stdout=subprocess.DEVNULL)
+    # extra_args come last, so they override the server's own (`--appendfsync everysec`).
+    process = subprocess.Popen([*server.command(), *extra_args], stdout=subprocess.DEVNULL)
     client = redis.Redis.from_url(server.url)
     try:
         deadline = time.monotonic() + timeout
