@@ -58,7 +58,7 @@ from bot.storage.durability import warn_unless_durable
 from bot.storage.embedded_valkey import EmbeddedValkey
 from bot.storage.erasure import ErasureMarks
 from bot.storage.health import StorageHealth
-from bot.storage.rate_limit import UserRateLimit
+from bot.storage.rate_limit import CheckoutCap, UserRateLimit
 from bot.storage.update_log import UpdateLog
 from bot.storage.users import UserStore
 from bot.web.app_keys import StripeWebhook, TelegramWebhook
@@ -296,6 +296,7 @@ def build_services(
             drafts, rate_limit, users, AofRewrites(redis),
         ),
         rate_limit=rate_limit,
+        checkout_cap=CheckoutCap(redis, settings.stripe.checkout_sessions_per_minute, clock),
     )
 
 

@@ -40,6 +40,8 @@ class StripeSettings:
     secret_key: str = field(repr=False)
     webhook_secret: str = field(repr=False)
     api_base: str | None
+    # Checkout Sessions all processes together may create in a minute; past it, donors wait.
+    checkout_sessions_per_minute: int = 120
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,9 @@ class _SettingsReader:
             hint="set it to the signing secret (whsec_…) of the /stripe/webhook endpoint",
         )
         stripe_base = self.get("STRIPE_API_BASE", _http_url)
+        checkout_cap = self.get(
+            "CHECKOUT_SESSIONS_PER_MINUTE", _checkout_sessions, default="120"
+        )
         redis_url = self.get("REDIS_URL", _redis_url)
         data_dir = self.get("DATA_DIR", Path, default="./data")
         admin_ids = self.get(
@@ -201,7 +206,8 @@ class _SettingsReader:
                 token=token, api_url=api_url, mode=mode, webhook_secret=webhook_secret
             ),
             stripe=StripeSettings(
-                secret_key=stripe_key, webhook_secret=stripe_whsec, api_base=stripe_base
+                secret_key=stripe_key, webhook_secret=stripe_whsec, api_base=stripe_base,
+                checkout_sessions_per_minute=checkout_cap or 120,
             ),
             http=HttpSettings(
                 host=host, port=port, public_url=public_url,
@@ -330,6 +336,13 @@ def _rate(raw: str) -> float:
     if not re.fullmatch(r"\d{1,6}(\.\d{1,3})?", raw, re.ASCII):
         raise ValueError("must be a number of messages per second (0 means unlimited)")
     return float(raw)
+
+
+def _checkout_sessions(raw: str) -> int:
+    # Past 6000 a minute (Stripe's live-mode limit of 100 writes a second) Stripe refuses anyway.
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 6000:
+        raise ValueError("must be a whole number of sessions a minute between 1 and 6000")
+    return int(raw)
 
 
 def _log_level(raw: str) -> str:

@@ -25,7 +25,7 @@ from bot.donations.stripe_events import StripeEventProcessor
 from bot.i18n import Localizer, resolve_locale
 from bot.privacy import Erasure
 from bot.reports.chart import ChartCache
-from bot.storage.rate_limit import UserRateLimit
+from bot.storage.rate_limit import CheckoutCap, UserRateLimit
 from bot.storage.users import UserStore
 
 
@@ -50,6 +50,7 @@ class Services:
     notices: NoticeCourier
     erasure: Erasure
     rate_limit: UserRateLimit
+    checkout_cap: CheckoutCap
     reconciler: Reconciler
     # The organizer's progress message and final report, for the engine and the Stop button.
     reporter: BroadcastReporter
@@ -120,6 +121,10 @@ class CampaignContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, An
     @property
     def rate_limit(self) -> UserRateLimit:
         return self.services.rate_limit
+
+    @property
+    def checkout_cap(self) -> CheckoutCap:
+        return self.services.checkout_cap
 
     def matched(self, field: str) -> str:
         """A named group of the callback format whose pattern routed this update here."""

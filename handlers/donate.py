@@ -187,6 +187,16 @@ async def offer_checkout(
     origin_message_id: int,
 ) -> None:
     """Create the Checkout Session for a pledge and send its link as a button."""
+    if not await context.checkout_cap.take():
+        # No session: the button opens the amounts again for when the minute has passed.
+        await context.bot.send_message(
+            user.id, context.text(locale, "donate-busy"),
+            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
+                context.text(locale, "start-button-donate"),
+                callback_data=callbacks.DONATE.data(),
+            )]]),
+        )
+        return
     settings = context.settings
     currency = settings.campaign.currency
     pledge = Pledge(

@@ -33,6 +33,7 @@ def test_valid_settings_load_with_contract_defaults() -> None:
     assert settings.telegram.mode == "polling"
     assert (settings.http.host, settings.http.port) == ("127.0.0.1", 8080)
     assert settings.admin_ids == frozenset({42, 43})
+    assert settings.stripe.checkout_sessions_per_minute == 120
     assert settings.broadcast.rate == 25
     assert settings.campaign.goal == 1_000_000
     assert settings.campaign.preset_amounts == (500, 1000, 2000, 5000, 10000)
@@ -58,6 +59,9 @@ def test_every_missing_required_variable_gets_its_own_line() -> None:
         ("HTTP_PORT", "99999", "between 0 and 65535"),
         ("REDIS_URL", "http://localhost", "redis://"),
         ("BROADCAST_RATE", "fast", "messages per second"),
+        ("CHECKOUT_SESSIONS_PER_MINUTE", "0", "between 1 and 6000"),
+        ("CHECKOUT_SESSIONS_PER_MINUTE", "6001", "between 1 and 6000"),
+        ("CHECKOUT_SESSIONS_PER_MINUTE", "1.5", "whole number of sessions a minute"),
         ("LOG_LEVEL", "LOUD", "DEBUG, INFO"),
         ("PUBLIC_URL", "http://example.org", "https://"),
         ("BENEFICIARY_CHAT_IDS", "12,x", "numeric chat ids"),

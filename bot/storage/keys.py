@@ -224,6 +224,12 @@ def command_count(user_id: int, window: int) -> str:
     return f"{PREFIX}rate:{user_id}:{window}"
 
 
+def checkout_sessions(window: int) -> str:
+    """String: how many Checkout Sessions everyone asked for in one minute (epoch minute), for
+    the cap shared by every process. TTL 2 minutes."""
+    return f"{PREFIX}checkout-sessions:{window}"
+
+
 def erasure_marks() -> str:
     """Hash: keyed fingerprint (never the id) of a user who used /forget -> when (epoch s), so
     a later Stripe event for a gift begun before then does not link them again. No TTL."""

@@ -28,6 +28,7 @@ donate-link =
 donate-button-pay = 🔒 Give { $amount } with Stripe
 donate-button-pay-monthly = 🔒 Give { $amount } / month with Stripe
 donate-unavailable = I can't reach our payment provider right now. Please try again in a moment.
+donate-busy = Many people are giving right now. Please try again in a minute.
 donate-thanks-once = 💛 Thank you! Your gift of <b>{ $amount }</b> has arrived. It goes to { -beneficiary } and the people sleeping rough in Calais.
 donate-thanks-monthly-first = 💛 Thank you! Your monthly gift of <b>{ $amount }</b> has started; the first payment has arrived. You can stop it at any time with /donate.
 donate-thanks-monthly-renewal = 💛 Your monthly gift of <b>{ $amount }</b> arrived again this month. Thank you for standing by the people in Calais.

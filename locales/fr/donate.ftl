@@ -28,6 +28,7 @@ donate-link =
 donate-button-pay = 🔒 Donner { $amount } avec Stripe
 donate-button-pay-monthly = 🔒 Donner { $amount } / mois avec Stripe
 donate-unavailable = Je n'arrive pas à joindre notre prestataire de paiement pour le moment. Merci de réessayer dans un instant.
+donate-busy = Beaucoup de personnes donnent en ce moment. Merci de réessayer dans une minute.
 donate-thanks-once = 💛 Merci ! Votre don de <b>{ $amount }</b> est bien arrivé. Il va à { -beneficiary } et aux personnes qui dorment dehors à Calais.
 donate-thanks-monthly-first = 💛 Merci ! Votre don mensuel de <b>{ $amount }</b> a commencé ; le premier paiement est arrivé. Vous pouvez l'arrêter à tout moment avec /donate.
 donate-thanks-monthly-renewal = 💛 Votre don mensuel de <b>{ $amount }</b> est de nouveau arrivé ce mois-ci. Merci d'être aux côtés des personnes à Calais.
