@@ -335,7 +335,11 @@ def build_application(settings: Settings, metrics: Metrics) -> CampaignApplicati
             BotApiRequest(connections=1, metrics=metrics, read_timeout=POLL_TIMEOUT_SECONDS + 5)
         )
         # Every call but getUpdates: Telegram's 429 for all processes, per-chat pace, retries.
-        .rate_limiter(FloodControl(lambda: _services_of(application).send_rate))
+        .rate_limiter(
+            FloodControl(
+                lambda: _services_of(application).send_rate, settings.telegram.chat_pace_seconds
+            )
+        )
     )
     if settings.telegram.mode == "webhook":
         builder = builder.updater(None)

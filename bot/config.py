@@ -31,6 +31,8 @@ class TelegramSettings:
     api_url: str
     mode: Literal["polling", "webhook"]
     webhook_secret: str | None = field(repr=False)
+    # Seconds between two messages to one private chat once five went at once; 0: unpaced.
+    chat_pace_seconds: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ class _SettingsReader:
         mode = self.get("TELEGRAM_MODE", _mode, default="polling")
         public_url = self.get("PUBLIC_URL", _public_url)
         webhook_secret = self.get("TELEGRAM_WEBHOOK_SECRET", _webhook_secret)
+        chat_pace = self.get("TELEGRAM_CHAT_PACE_SECONDS", _chat_pace, default="1")
         if mode == "webhook":
             if not self.env.get("TELEGRAM_WEBHOOK_SECRET", "").strip():
                 self.problems.append(
@@ -201,9 +204,11 @@ class _SettingsReader:
         assert token and api_url and mode and host and port is not None and stripe_key
         assert stripe_whsec and data_dir and admin_ids and campaign_file and campaign
         assert rate is not None and log_level and beneficiaries is not None
+        assert chat_pace is not None
         return Settings(
             telegram=TelegramSettings(
-                token=token, api_url=api_url, mode=mode, webhook_secret=webhook_secret
+                token=token, api_url=api_url, mode=mode, webhook_secret=webhook_secret,
+                chat_pace_seconds=chat_pace,
             ),
             stripe=StripeSettings(
                 secret_key=stripe_key, webhook_secret=stripe_whsec, api_base=stripe_base,
@@ -263,6 +268,12 @@ def _webhook_secret(raw: str) -> str:
     if not _WEBHOOK_SECRET.fullmatch(raw):
         raise ValueError("must be 1-256 characters from A-Z a-z 0-9 _ -")
     return raw
+
+
+def _chat_pace(raw: str) -> float:
+    if not re.fullmatch(r"\d{1,2}(\.\d{1,3})?", raw, re.ASCII) or float(raw) > 60:
+        raise ValueError("must be a number of seconds between 0 and 60 (default 1)")
+    return float(raw)
 
 
 def _port(raw: str) -> int:

@@ -83,6 +83,9 @@ def bot_env(
         "HTTP_HOST": "127.0.0.1",
         "HTTP_PORT": str(free_port()),
         "CAMPAIGN_FILE": str(ROOT / "campaign.toml"),
+        # Telegram's one message a second per chat made a test of a long conversation wait
+        # seconds for nothing; tests/test_flood_control.py runs the deployed pace.
+        "TELEGRAM_CHAT_PACE_SECONDS": "0",
     }
 
 

@@ -35,6 +35,7 @@ def test_valid_settings_load_with_contract_defaults() -> None:
     assert settings.admin_ids == frozenset({42, 43})
     assert settings.stripe.checkout_sessions_per_minute == 120
     assert settings.broadcast.rate == 25
+    assert settings.telegram.chat_pace_seconds == 1
     assert settings.campaign.goal == 1_000_000
     assert settings.campaign.preset_amounts == (500, 1000, 2000, 5000, 10000)
     assert "sk_test" not in repr(settings)
@@ -65,6 +66,9 @@ def test_every_missing_required_variable_gets_its_own_line() -> None:
         ("LOG_LEVEL", "LOUD", "DEBUG, INFO"),
         ("PUBLIC_URL", "http://example.org", "https://"),
         ("BENEFICIARY_CHAT_IDS", "12,x", "numeric chat ids"),
+        ("TELEGRAM_CHAT_PACE_SECONDS", "-1", "seconds between 0 and 60"),
+        ("TELEGRAM_CHAT_PACE_SECONDS", "61", "seconds between 0 and 60"),
+        ("TELEGRAM_CHAT_PACE_SECONDS", "1s", "seconds between 0 and 60"),
     ],
 )
 def test_invalid_value_names_the_variable_and_the_reason(

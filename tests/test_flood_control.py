@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.botapi.flood_control import ChatPace
 from bot.botapi.send_rate import PAUSE_CHECK_SECONDS, SendRate
 from bot.broadcasts.store import BroadcastContent, BroadcastStore
 from bot.metrics import Metrics
@@ -228,3 +229,41 @@ async def test_an_answer_during_a_paced_broadcast_does_not_wait_behind_it(
     assert reply.at - asked < 2.0
     sent = [call for call in telegram.calls if call.ok and call.text == "Paced news"]
     assert 5 <= len(sent) < 300
+
+
+def test_a_chat_gets_five_messages_at_once_then_one_a_second_or_a_group_twenty_a_minute() -> None:
+    pace = ChatPace()
+    assert [pace.reserve(31_010, now=100.0) for _ in range(8)] == [0, 0, 0, 0, 0, 1, 2, 3]
+    group = [pace.reserve(-1_000_031, now=100.0) + 100.0 for _ in range(30)]
+    assert group[:5] == [100.0] * 5 and group[5] == 104.0
+    assert max(sum(1 for at in group if start <= at < start + 60) for start in group) <= 20
+    # A chat idle for a while has its burst back.
+    assert [pace.reserve(31_010, now=200.0) for _ in range(6)] == [0, 0, 0, 0, 0, 1]
+
+
+def test_a_chat_pace_of_zero_never_holds_a_message() -> None:
+    pace = ChatPace(0)
+    assert {pace.reserve(chat, now=5.0) for chat in (31_011, -1_000_032) for _ in range(50)} == {0}
+
+
+async def test_replies_to_one_person_go_five_at_once_then_one_a_second(
+    bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe
+) -> None:
+    # The deployed pace: the variable unset, as an operator would leave it.
+    env = {k: v for k, v in bot_env.items() if k != "TELEGRAM_CHAT_PACE_SECONDS"}
+    async with running_bot(env, telegram, stripe_server) as harness:
+        user = harness.user(31_012)
+        mark = telegram.mark()
+        for _ in range(8):
+            user.send("/help")
+        replies = [await telegram.wait_for_message(user.id, after=mark)]
+        while len(replies) < 8:
+            replies.append(
+                await telegram.wait_for_message(user.id, after=replies[-1].index + 1)
+            )
+    assert all("/donate" in (reply.rendered_text or "") for reply in replies)
+    # Lower bounds only, which a loaded machine cannot break: the sixth reply waited for
+    # its turn a second after the first, the eighth three seconds after.
+    first = replies[0].at
+    assert replies[5].at - first >= PAUSED
+    assert replies[7].at - first >= 3 * PAUSED

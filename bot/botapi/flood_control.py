@@ -44,6 +44,8 @@ NETWORK_BACKOFF_SECONDS = 0.5
 # a group. Five may go at once, so /start's photo and the menus that follow do not crawl (and
 # a test acting faster than any person does not either); after that, one per interval. In a
 # group, 5 at once and one every 4 s still make at most 20 in any minute.
+# TELEGRAM_CHAT_PACE_SECONDS sets the private interval (the group's scales with it); tests
+# that are not about the pace set it to 0.
 CHAT_BURST = 5
 PRIVATE_CHAT_INTERVAL = 1.0
 GROUP_CHAT_INTERVAL = 60 / (20 - CHAT_BURST)
@@ -76,14 +78,18 @@ class ChatPace:
     broadcast reaches a chat once, on its own schedule.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, private_interval: float = PRIVATE_CHAT_INTERVAL) -> None:
+        self._private = private_interval
+        self._group = private_interval * GROUP_CHAT_INTERVAL / PRIVATE_CHAT_INTERVAL
         # Per chat: when its next message is due if none were allowed early (loop clock).
         self._due: dict[int | str, float] = {}
         self._reserved = 0
 
     def reserve(self, chat_id: int | str, now: float) -> float:
         """Take the chat's next turn; returns how long to wait for it (0 within the burst)."""
-        interval = _interval_of(chat_id)
+        # Users' ids are positive; groups' and channels' negative, or an @username.
+        private = isinstance(chat_id, int) and chat_id > 0
+        interval = self._private if private else self._group
         due = max(self._due.get(chat_id, now), now)
         self._due[chat_id] = due + interval
         self._reserved += 1
@@ -92,19 +98,15 @@ class ChatPace:
         return max(0.0, due - (CHAT_BURST - 1) * interval - now)
 
 
-def _interval_of(chat_id: int | str) -> float:
-    # Users' ids are positive; groups' and channels' negative, or an @username.
-    private = isinstance(chat_id, int) and chat_id > 0
-    return PRIVATE_CHAT_INTERVAL if private else GROUP_CHAT_INTERVAL
-
-
 class FloodControl(BaseRateLimiter[Lane]):
     """PTB's rate limiter hook, sharing Telegram's budget and pause with every bot process."""
 
-    def __init__(self, send_rate: Callable[[], SendRate]) -> None:
+    def __init__(
+        self, send_rate: Callable[[], SendRate], chat_interval: float = PRIVATE_CHAT_INTERVAL
+    ) -> None:
         # Looked up at each call: the schedule is built with the services, after the bot.
         self._send_rate = send_rate
-        self._pace = ChatPace()
+        self._pace = ChatPace(chat_interval)
 
     async def initialize(self) -> None:
         """Nothing to open: the schedule's Redis client belongs to the services."""

@@ -142,6 +142,17 @@ class BroadcastEngine:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
 
+    async def _sleep_while_on(self, over: _Over, seconds: float) -> None:
+        """Sleep, cut short once the broadcast needs no more work or the engine stops."""
+        # The final report waits for every task of the job: a reclaimer asleep for 5 s held
+        # it back that long.
+        wakers = [asyncio.ensure_future(event.wait()) for event in (over, self._stopping)]
+        try:
+            await asyncio.wait(wakers, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waker in wakers:
+                waker.cancel()
+
     async def _work_on(self, broadcast_id: int) -> None:
         broadcast = await self._store.get(broadcast_id)
         if broadcast is None:
@@ -236,11 +247,11 @@ class BroadcastEngine:
             # A killed process leaves up to SENDERS x READ_BATCH entries read: a full batch
             # means more wait, taken at once rather than 100 every few seconds (minutes).
             if not full:
-                await self._sleep(RECLAIM_EVERY_SECONDS)
+                await self._sleep_while_on(over, RECLAIM_EVERY_SECONDS)
             # Taken over only as fast as the senders send: what waits here ages, and after
             # the recovery time another process may take it over too (and be refused).
             while job.taken_over and not self._finished(over):
-                await self._sleep(TAKEN_OVER_POLL_SECONDS)
+                await self._sleep_while_on(over, TAKEN_OVER_POLL_SECONDS)
             if self._finished(over):
                 return
             try:
@@ -256,7 +267,7 @@ class BroadcastEngine:
     async def _show_progress(self, broadcast_id: int, over: _Over) -> None:
         """One process at a time edits the organizer's progress message."""
         while not self._finished(over):
-            await self._sleep(PROGRESS_EVERY_SECONDS)
+            await self._sleep_while_on(over, PROGRESS_EVERY_SECONDS)
             if self._finished(over):
                 return
             if not await self._store.take_progress_turn(
