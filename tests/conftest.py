@@ -27,6 +27,16 @@ ROOT = Path(__file__).resolve().parent.parent
 ADMIN_ID = 900_001
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """How many workers pyproject's `-n auto` starts; None leaves it to xdist (one per core)."""
+    # A run that names its files or tests stays in one process: it starts at once, and -s and
+    # --pdb work. So does a run on REDIS_URL: every test empties that one shared server.
+    if config.args_source is pytest.Config.ArgsSource.ARGS or os.environ.get("REDIS_URL"):
+        return 0
+    return None
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 nobody listens on right now."""
     with socket.socket() as sock:
