@@ -245,3 +245,9 @@ def legacy_forget_salt() -> str:
 def legacy_forgotten_users() -> str:
     """Set: an earlier release's fingerprints under that salt; deleted at start-up."""
     return f"{PREFIX}forget:fingerprints"
+
+
+def lease(role: str) -> str:
+    """String: the id of the one process holding a role (polling Telegram, a job's period), with
+    an expiry its holder renews; a dead holder's lease expires and a sibling takes the role."""
+    return f"{PREFIX}lease:{role}"
