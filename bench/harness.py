@@ -51,17 +51,23 @@ class Sizes:
     # People sending /progress at once, and the donations the chart is drawn over.
     progress_users: int
     progress_donations: int
+    # One broadcast and one webhook burst per round for 1, 2 and 3 processes (bench/processes.py).
+    processes_subscribers: int
+    processes_events: int
+    processes_rounds: int
 
 
 FULL = Sizes(
     throughput=20_000, naive=5_000, repeats=3, rate_subscribers=10_000, webhook_events=5_000,
     rss_subscribers=1_000_000, rss_stop_after=200_000, startups=3, thanks_window=5.0,
     burst_users=500, progress_users=200, progress_donations=10_000,
+    processes_subscribers=100_000, processes_events=10_000, processes_rounds=2,
 )
 SMOKE = Sizes(
     throughput=300, naive=100, repeats=1, rate_subscribers=40, webhook_events=100,
     rss_subscribers=2_000, rss_stop_after=2_000, startups=1, thanks_window=1.0,
     burst_users=20, progress_users=10, progress_donations=50,
+    processes_subscribers=300, processes_events=100, processes_rounds=1,
 )
 
 
@@ -134,7 +140,8 @@ class Bench:
     @contextlib.asynccontextmanager
     async def bot(self, env: dict[str, str], name: str) -> AsyncIterator[BotProcess]:
         """`python -m bot` until /readyz answers 200; SIGTERM (then SIGKILL) afterwards."""
-        log = (self.workdir / f"{name}.log").open("wb")
+        path = self.workdir / f"{name}.log"
+        log = path.open("wb")
         started = time.monotonic()
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", cwd=ROOT, env=env,
@@ -142,7 +149,12 @@ class Bench:
         )
         port = int(env["HTTP_PORT"])
         try:
-            await wait_ready(f"http://127.0.0.1:{port}/readyz", process, timeout=30)
+            try:
+                await wait_ready(f"http://127.0.0.1:{port}/readyz", process, timeout=30)
+            except RuntimeError as error:
+                # The log lives in the session's temporary folder, gone once the run fails.
+                tail = path.read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"bot {name}: {error}; its log ends:\n{tail}") from None
             yield BotProcess(process, port, time.monotonic() - started)
         finally:
             await stop_process(process)
@@ -230,8 +242,9 @@ async def run_client(*args: str) -> None:
         raise RuntimeError(f"bench.clients {args[0]} failed: {stderr.decode()[-2000:]}")
 
 
-async def metric(port: int, name: str) -> float:
-    """One unlabelled value from the bot's /metrics."""
+async def metric(port: int, name: str, missing: float | None = None) -> float:
+    """One value from the bot's /metrics, `name` with its labels as printed (`x{a="b"}`);
+    `missing` if the counter has no line yet (a labelled one before its first count)."""
     async with (
         aiohttp.ClientSession() as http,
         http.get(
@@ -243,7 +256,16 @@ async def metric(port: int, name: str) -> float:
     for line in text.splitlines():
         if line.startswith(f"{name} "):
             return float(line.split()[1])
+    if missing is not None:
+        return missing
     raise RuntimeError(f"{name} missing from /metrics")
+
+
+def rate_of(times: list[float]) -> float:
+    """Messages per second between the first and the last receive time."""
+    if len(times) < 2 or times[-1] <= times[0]:
+        return 0.0
+    return (len(times) - 1) / (times[-1] - times[0])
 
 
 def p99(values: list[float]) -> float:

@@ -7,13 +7,9 @@ import asyncio
 import contextlib
 import datetime
 import gc
-import hashlib
-import hmac
 import itertools
-import json
 import os
 import platform
-import secrets
 import statistics
 import subprocess
 import sys
@@ -24,12 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from bench.burst import measure_burst, measure_progress
 from bench.fake_api import LeanBotAPI
 from bench.harness import (
-    FIRST_CHAT,
     FULL,
     LIMIT_RATE,
     ROOT,
@@ -41,11 +34,14 @@ from bench.harness import (
     free_port,
     metric,
     p99,
+    rate_of,
     run_client,
     status_kb,
     stop_process,
     wait_ready,
 )
+from bench.processes import measure_processes
+from bench.stripe_load import checkout_events, post_events, wait_thanked
 from bot.broadcasts.engine import SENDERS
 from bot.broadcasts.store import BroadcastStatus, BroadcastStore
 from bot.storage import keys
@@ -53,14 +49,9 @@ from bot.storage.connection import connect
 from bot.storage.embedded_valkey import valkey_server_process
 from tests.fakes.stripe import WEBHOOK_SECRET, FakeStripe
 
-MEASURES = ("throughput", "rate", "webhook", "rss", "startup", "burst", "progress")
-
-
-def rate_of(times: list[float]) -> float:
-    """Messages per second between the first and the last receive time."""
-    if len(times) < 2 or times[-1] <= times[0]:
-        return 0.0
-    return (len(times) - 1) / (times[-1] - times[0])
+MEASURES = (
+    "throughput", "rate", "webhook", "rss", "startup", "burst", "progress", "processes",
+)
 
 
 def busiest_second(times: list[float]) -> int:
@@ -171,70 +162,6 @@ async def measure_rate(bench: Bench) -> None:
     ))
 
 
-def checkout_events(count: int) -> list[bytes]:
-    """Distinct paid one-off Checkout sessions, shaped as bot/stripe_events.py reads them."""
-    run = secrets.token_hex(4)
-    now = int(time.time())
-    payloads = []
-    for n in range(count):
-        session = {
-            "id": f"cs_bench_{run}_{n}", "object": "checkout.session", "mode": "payment",
-            "payment_status": "paid", "amount_total": 1000 + n % 50, "currency": "eur",
-            "payment_intent": f"pi_bench_{run}_{n}", "customer": None,
-            "client_reference_id": None, "created": now,
-            "metadata": {"telegram_user_id": str(FIRST_CHAT + n), "locale": "en"},
-        }
-        event = {
-            "id": f"evt_bench_{run}_{n}", "object": "event", "api_version": "2025-01-01",
-            "created": now, "livemode": False, "pending_webhooks": 1,
-            "request": {"id": None, "idempotency_key": None},
-            "type": "checkout.session.completed", "data": {"object": session},
-        }
-        payloads.append(json.dumps(event, indent=2).encode())
-    return payloads
-
-
-def stripe_signature(payload: bytes) -> str:
-    """Stripe's scheme: t=<unix time>,v1=HMAC-SHA256(secret, "<t>.<payload>")."""
-    stamp = int(time.time())
-    mac = hmac.new(WEBHOOK_SECRET.encode(), f"{stamp}.".encode() + payload, hashlib.sha256)
-    return f"t={stamp},v1={mac.hexdigest()}"
-
-
-async def post_events(url: str, payloads: list[bytes]) -> tuple[float, list[float]]:
-    """32 concurrent senders; returns the elapsed seconds and every request's latency."""
-    pending = iter(payloads)
-    latencies: list[float] = []
-
-    async def sender(http: aiohttp.ClientSession) -> None:
-        for payload in pending:
-            headers = {
-                "Content-Type": "application/json; charset=utf-8",
-                "Stripe-Signature": stripe_signature(payload),
-            }
-            sent = time.perf_counter()
-            async with http.post(url, data=payload, headers=headers) as response:
-                await response.read()
-                if response.status != 200:
-                    raise RuntimeError(f"webhook answered {response.status}")
-            latencies.append(time.perf_counter() - sent)
-
-    connector = aiohttp.TCPConnector(limit=WEBHOOK_SENDERS)
-    async with aiohttp.ClientSession(connector=connector) as http:
-        started = time.perf_counter()
-        await asyncio.gather(*(sender(http) for _ in range(WEBHOOK_SENDERS)))
-        return time.perf_counter() - started, latencies
-
-
-async def wait_thanked(telegram: LeanBotAPI, count: int, timeout: float = 60) -> None:
-    """Until the bot has sent `count` messages besides broadcasts (the thank-yous)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if telegram.other_sends >= count:
-            return
-        await asyncio.sleep(0.005)
-
-
 async def measure_webhook(bench: Bench) -> None:
     """Distinct signed events: the bot's endpoint vs. one that only verifies signatures."""
     count = bench.sizes.webhook_events
@@ -247,8 +174,8 @@ async def measure_webhook(bench: Bench) -> None:
     try:
         await wait_ready(f"http://127.0.0.1:{port}/readyz", reference, timeout=30)
         url = f"http://127.0.0.1:{port}/stripe/webhook"
-        await post_events(url, warm_up)
-        ref_seconds, ref_latencies = await post_events(url, checkout_events(count))
+        await post_events([url], warm_up)
+        ref_seconds, ref_latencies = await post_events([url], checkout_events(count))
     finally:
         await stop_process(reference)
 
@@ -304,11 +231,11 @@ async def webhook_run(bench: Bench, count: int, rate: int) -> WebhookRun:
     async with bench.bot(bench.env(BROADCAST_RATE=str(rate)), "webhook") as bot:
         url = f"http://127.0.0.1:{bot.port}/stripe/webhook"
         bench.telegram.reset("THANKS-UNUSED")
-        await post_events(url, warm_up)
+        await post_events([url], warm_up)
         await wait_thanked(bench.telegram, len(warm_up))
         bench.telegram.reset("THANKS-UNUSED")
         started = time.perf_counter()
-        acked, latencies = await post_events(url, checkout_events(count))
+        acked, latencies = await post_events([url], checkout_events(count))
         run = WebhookRun(acked, latencies)
         if rate:
             before = bench.telegram.other_sends
@@ -400,6 +327,7 @@ MEASURE_FUNCTIONS: dict[str, Callable[[Bench], Awaitable[None]]] = {
     "startup": measure_startup,
     "burst": measure_burst,
     "progress": measure_progress,
+    "processes": measure_processes,
 }
 
 
