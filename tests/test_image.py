@@ -1,13 +1,16 @@
 """The image as far as it can be checked without a container engine: the Dockerfile's two
-stages, the build context .dockerignore lets through, and the final stage's working directory."""
+stages, the build context .dockerignore lets through, the final stage's working directory, and
+the compose file with its proxy in front of the bot's replicas."""
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.campaign import load_campaign
 from tests.conftest import ROOT
@@ -210,3 +213,149 @@ def test_final_working_directory_holds_the_campaign_file_and_the_photo_it_names(
     assert campaign.photo is not None
     assert campaign.photo.is_relative_to(tmp_path)
 
+
+
+def yaml_scalar(text: str) -> Any:
+    """A scalar or flow sequence as the compose file writes them: plain, quoted, or JSON-like."""
+    if text[:1] in ('"', "["):
+        return json.loads(text)
+    return text[1:-1] if text[:1] == "'" else text
+
+
+def yaml_block(lines: list[tuple[int, str]], start: int) -> tuple[Any, int]:
+    """The mapping or sequence whose first line is lines[start], and the index after it."""
+    indent, first = lines[start]
+    items: list[Any] = []
+    mapping: dict[str, Any] = {}
+    index = start
+    while index < len(lines) and lines[index][0] == indent:
+        text = lines[index][1]
+        index += 1
+        if first.startswith("- "):
+            assert text.startswith("- "), f"a mapping inside a sequence: {text}"
+            items.append(yaml_scalar(text[2:].strip()))
+            continue
+        key, colon, value = text.partition(":")
+        assert colon and not text.startswith("- "), f"not `key: value`: {text}"
+        if value.strip():
+            mapping[key] = yaml_scalar(value.strip())
+        elif index < len(lines) and lines[index][0] > indent:
+            mapping[key], index = yaml_block(lines, index)
+        else:
+            mapping[key] = None
+    assert index == len(lines) or lines[index][0] < indent, f"indentation: {lines[index][1]}"
+    return (items if first.startswith("- ") else mapping), index
+
+
+def compose_file() -> dict[str, Any]:
+    """docker-compose.yml in the block style it is written in (PyYAML is not a dependency)."""
+    lines = [
+        (len(line) - len(line.lstrip(" ")), line.strip())
+        for line in (ROOT / "docker-compose.yml").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert not any(" #" in text for _, text in lines), "comments on their own lines only"
+    compose, _ = yaml_block(lines, 0)
+    assert isinstance(compose, dict)
+    return compose
+
+
+@dataclass
+class Directive:
+    """One nginx directive, its arguments, and the directives of its block if it opens one."""
+
+    name: str
+    args: list[str]
+    block: list[Directive] = field(default_factory=list)
+
+    def all(self, name: str) -> list[Directive]:
+        return [directive for directive in self.block if directive.name == name]
+
+    def one(self, name: str) -> Directive:
+        (directive,) = self.all(name)
+        return directive
+
+
+def nginx_config(path: Path) -> Directive:
+    """An nginx configuration file as a tree of directives (no quoted strings in it)."""
+    text = re.sub(r"#[^\n]*", "", path.read_text())
+    root = Directive("", [])
+    stack: list[Directive] = [root]
+    words: list[str] = []
+    for token in re.findall(r"[{};]|[^\s{};]+", text):
+        if token in ("{", ";"):
+            directive = Directive(words[0], words[1:])
+            stack[-1].block.append(directive)
+            if token == "{":
+                stack.append(directive)
+            words = []
+        elif token == "}":
+            assert not words, f"no `;` after {words}"
+            stack.pop()
+        else:
+            words.append(token)
+    assert len(stack) == 1 and not words, "unbalanced braces"
+    return root
+
+
+def test_the_bot_service_scales_behind_a_proxy_that_alone_publishes_a_port() -> None:
+    services = compose_file()["services"]
+    bot, proxy = services["bot"], services["proxy"]
+    # Three replicas cannot bind one host port, nor share one container name.
+    assert "ports" not in bot and "container_name" not in bot
+    assert [name for name, service in services.items() if "ports" in service] == ["proxy"]
+    # The address the single bot had, so an HTTPS proxy on the host needs no change.
+    assert proxy["ports"] == ["127.0.0.1:8080:8080"]
+    # An official image: no registry and no namespace before its name.
+    assert proxy["image"] == "nginx:alpine"
+    assert bot["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+    assert bot["environment"]["HTTP_HOST"] == "0.0.0.0"
+    assert bot["depends_on"] == {"redis": {"condition": "service_healthy"}}
+    (mount,) = proxy["volumes"]
+    source, target, mode = mount.split(":")
+    assert (ROOT / source).is_file()
+    # The image's http block includes conf.d: the file replaces its default server.
+    assert (target, mode) == ("/etc/nginx/conf.d/default.conf", "ro")
+
+
+def test_one_valkey_keeps_the_ledger_with_an_fsync_on_every_write() -> None:
+    services = compose_file()["services"]
+    stores = [name for name, service in services.items() if "valkey" in service.get("image", "")]
+    assert stores == ["redis"]
+    command = services["redis"]["command"]
+    pairs = dict(zip(command[1::2], command[2::2], strict=True))
+    assert (pairs["--appendonly"], pairs["--appendfsync"]) == ("yes", "always")
+
+
+def test_nginx_spreads_requests_over_every_replica_docker_dns_names() -> None:
+    services = compose_file()["services"]
+    proxy = services["proxy"]
+    source = proxy["volumes"][0].split(":")[0]
+    config = nginx_config(ROOT / source)
+    # Docker's embedded DNS, asked again every few seconds instead of once at start.
+    (resolver,) = config.all("resolver")
+    assert resolver.args[0] == "127.0.0.11"
+    assert int(resolver.args[1].removeprefix("valid=").removesuffix("s")) <= 10
+    (upstream,) = config.all("upstream")
+    assert upstream.one("zone").args[0] == upstream.args[0]
+    (server,) = upstream.all("server")
+    host, _, port = server.args[0].partition(":")
+    assert host in services and "build" in services[host]
+    assert port == services[host]["environment"]["HTTP_PORT"]
+    # Every replica the name resolves to, kept current; one that fails is left out a while.
+    assert "resolve" in server.args
+    assert any(arg.startswith("fail_timeout=") for arg in server.args)
+
+    site = config.one("server")
+    published = proxy["ports"][0].rsplit(":", 1)[1]
+    assert site.one("listen").args == [published]
+    location = site.one("location")
+    assert location.one("proxy_pass").args == [f"http://{upstream.args[0]}"]
+    # A request that reached a replica is never sent to a second one: Telegram's and Stripe's
+    # POSTs are retried by their senders, and the bot handles a retry once.
+    assert "non_idempotent" not in location.one("proxy_next_upstream").args
+    # The bot tells a proxied /metrics request from a direct one by this header.
+    forwarded = [directive.args for directive in location.all("proxy_set_header")]
+    assert ["X-Forwarded-For", "$proxy_add_x_forwarded_for"] in forwarded
+    health = " ".join(proxy["healthcheck"]["test"])
+    assert f"http://127.0.0.1:{published}/healthz" in health
