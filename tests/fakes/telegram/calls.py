@@ -60,6 +60,8 @@ class ApiCall:
     result: Any = None
     error: dict[str, Any] | None = None
     filenames: dict[str, str] = field(default_factory=dict)
+    # The caller's TCP port, for getUpdates: which process polled (tests map ports to processes).
+    client_port: int | None = None
 
     @property
     def ok(self) -> bool:

@@ -77,6 +77,8 @@ class FakeBotAPI(CallLog, BotState, Served):
         CallLog.__init__(self)
         BotState.__init__(self, token, bot_username, bot_first_name)
         self._poll_generation = 0
+        # Long polls ended by a newer getUpdates with Telegram's 409: two pollers at once.
+        self.superseded_polls = 0
         self._failures: list[_Rule] = []
         self._delays: list[_Rule] = []
         self._runner: web.AppRunner | None = None
@@ -197,7 +199,8 @@ class FakeBotAPI(CallLog, BotState, Served):
         at = time.monotonic()
         req = await read_request(raw_method, request)
         if req.method == "getUpdates":
-            return await self._get_updates(req, at)
+            peer = request.transport.get_extra_info("peername") if request.transport else None
+            return await self._get_updates(req, at, peer[1] if peer else None)
         delay = self._injected_delay(req)
         if delay:
             # Telegram acts on a request even when the client gave up waiting: finish it (and
@@ -255,9 +258,16 @@ class FakeBotAPI(CallLog, BotState, Served):
             return json_response(error.body(), status=error.status)
         return json_response({"ok": True, "result": result_copy})
 
-    async def _get_updates(self, req: Request, at: float) -> web.Response:
+    async def _get_updates(
+        self, req: Request, at: float, client_port: int | None
+    ) -> web.Response:
         """Long-poll for updates, honouring offset, limit and timeout, as Telegram does."""
-        self.calls.append(ApiCall(req.method, req.params, req.files, at, index=len(self.calls)))
+        self.calls.append(
+            ApiCall(
+                req.method, req.params, req.files, at, index=len(self.calls),
+                client_port=client_port,
+            )
+        )
         self.notify()
         error = self._injected_failure(req) or self._webhook_conflict()
         if error is not None:
@@ -275,15 +285,17 @@ class FakeBotAPI(CallLog, BotState, Served):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max(timeout, 0.0)
         while True:
-            if self.pending or self._closing:
-                return json_response({"ok": True, "result": self.pending[:limit]})
+            # Telegram ends the earlier of two polls even if updates wait: the newer gets them.
             if generation != self._poll_generation:
+                self.superseded_polls += 1
                 conflict = ApiError(
                     409,
                     "Conflict: terminated by other getUpdates request; make sure that only one "
                     "bot instance is running",
                 )
                 return json_response(conflict.body(), status=409)
+            if self.pending or self._closing:
+                return json_response({"ok": True, "result": self.pending[:limit]})
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return json_response({"ok": True, "result": []})
