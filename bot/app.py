@@ -17,6 +17,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot
 
 from bot.botapi.flood_control import FloodControl
+from bot.botapi.poller import Poller, polling_lease
 from bot.botapi.profile import publish_bot_profile
 from bot.botapi.send_rate import SendRate
 from bot.botapi.transport import BotApiRequest
@@ -84,6 +85,7 @@ class CampaignBot:
         self._web_runner: web.AppRunner | None = None
         self.payments: Payments | None = None
         self.broadcast_engine: BroadcastEngine | None = None
+        self.poller: Poller | None = None
         self._broadcast_request: BotApiRequest | None = None
         self.metrics: Metrics | None = None
         self._ready = False
@@ -157,12 +159,11 @@ class CampaignBot:
             raise StartupError(http_problem(error, settings).sentence()) from error
         self.http_port = _bound_port(self._web_runner)
         await application.start()
-        if settings.telegram.mode == "polling" and self.application.updater is not None:
-            await self.application.updater.start_polling(
-                poll_interval=0,
-                timeout=POLL_TIMEOUT_SECONDS,
-                allowed_updates=Update.ALL_TYPES,
-            )
+        if settings.telegram.mode == "polling" and application.updater is not None:
+            # Of the processes sharing this Redis, the one holding the lease polls.
+            lease = polling_lease(self.redis)
+            self.poller = Poller(application.updater, lease, POLL_TIMEOUT_SECONDS)
+            await self.poller.start()
         elif settings.http.public_url and settings.telegram.webhook_secret:
             # Left in place at shutdown: Telegram keeps updates for us until we are back.
             try:
@@ -216,9 +217,9 @@ class CampaignBot:
                     await services.notices.stop()
                 with _logged("erasure"):
                     await services.erasure.stop()
-            if application.updater is not None and application.updater.running:
-                with _logged("updater"):
-                    await application.updater.stop()
+            if self.poller is not None:
+                with _logged("poller"):
+                    await self.poller.stop()
             if application.running:
                 with _logged("application"):
                     await application.stop()
