@@ -140,25 +140,44 @@ class Bench:
     @contextlib.asynccontextmanager
     async def bot(self, env: dict[str, str], name: str) -> AsyncIterator[BotProcess]:
         """`python -m bot` until /readyz answers 200; SIGTERM (then SIGKILL) afterwards."""
-        path = self.workdir / f"{name}.log"
-        log = path.open("wb")
-        started = time.monotonic()
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=ROOT, env=env,
-            stdout=subprocess.DEVNULL, stderr=log,
-        )
-        port = int(env["HTTP_PORT"])
-        try:
+        async with self.bots([(env, name)]) as (bot,):
+            yield bot
+
+    @contextlib.asynccontextmanager
+    async def bots(
+        self, configs: list[tuple[dict[str, str], str]]
+    ) -> AsyncIterator[list[BotProcess]]:
+        """One `python -m bot` per (environment, log name), started and stopped together."""
+        processes: list[asyncio.subprocess.Process] = []
+        spawned: list[float] = []
+        with contextlib.ExitStack() as logs:
             try:
-                await wait_ready(f"http://127.0.0.1:{port}/readyz", process, timeout=30)
-            except RuntimeError as error:
-                # The log lives in the session's temporary folder, gone once the run fails.
-                tail = path.read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"bot {name}: {error}; its log ends:\n{tail}") from None
-            yield BotProcess(process, port, time.monotonic() - started)
-        finally:
-            await stop_process(process)
-            log.close()
+                for env, name in configs:
+                    log = logs.enter_context((self.workdir / f"{name}.log").open("wb"))
+                    spawned.append(time.monotonic())
+                    processes.append(await asyncio.create_subprocess_exec(
+                        sys.executable, "-m", "bot", cwd=ROOT, env=env,
+                        stdout=subprocess.DEVNULL, stderr=log,
+                    ))
+                yield list(await asyncio.gather(*(
+                    self._ready(process, int(env["HTTP_PORT"]), name, started)
+                    for process, started, (env, name) in zip(
+                        processes, spawned, configs, strict=True
+                    )
+                )))
+            finally:
+                await asyncio.gather(*(stop_process(process) for process in processes))
+
+    async def _ready(
+        self, process: asyncio.subprocess.Process, port: int, name: str, spawned: float
+    ) -> BotProcess:
+        try:
+            await wait_ready(f"http://127.0.0.1:{port}/readyz", process, timeout=30)
+        except RuntimeError as error:
+            # The log lives in the session's temporary folder, gone once the run fails.
+            tail = (self.workdir / f"{name}.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"bot {name}: {error}; its log ends:\n{tail}") from None
+        return BotProcess(process, port, time.monotonic() - spawned)
 
     async def seed(self, count: int) -> None:
         """Empty Redis, then `count` subscribers, alternately English and French."""

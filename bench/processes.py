@@ -10,12 +10,10 @@ every run: on a small machine the processes compete for the same cores, and that
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import resource
 import statistics
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,18 +107,6 @@ class Run:
     latency: float = 0.0
 
 
-@contextlib.asynccontextmanager
-async def bots(bench: Bench, count: int) -> AsyncIterator[list[BotProcess]]:
-    """`count` bot processes on the bench's Valkey, each on its own HTTP port."""
-    async with contextlib.AsyncExitStack() as stack:
-        running = []
-        for n in range(count):
-            env = {**webhook_env(bench), "BROADCAST_RATE": "0"}
-            name = f"processes-{count}-{n + 1}"
-            running.append(await stack.enter_async_context(bench.bot(env, name)))
-        yield running
-
-
 async def broadcast_run(bench: Bench, running: list[BotProcess]) -> Run:
     """One broadcast the processes share; every subscriber must get it exactly once."""
     count = bench.sizes.processes_subscribers
@@ -197,7 +183,11 @@ async def measure_processes(bench: Bench) -> None:
     # Rounds alternate the process counts, so drift on a shared machine touches each alike.
     for _ in range(rounds):
         for count in PROCESS_COUNTS:
-            async with bots(bench, count) as running:
+            configs = [
+                ({**webhook_env(bench), "BROADCAST_RATE": "0"}, f"processes-{count}-{n + 1}")
+                for n in range(count)
+            ]
+            async with bench.bots(configs) as running:
                 broadcasts[count].append(await broadcast_run(bench, running))
                 webhooks[count].append(await webhook_run(bench, running))
     load_after = os.getloadavg()
