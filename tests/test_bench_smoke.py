@@ -30,6 +30,14 @@ def test_bench_smoke_prints_every_measure() -> None:
         "burst: ERROR lines in the log", "/progress burst, 10 at once",
     ):
         assert measure in table, table
+    # Several processes share one broadcast and one webhook burst: each delivery exactly once,
+    # which holds at any size.
+    shared = [line for line in table.splitlines() if line.startswith((
+        "| processes: broadcast msg/s", "| processes: Stripe webhook events/s",
+    ))]
+    assert len(shared) == 6, table
+    for line in shared:
+        assert "| each exactly once | pass |" in line, line
     # The /progress burst counts what reached the fake Bot API: every text and chart, the
     # chart uploaded once and sent by file_id after.
     assert "20 of 20 messages, 1 upload(s), 9 by file_id" in table, table
