@@ -63,17 +63,22 @@ class CpuSpent:
             self.machine + other.machine,
         )
 
-    def describe(self) -> str:
-        """Cores used by each contender, averaged over the wall time."""
+    def describe(self, units: int, unit: str) -> str:
+        """CPU per unit of work, and the cores each contender used over the wall time."""
         def cores(seconds: float) -> str:
             return f"{seconds / self.wall:.2f}"
 
+        def each(seconds: float) -> str:
+            return f"{seconds * 1000 / units:.3f}"
+
         ours = sum(self.bots) + self.harness + self.valkey
-        bots = " + ".join(cores(seconds) for seconds in self.bots)
         return (
-            f"cores used: bots {bots}, harness with the fakes {cores(self.harness)}, "
-            f"Valkey {cores(self.valkey)}: {cores(ours)} of {os.cpu_count()}; whole machine "
-            f"{cores(self.machine)} (other work {cores(max(0.0, self.machine - ours))})"
+            f"CPU ms per {unit}: bots {each(sum(self.bots))}, harness with the fakes "
+            f"{each(self.harness)}, Valkey {each(self.valkey)}; cores used: bots "
+            f"{' + '.join(cores(seconds) for seconds in self.bots)}, harness "
+            f"{cores(self.harness)}, Valkey {cores(self.valkey)}: {cores(ours)} of "
+            f"{os.cpu_count()}; whole machine {cores(self.machine)} (other work "
+            f"{cores(max(0.0, self.machine - ours))})"
         )
 
 
@@ -101,6 +106,8 @@ class Run:
     """One broadcast or one webhook burst with some processes; `problems` break exactly-once."""
 
     rate: float
+    # The work done (messages or events) and the CPU it took, each process's apart.
+    units: int
     cpu: CpuSpent
     problems: list[str]
     detail: str = ""
@@ -128,7 +135,9 @@ async def broadcast_run(bench: Bench, running: list[BotProcess]) -> Run:
             f"{received:,} broadcast messages reached {distinct:,} of {count:,} subscribers"
         )
     share = " / ".join(f"{sent:,.0f}" for sent in shares)
-    return Run(rate_of(bench.telegram.received), cpu, problems, f"sent per process {share}")
+    return Run(
+        rate_of(bench.telegram.received), count, cpu, problems, f"sent per process {share}"
+    )
 
 
 async def webhook_run(bench: Bench, running: list[BotProcess]) -> Run:
@@ -145,10 +154,10 @@ async def webhook_run(bench: Bench, running: list[BotProcess]) -> Run:
     telegram.watch(range(FIRST_CHAT, FIRST_CHAT + count))
     before = await cpu_now(bench, running)
     acked, latencies = await post_events(urls, checkout_events(count))
-    cpu = await cpu_now(bench, running) - before
     await wait_thanked(telegram, count)
     # A notice leaves the outbox once sent: when it is empty, a second send can no longer come.
     await outbox_emptied(bench)
+    cpu = await cpu_now(bench, running) - before
     recorded = int(await bench.redis.hget(keys.totals(), "donations") or 0)
     thanked = [len(deliveries) for deliveries in telegram.deliveries.values()]
     telegram.watch(range(0))
@@ -162,7 +171,7 @@ async def webhook_run(bench: Bench, running: list[BotProcess]) -> Run:
         problems.append(
             f"{unthanked:,} donors not thanked, {twice:,} thanked more than once"
         )
-    return Run(count / acked, cpu, problems, latency=p99(latencies))
+    return Run(count / acked, count, cpu, problems, latency=p99(latencies))
 
 
 async def outbox_emptied(bench: Bench, timeout: float = 60) -> None:
@@ -201,7 +210,7 @@ async def measure_processes(bench: Bench) -> None:
             f"processes: broadcast msg/s, {_processes(count)}, BROADCAST_RATE=0",
             f"{rate:,.0f}/s", f"1 process: {base:,.0f}/s", rate / base, runs,
             f"median of {rounds}, runs {_rates(runs)}; {subscribers:,} subscribers; "
-            f"{runs[-1].detail} (last run)",
+            f"{runs[-1].detail} (last run)", "message",
         ))
     base = statistics.median(run.rate for run in webhooks[1])
     base_p99 = statistics.median(run.latency for run in webhooks[1]) * 1000
@@ -213,7 +222,8 @@ async def measure_processes(bench: Bench) -> None:
             f"{rate:,.0f}/s, p99 {latency:.1f} ms",
             f"1 process: {base:,.0f}/s, p99 {base_p99:.1f} ms", rate / base, runs,
             f"median of {rounds}, runs {_rates(runs)}; {events:,} events, {WEBHOOK_SENDERS} "
-            f"senders; thank-yous unpaced (BROADCAST_RATE=0); CPU while acknowledging",
+            f"senders; thank-yous unpaced (BROADCAST_RATE=0); CPU until every thank-you was "
+            "sent", "event with its thank-you",
         ))
     bench.rows.append(Row(
         "processes: load average before → after", f"{_loads(load_before)} → {_loads(load_after)}",
@@ -222,7 +232,7 @@ async def measure_processes(bench: Bench) -> None:
 
 
 def _row(measure: str, figure: str, reference: str, ratio: float, runs: list[Run],
-         note: str) -> Row:
+         note: str, unit: str) -> Row:
     """A row whose target is exactly-once delivery; a FAIL line printed for every breach."""
     problems = [problem for run in runs for problem in run.problems]
     for problem in problems:
@@ -232,7 +242,7 @@ def _row(measure: str, figure: str, reference: str, ratio: float, runs: list[Run
         spent += run.cpu
     return Row(
         measure, figure, reference, f"{ratio:.2f}", "each exactly once", not problems,
-        f"{note}; {spent.describe()}" + (f"; {'; '.join(problems)}" if problems else ""),
+        "; ".join([note, spent.describe(sum(run.units for run in runs), unit), *problems]),
     )
 
 
