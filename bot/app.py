@@ -59,6 +59,7 @@ from bot.storage.durability import warn_unless_durable
 from bot.storage.embedded_valkey import EmbeddedValkey
 from bot.storage.erasure import ErasureMarks
 from bot.storage.health import StorageHealth
+from bot.storage.job_runs import JobRuns, lease_seconds
 from bot.storage.rate_limit import CheckoutCap, UserRateLimit
 from bot.storage.update_log import UpdateLog
 from bot.storage.users import UserStore
@@ -266,6 +267,7 @@ def build_services(
     marks = ErasureMarks(redis, settings.telegram.token)
     l10n = Localizer()
     clock = Clock()
+    runs = JobRuns(redis, lease_seconds(settings.broadcast.recovery_seconds))
     send_rate = SendRate(redis, settings.broadcast.rate, metrics)
     notices = NoticeCourier(outbox, send_rate, settings.broadcast.recovery_seconds)
     processor = StripeEventProcessor(
@@ -284,12 +286,12 @@ def build_services(
         clock=clock,
         feed=BeneficiaryFeed(
             redis, ledger, subscribers, broadcasts, l10n, campaign,
-            settings.beneficiary_chat_ids, clock, campaign.notify_locale,
+            settings.beneficiary_chat_ids, clock, campaign.notify_locale, runs,
         ),
         processor=processor,
         send_rate=send_rate,
         notices=notices,
-        reconciler=Reconciler(payments, processor, notices.deliver_soon),
+        reconciler=Reconciler(payments, processor, notices.deliver_soon, runs),
         reporter=BroadcastReporter(bot, l10n, settings.broadcast.rate),
         charts=ChartCache(bot, ChartFiles(redis), ledger, l10n, campaign, clock),
         erasure=Erasure(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.context import CampaignApplication, CampaignContext
+from bot.storage.job_runs import lease_seconds
 
 # How often the feed is looked at; the batching interval itself comes from the campaign file.
 FEED_TICK_SECONDS = 20
@@ -19,7 +20,8 @@ async def daily_summary(context: CampaignContext) -> None:
 
 
 async def catch_up_daily_summary(context: CampaignContext) -> None:
-    """Job at start-up: a summary missed while the bot was down goes out once, late."""
+    """Job from start-up on, every few seconds: a summary missed while the bot was down, or
+    left unfinished by a process that died sending it, goes out once, late."""
     if context.feed.summary_missed_today():
         await context.feed.daily_summary(context.bot)
 
@@ -35,4 +37,8 @@ def register(application: CampaignApplication) -> None:
         daily_summary, time=campaign.daily_summary_at.replace(tzinfo=campaign.timezone),
         name="daily-summary",
     )
-    jobs.run_once(catch_up_daily_summary, when=3, name="daily-summary-catch-up")
+    # As often as a dead holder's lease lapses: its summary is finished within the recovery time.
+    again = lease_seconds(services.settings.broadcast.recovery_seconds)
+    jobs.run_repeating(
+        catch_up_daily_summary, interval=again, first=3, name="daily-summary-catch-up"
+    )

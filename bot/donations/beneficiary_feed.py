@@ -23,6 +23,7 @@ from bot.donations.ledger import DonationLedger
 from bot.i18n import Localizer, money
 from bot.storage import keys
 from bot.storage.connection import as_text, text_of
+from bot.storage.job_runs import JobRuns
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class BeneficiaryFeed:
     def __init__(
         self, redis: Redis, ledger: DonationLedger, subscribers: Subscribers,
         broadcasts: BroadcastStore, l10n: Localizer, campaign: Campaign, chats: frozenset[int],
-        clock: Clock, locale: str,
+        clock: Clock, locale: str, runs: JobRuns,
     ) -> None:
         # Redis itself only for the feed the ledger's scripts append to, and its pacing marks.
         self._redis = redis
@@ -50,6 +51,7 @@ class BeneficiaryFeed:
         self._chats = sorted(chats)
         self._clock = clock
         self._locale = locale
+        self._runs = runs
 
     def _text(self, message_id: str, **args: Any) -> str:
         return self._l10n.format(self._locale, message_id, **args)
@@ -62,7 +64,11 @@ class BeneficiaryFeed:
 
         An item leaves the feed once every chat accepted a message holding it (or is gone
         for good); a chat that accepted it is not sent it again while another one retries.
-        One process flushes at a time (the feed job), so the delivery marks need no lock."""
+        One process flushes at a time, under a lease, so the delivery marks need no lock: a
+        process that finds the feed held skips its tick."""
+        return await self._runs.alone("beneficiary-feed", lambda: self._flush(bot)) or 0
+
+    async def _flush(self, bot: ExtBot[None]) -> int:
         raw = [text_of(item) for item in await self._redis.lrange(keys.beneficiary_feed(), 0,
                                                                      FEED_READ - 1)]
         if not raw:
@@ -189,16 +195,21 @@ class BeneficiaryFeed:
         return "\n".join([header, "", *lines, *(["", *words] if words else [])])
 
     async def daily_summary(self, bot: ExtBot[None]) -> bool:
-        """Send today's summary once, however many processes or restarts ask for it."""
-        zone = self._campaign.timezone
-        now = datetime.fromtimestamp(self._clock.now(), zone)
-        day = now.date().isoformat()
+        """Send today's summary once, however many processes or restarts ask for it; True in
+        the process that completed it.
+
+        The day is the one on the clock of the process asking: each asks at its own summary
+        time, so clocks minutes apart still name the same day."""
+        now = datetime.fromtimestamp(self._clock.now(), self._campaign.timezone)
         if not self._chats:
             return False
-        if not await self._redis.set(
-            keys.daily_summary_sent(day), 1, nx=True, ex=DAILY_SUMMARY_KEPT_SECONDS
-        ):
-            return False
+        day = now.date().isoformat()
+        return await self._runs.once(
+            "daily-summary", day, lambda: self._send_summary(bot, now, day),
+            DAILY_SUMMARY_KEPT_SECONDS,
+        )
+
+    async def _send_summary(self, bot: ExtBot[None], now: datetime, day: str) -> None:
         start = now.replace(hour=0, minute=0, second=0, microsecond=0)
         count = gift_sum = 0
         async for donation in self._ledger.donations(start.timestamp(), now.timestamp()):
@@ -208,24 +219,34 @@ class BeneficiaryFeed:
         subscribers = sum((await self._subscribers.counts()).values())
         recent, _ = await self._broadcasts.archive(0, 50)
         sent_today = sum(1 for item in recent if item.started_at >= start.timestamp() * 1000)
-        await self._send_everywhere(bot, self._text(
+        texts = split_message(self._text(
             "beneficiary-daily", date=day, count=count, sum=self._money(gift_sum),
             total=self._money(totals.raised), goal=self._money(self._campaign.goal),
             percent=percent_of_goal(totals.raised, self._campaign.goal),
             subscribers=subscribers, broadcasts=sent_today,
         ))
-        return True
+        taken_before = 0
+        for chat_id in self._chats:
+            # Claimed before the send: a holder killed while Telegram has the message leaves
+            # that chat without the day's summary rather than give it two.
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.sadd(keys.daily_summary_chats(day), chat_id)
+                pipe.expire(keys.daily_summary_chats(day), DAILY_SUMMARY_KEPT_SECONDS)
+                claimed, _ = await pipe.execute()
+            if claimed:
+                await self._send_all(bot, chat_id, texts)
+            else:
+                taken_before += 1
+        if taken_before:
+            log.info("daily summary taken over day=%s chats_claimed_before=%s", day, taken_before)
 
     def summary_missed_today(self) -> bool:
-        """The bot starts after today's summary time, within the grace period."""
+        """Today's summary time has passed, within the grace period (the bot may have been
+        down then, or the process sending it may have died)."""
         zone = self._campaign.timezone
         now = datetime.fromtimestamp(self._clock.now(), zone)
         due = datetime.combine(now.date(), self._campaign.daily_summary_at, zone)
         return due <= now < due + DAILY_SUMMARY_GRACE
-
-    async def _send_everywhere(self, bot: ExtBot[None], text: str) -> None:
-        for chat_id in self._chats:
-            await self._send_all(bot, chat_id, split_message(text))
 
     async def _send_all(self, bot: ExtBot[None], chat_id: int, texts: list[str]) -> _Outcome:
         """Send the parts of one message in order; the first that is not accepted decides."""

@@ -199,11 +199,6 @@ def milestones_reached() -> str:
     return f"{PREFIX}milestones"
 
 
-def daily_summary_sent(day: str) -> str:
-    """String: the daily summary of `day` (YYYY-MM-DD) was sent. TTL 3 days."""
-    return f"{PREFIX}daily-summary:{day}"
-
-
 def referral_totals() -> str:
     """Sorted set: referral code -> money given through it (minor units, gross). No TTL."""
     return f"{PREFIX}referrals"
@@ -251,3 +246,17 @@ def lease(role: str) -> str:
     """String: the id of the one process holding a role (polling Telegram, a job's period), with
     an expiry its holder renews; a dead holder's lease expires and a sibling takes the role."""
     return f"{PREFIX}lease:{role}"
+
+
+def job_run(run: str) -> str:
+    """String: how far one run of a periodic job got (`run` is the job and its period,
+    "reconcile:2026-12-01"): "begun" once a process took it, "done" once one completed it, so
+    no process runs that period again and a run left begun is taken over. TTL a few periods."""
+    return f"{PREFIX}job-run:{run}"
+
+
+def daily_summary_chats(day: str) -> str:
+    """Set: beneficiary chats the summary of `day` (YYYY-MM-DD) was claimed for, each just
+    before its send, so a process taking over a run cut short sends only to the others (never
+    twice). TTL 3 days."""
+    return f"{PREFIX}daily-summary-chats:{day}"

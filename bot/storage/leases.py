@@ -27,6 +27,12 @@ end
 return 0
 """
 
+# KEYS: the lease. ARGV: owner, ttl in ms. 1 if it was still the caller's and lasts ttl again.
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
 # KEYS: the lease. ARGV: owner. Deleted only by its holder.
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -43,11 +49,17 @@ class Lease:
         self.owner = owner
         self.ttl_ms = ttl_ms
         self._take = redis.register_script(_TAKE)
+        self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
 
     async def take(self) -> bool:
         """Take the role if free, or renew it if ours; False while another owner holds it."""
         return bool(await self._take(keys=[self._key], args=[self.owner, self.ttl_ms]))
+
+    async def renew(self) -> bool:
+        """Extend the role only if still ours: one that lapsed meanwhile is lost, even if free
+        again (a successor may have done the work and let go)."""
+        return bool(await self._renew(keys=[self._key], args=[self.owner, self.ttl_ms]))
 
     async def release(self) -> bool:
         """Give the role up at once (a clean stop), so a sibling need not wait for the expiry."""
