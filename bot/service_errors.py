@@ -100,9 +100,21 @@ def webhook_problem(error: TelegramError, settings: Settings) -> ServiceProblem:
     )
 
 
+def redis_refusal(error: BaseException) -> RedisError | None:
+    """The server's own refusal (credentials, a denied command) behind a connection error."""
+    # redis-py raises a refused AUTH as a ConnectionError caused by the AuthenticationError.
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, (AuthenticationError, ResponseError)):
+            return seen
+        seen = seen.__cause__
+    return None
+
+
 def redis_problem(error: BaseException, url: str) -> ServiceProblem:
     """The Redis server at REDIS_URL unreachable, refusing the credentials, or refusing us."""
     shown = f"REDIS_URL={without_password(url)}"
+    error = redis_refusal(error) or error
     detail = str(error) or type(error).__name__
     if isinstance(error, AuthenticationError):
         return ServiceProblem(

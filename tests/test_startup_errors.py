@@ -5,10 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import socket
 import sys
 from pathlib import Path
 
+import aiohttp
+import redis
+
+from bot.storage.embedded_valkey import valkey_server_process
 from tests.conftest import ROOT, free_port
 from tests.fakes.telegram import FakeBotAPI
 from tests.test_lifecycle import running
@@ -88,19 +93,69 @@ async def test_a_refused_token_is_named_and_never_shown(
     assert_server_gone(before)
 
 
-async def test_an_unreachable_redis_is_named_without_its_password(
+async def test_an_unreachable_redis_is_named_once_and_the_bot_serves_meanwhile(
     bot_env: dict[str, str], telegram: FakeBotAPI
 ) -> None:
+    # A server still starting (compose, a restart) is no reason to stop: people are told the bot
+    # cannot reach its records, Stripe is asked to retry, and it recovers by itself.
     port = free_port()
     url = f"redis://:hunter2-secret@127.0.0.1:{port}/0"
-    line, _ = await failed_start(bot_env, {"REDIS_URL": url}, embedded=False)
-    assert line.startswith(
-        "start-up failed: Redis could not be reached at "
+    env = {**os.environ, **bot_env, "REDIS_URL": url}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=ROOT, env=env, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        health = f"http://127.0.0.1:{bot_env['HTTP_PORT']}"
+        await wait_until_answering(f"{health}/healthz")
+        mark = telegram.mark()
+        telegram.user(3101, language_code="en").send("/help")
+        reply = await telegram.wait_for_message(3101, after=mark, timeout=10)
+        assert "can't reach my records" in (reply.rendered_text or "")
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 20)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    text = stderr.decode()
+    assert "hunter2" not in text
+    warnings = [line for line in text.splitlines() if level_of(line) == "WARNING"]
+    assert any(
+        "Redis could not be reached at "
         f"REDIS_URL=redis://:***@127.0.0.1:{port}/0 (Error 111 connecting to 127.0.0.1:{port}."
-    ), line
-    assert line.endswith("): check REDIS_URL and that the server is running")
-    assert "hunter2" not in line
+        in line and "; starting anyway" in line for line in warnings
+    ), text
+    assert "Traceback" not in text
+
+
+async def test_redis_refusing_the_password_fails_the_start_naming_redis_url(
+    bot_env: dict[str, str], telegram: FakeBotAPI, tmp_path: Path
+) -> None:
+    with valkey_server_process(tmp_path / "locked") as socket_url:
+        # Locked after it is up: the helper's own readiness PING carries no password.
+        admin = redis.Redis.from_url(socket_url)
+        admin.config_set("requirepass", "right-one")
+        admin.close()
+        url = f"{socket_url}?password=wrong-one"
+        line, _ = await failed_start(bot_env, {"REDIS_URL": url}, embedded=False)
+    assert line.startswith("start-up failed: Redis refused the credentials in REDIS_URL="), line
+    assert line.endswith(": check the user name and password in REDIS_URL")
+    assert "wrong-one" not in line
     assert not telegram.calls_to("getMe"), "Redis is checked before anything else"
+
+
+async def wait_until_answering(url: str, timeout: float = 20) -> None:
+    """Poll a URL until it answers anything at all."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with aiohttp.ClientSession() as http:
+        while True:
+            try:
+                async with http.get(url):
+                    return
+            except aiohttp.ClientError:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+                await asyncio.sleep(0.05)
 
 
 async def test_a_data_dir_that_cannot_be_written_is_named(
