@@ -66,7 +66,7 @@ from bot.storage.update_log import UpdateLog
 from bot.storage.users import UserStore
 from bot.web.app_keys import StripeWebhook, TelegramWebhook
 from bot.web.server import build_web_app, start_http_server
-from bot.web.telegram_webhook import WEBHOOK_PATH
+from bot.web.telegram_webhook import WEBHOOK_PATH, handling_by
 from handlers.registry import register_handlers
 from handlers.thanks import notice_message
 
@@ -140,8 +140,9 @@ class CampaignBot:
         telegram_hook = None
         if settings.telegram.mode == "webhook" and settings.telegram.webhook_secret:
             telegram_hook = TelegramWebhook(
-                settings.telegram.webhook_secret, application.bot, UpdateLog(self.redis),
-                application.update_queue.put,
+                settings.telegram.webhook_secret, application.bot,
+                UpdateLog(self.redis, settings.broadcast.recovery_seconds),
+                handling_by(application),
             )
         web_app = build_web_app(
             bot_ready=lambda: self._ready,

@@ -2,22 +2,44 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.storage import keys
 from bot.storage.connection import connect
 from bot.storage.health import StorageHealth
-from bot.storage.update_log import SEEN_UPDATE_SECONDS, UpdateLog
+from bot.storage.update_log import DONE_SECONDS, Standing, UpdateLog
 from tests.conftest import free_port
 
 
-async def test_update_log_accepts_each_update_id_once_for_a_day(redis_url: str) -> None:
+async def test_update_log_lets_one_delivery_handle_an_update_until_done_or_lapsed(
+    redis_url: str,
+) -> None:
     redis = connect(redis_url)
     try:
-        log = UpdateLog(redis)
-        assert await log.first_time(41)
-        assert not await log.first_time(41)
-        assert await log.first_time(42)
+        log = UpdateLog(redis, claim_seconds=1.0)
+        first = await log.claim(41)
+        assert first.standing is Standing.CLAIMED
+        again = await log.claim(41)
+        assert again.standing is Standing.ELSEWHERE and again.retry_after_seconds == 1
+        assert await log.renew(first) and not await log.renew(again)
+        # The holder stops renewing (its process died): the next delivery handles the update.
+        await asyncio.sleep(1.3)
+        taken_over = await log.claim(41)
+        assert taken_over.standing is Standing.CLAIMED
+        assert not await log.renew(first), "a lapsed claim stays lost"
+        await log.done(41)
+        assert (await log.claim(41)).standing is Standing.DONE
         ttl = await redis.ttl(keys.telegram_update(41))
-        assert SEEN_UPDATE_SECONDS - 5 < ttl <= SEEN_UPDATE_SECONDS
+        assert DONE_SECONDS - 5 < ttl <= DONE_SECONDS
+
+        given_up = await log.claim(42)
+        await log.release(again)  # not the holder: nothing happens
+        assert (await log.claim(42)).standing is Standing.ELSEWHERE
+        await log.release(given_up)
+        assert (await log.claim(42)).standing is Standing.CLAIMED
+        # Accepted by a process from before claims, during a rolling upgrade.
+        await redis.set(keys.telegram_update(43), 1, ex=DONE_SECONDS)
+        assert (await log.claim(43)).standing is Standing.DONE
     finally:
         await redis.aclose()
 

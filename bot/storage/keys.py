@@ -210,7 +210,9 @@ def active_subscriptions() -> str:
 
 
 def telegram_update(update_id: int) -> str:
-    """String: a webhook update already accepted, since Telegram redelivers. TTL 1 day."""
+    """String: a webhook update's claim, the token of the delivery handling it (TTL the claim,
+    BROADCAST_RECOVERY_SECONDS, renewed while it is handled), then "done" (TTL 1 day), since
+    Telegram redelivers an update until it gets a 200."""
     return f"{PREFIX}telegram-update:{update_id}"
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+import asyncio
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -39,7 +40,8 @@ class TelegramWebhook:
     secret: str
     bot: Bot
     updates: UpdateLog
-    enqueue: Callable[[Update], Awaitable[None]]
+    # The update's handling, begun; None once the bot stops taking updates.
+    start_handling: Callable[[Update], asyncio.Task[None] | None]
 
 
 BOT_READY: web.AppKey[Callable[[], bool]] = web.AppKey("bot_ready")
