@@ -72,6 +72,9 @@ from handlers.thanks import notice_message
 
 log = logging.getLogger(__name__)
 
+# Telegram's most (1-100) for the connections it opens at once to deliver updates.
+WEBHOOK_CONNECTIONS = 100
+
 # Long-poll length: long enough to be cheap, short enough for shutdown to be quick.
 POLL_TIMEOUT_SECONDS = 10
 
@@ -177,6 +180,9 @@ class CampaignBot:
                     f"{settings.http.public_url}{WEBHOOK_PATH}",
                     secret_token=settings.telegram.webhook_secret,
                     allowed_updates=Update.ALL_TYPES,
+                    # Each update holds a connection until handled: Telegram's default of 40
+                    # would cap the whole bot at 40 updates at once in a burst.
+                    max_connections=WEBHOOK_CONNECTIONS,
                 )
             except TelegramError as error:
                 raise StartupError(webhook_problem(error, settings).sentence()) from error

@@ -31,6 +31,8 @@ async def test_webhook_mode_registers_checks_the_secret_and_handles_each_update_
     try:
         assert telegram.webhook_url == f"{base}/telegram/webhook"
         assert telegram.webhook_secret == SECRET
+        (registered,) = telegram.calls_to("setWebhook")
+        assert str(registered.params.get("max_connections")) == "100", "Telegram's most, not 40"
         assert not telegram.calls_to("getUpdates"), "no polling in webhook mode"
         update_id = telegram.user(9001, language_code="fr").send("/help")
         body = json.dumps(telegram.pushed[update_id])
