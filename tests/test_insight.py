@@ -72,7 +72,11 @@ async def give(harness: Harness, user_id: int, typed_amount: str, locale: str = 
     mark = harness.telegram.mark()
     user.send(typed_amount)
     _, session_id = await wait_for_link(harness, user, mark)
+    mark = harness.telegram.mark()
     await pay(harness, session_id)
+    # The thank-you goes out on its own schedule: waited for, it cannot land among what a test
+    # counts next (on a loaded machine it came after the feed's tick).
+    await harness.telegram.wait_for_message(user_id, after=mark)
     return str(harness.stripe.sessions[session_id]["payment_intent"])
 
 
