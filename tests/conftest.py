@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -43,6 +44,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # tests first) left the one-test bench smoke run, 40 s, for the end.
     slow_files = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow_files)
+
+
+async def stop_processes(*processes: asyncio.subprocess.Process, timeout: float = 10) -> None:
+    """SIGTERM every one still running, as a supervisor would; SIGKILL any not gone in time."""
+    running = [process for process in processes if process.returncode is None]
+    for process in running:
+        process.send_signal(signal.SIGTERM)
+    for process in running:
+        try:
+            await asyncio.wait_for(process.wait(), timeout)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
 
 
 def free_port() -> int:

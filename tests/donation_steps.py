@@ -19,13 +19,15 @@ async def open_donate_menu(harness: Harness, user: FakeUser) -> ApiCall:
     return await harness.telegram.wait_for_message(user.id, after=mark)
 
 
-async def wait_for_link(harness: Harness, user: FakeUser, mark: int) -> tuple[ApiCall, str]:
+async def wait_for_link(
+    harness: Harness, user: FakeUser, mark: int, timeout: float = 5.0
+) -> tuple[ApiCall, str]:
     """The message carrying the Checkout button, and the session id behind its URL."""
     message = await harness.telegram.wait_for(
         lambda call: call.chat_id == user.id and any(
             button.url for row in call.buttons for button in row
         ),
-        after=mark,
+        after=mark, timeout=timeout,
     )
     url = next(button.url for row in message.buttons for button in row if button.url)
     session_id = next(sid for sid, session in harness.stripe.sessions.items()
@@ -34,7 +36,7 @@ async def wait_for_link(harness: Harness, user: FakeUser, mark: int) -> tuple[Ap
 
 
 async def pledge(
-    harness: Harness, user: FakeUser, label: str, *, monthly: bool = False
+    harness: Harness, user: FakeUser, label: str, *, monthly: bool = False, timeout: float = 5.0
 ) -> tuple[ApiCall, str]:
     """Open /donate, maybe switch to monthly, tap a preset amount; returns link and session."""
     menu = await open_donate_menu(harness, user)
@@ -48,7 +50,7 @@ async def pledge(
         )
     mark = harness.telegram.mark()
     user.tap(menu, label)
-    return await wait_for_link(harness, user, mark)
+    return await wait_for_link(harness, user, mark, timeout)
 
 
 async def pay(harness: Harness, session_id: str) -> list[dict[str, Any]]:

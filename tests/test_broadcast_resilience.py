@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import signal
 import sys
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -18,7 +17,7 @@ from redis.asyncio import Redis
 from bot.broadcasts.store import Broadcast, BroadcastContent, BroadcastStatus, BroadcastStore
 from bot.storage.connection import connect
 from tests.broadcast_steps import add_subscribers, deliveries
-from tests.conftest import ADMIN_ID, ROOT, free_port
+from tests.conftest import ADMIN_ID, ROOT, free_port, stop_processes
 from tests.fakes.telegram import FakeBotAPI
 
 # Real processes started, killed and restarted: minutes, so `make check` leaves them out.
@@ -41,13 +40,7 @@ async def bot_process(
     try:
         yield process
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), 10)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await stop_processes(process)
 
 
 async def start_broadcast(redis: Redis, marker: str) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import sys
 import time as wall
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -29,7 +28,7 @@ from bot.donations.stripe_client import Frequency, Pledge, ReturnUrls
 from bot.storage import keys
 from bot.storage.connection import as_text
 from bot.storage.job_runs import JobRuns
-from tests.conftest import ADMIN_ID, ROOT, free_port, settings_from
+from tests.conftest import ADMIN_ID, ROOT, free_port, settings_from, stop_processes
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.telegram import FakeBotAPI
 
@@ -251,15 +250,7 @@ async def bot_processes(
     try:
         yield started
     finally:
-        for process, _ in started:
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-        for process, _ in started:
-            try:
-                await asyncio.wait_for(process.wait(), 15)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await stop_processes(*(process for process, _ in started), timeout=15)
 
 
 async def wait_until_true(read: Callable[[], Awaitable[object]], timeout: float) -> None:

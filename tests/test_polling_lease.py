@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 from bot.botapi.poller import LEASE_TTL_MS, ROLE
 from bot.storage import keys
 from bot.storage.embedded_valkey import EmbeddedValkey
-from tests.conftest import ROOT, free_port, running_bot
+from tests.conftest import ROOT, free_port, running_bot, stop_processes
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.telegram import TEST_TOKEN, FakeBotAPI
 from tests.test_lifecycle import wait_until_ready
@@ -66,13 +66,7 @@ async def bot_process(env: dict[str, str], log: Path) -> AsyncIterator[BotProces
         await wait_until_ready(f"http://127.0.0.1:{port}/readyz", timeout=30)
         yield BotProcess(process, log)
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), 10)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await stop_processes(process)
 
 
 def local_ports(pid: int) -> set[int]:

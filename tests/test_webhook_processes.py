@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import sys
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -16,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from bot.web.telegram_webhook import WEBHOOK_PATH
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, stop_processes
 from tests.fakes.telegram import FakeBotAPI
 from tests.test_lifecycle import wait_until_ready
 
@@ -87,15 +86,7 @@ async def bot_processes(
         )
         yield processes
     finally:
-        running = [process for process in processes if process.returncode is None]
-        for process in running:
-            process.send_signal(signal.SIGTERM)
-        for process in running:
-            try:
-                await asyncio.wait_for(process.wait(), 10)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await stop_processes(*processes)
 
 
 async def test_two_processes_behind_one_address_answer_each_update_once(
