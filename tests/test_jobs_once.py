@@ -164,6 +164,19 @@ async def test_three_processes_starting_after_the_summary_time_send_one_summary(
         assert len(summaries(telegram, PERSON)) == 1
 
 
+async def test_a_summary_the_earlier_release_sent_today_is_not_sent_again(
+    bot_env: dict[str, str], telegram: FakeBotAPI, tmp_path: Path, redis_url: str
+) -> None:
+    # The day of the upgrade: the release before job runs marked today's summary sent its way.
+    redis = Redis.from_url(redis_url)
+    await redis.set(keys.legacy_daily_summary_sent(datetime.now(PARIS).date().isoformat()), 1)
+    await redis.aclose()
+    async with three_bots(bot_env, tmp_path):
+        await settle(5)
+        assert summaries(telegram, GROUP) == []
+        assert summaries(telegram, PERSON) == []
+
+
 async def test_three_processes_at_the_summary_and_reconciliation_times_do_each_once(
     bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe, tmp_path: Path
 ) -> None:

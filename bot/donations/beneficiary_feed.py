@@ -204,6 +204,8 @@ class BeneficiaryFeed:
         if not self._chats:
             return False
         day = now.date().isoformat()
+        if await self._redis.exists(keys.legacy_daily_summary_sent(day)):
+            return False
         return await self._runs.once(
             "daily-summary", day, lambda: self._send_summary(bot, now, day),
             DAILY_SUMMARY_KEPT_SECONDS,

@@ -257,6 +257,12 @@ def job_run(run: str) -> str:
     return f"{PREFIX}job-run:{run}"
 
 
+def legacy_daily_summary_sent(day: str) -> str:
+    """String: an earlier release's mark that the summary of `day` was sent (TTL 3 days); read
+    only, so the day of the upgrade does not send that day's summary a second time."""
+    return f"{PREFIX}daily-summary:{day}"
+
+
 def daily_summary_chats(day: str) -> str:
     """Set: beneficiary chats the summary of `day` (YYYY-MM-DD) was claimed for, each just
     before its send, so a process taking over a run cut short sends only to the others (never
