@@ -10,13 +10,12 @@ import socket
 import sys
 from pathlib import Path
 
-import aiohttp
 import redis
 
 from bot.storage.embedded_valkey import valkey_server_process
 from tests.conftest import ROOT, free_port
 from tests.fakes.telegram import FakeBotAPI
-from tests.test_lifecycle import running
+from tests.test_lifecycle import running, wait_until_ready
 
 WRONG_TOKEN = "654321:WRONG-token-abcdefghijklmnopqrstuvwxyz"
 
@@ -105,8 +104,8 @@ async def test_an_unreachable_redis_is_named_once_and_the_bot_serves_meanwhile(
         sys.executable, "-m", "bot", cwd=ROOT, env=env, stderr=asyncio.subprocess.PIPE,
     )
     try:
-        health = f"http://127.0.0.1:{bot_env['HTTP_PORT']}"
-        await wait_until_answering(f"{health}/healthz")
+        # Liveness, not readiness: /readyz stays 503 while Redis is away.
+        await wait_until_ready(f"http://127.0.0.1:{bot_env['HTTP_PORT']}/healthz")
         mark = telegram.mark()
         telegram.user(3101, language_code="en").send("/help")
         reply = await telegram.wait_for_message(3101, after=mark, timeout=10)
@@ -142,20 +141,6 @@ async def test_redis_refusing_the_password_fails_the_start_naming_redis_url(
     assert line.endswith(": check the user name and password in REDIS_URL")
     assert "wrong-one" not in line
     assert not telegram.calls_to("getMe"), "Redis is checked before anything else"
-
-
-async def wait_until_answering(url: str, timeout: float = 20) -> None:
-    """Poll a URL until it answers anything at all."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    async with aiohttp.ClientSession() as http:
-        while True:
-            try:
-                async with http.get(url):
-                    return
-            except aiohttp.ClientError:
-                if asyncio.get_running_loop().time() > deadline:
-                    raise
-                await asyncio.sleep(0.05)
 
 
 async def test_a_data_dir_that_cannot_be_written_is_named(
