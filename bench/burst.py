@@ -8,40 +8,37 @@ message reaching the watched chats; the bot's answers carry buttons, its apologi
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
-import os
-import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
-import aiohttp
-
-from bench.fake_api import FLOOD_RETRY_AFTER, LeanBotAPI
-from bench.harness import ROOT, Bench, Row, free_port, stop_process, wait_ready
+from bench.fake_api import FLOOD_RETRY_AFTER
+from bench.harness import ROOT, Bench, Row
+from bench.taps import measure_quiet_burst
+from bench.updates import (
+    BURST_SPREAD,
+    WARM_UP_CHAT,
+    command,
+    deliver,
+    error_lines,
+    percentile,
+    reference_app,
+    settle,
+    warm_up,
+)
+from bench.updates import cpu_seconds as cpu_seconds  # re-exported: bench/processes.py
+from bench.updates import webhook_env as webhook_env  # re-exported: bench/processes.py
 from bot.campaign import load_campaign
 from bot.donations.ledger import Donation, DonationLedger
 from bot.i18n import Localizer
 from bot.reports.chart import chart_labels, cumulative_points, render_progress_chart
 
-BURST_SECRET = "bench-webhook-secret"
 BURST_FIRST_CHAT = 20_000_000
 PROGRESS_FIRST_CHAT = 30_000_000
-WARM_UP_CHAT = 19_999_999
 FLOOD_SHARE = 0.10
-# The updates of the burst arrive within this many seconds, /start first, /donate after.
-BURST_SPREAD = 1.0
-# An answer later than this after the previous one is not coming: a retry waits retry_after.
-QUIET_SECONDS = FLOOD_RETRY_AFTER + 2.0
 # Without 429s every chart comes, but drawing one per /progress (the code before the cache)
 # kept the bot silent for longer than that.
 PROGRESS_QUIET_SECONDS = 30.0
-WAIT_CAP_SECONDS = 120.0
 SEED_CONCURRENCY = 50
-_update_ids = iter(range(1, 10**9))
 
 
 @dataclass
@@ -68,87 +65,12 @@ class BurstRun:
         return " / ".join(f"{percentile(self.latencies, q):.2f}" for q in (0.5, 0.95, 0.99))
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
-
-
-def webhook_env(bench: Bench) -> dict[str, str]:
-    """The bot as deployed, in webhook mode: updates come from the harness, setWebhook goes to
-    the fake, BROADCAST_RATE is the default."""
-    env = bench.env(
-        TELEGRAM_MODE="webhook", TELEGRAM_WEBHOOK_SECRET=BURST_SECRET,
-        PUBLIC_URL="https://bench.invalid",
-    )
-    env.pop("BROADCAST_RATE")
-    return env
-
-
-def command(chat: int, text: str, locale: str) -> bytes:
-    """One private-chat command as Telegram delivers it."""
-    person = {"id": chat, "is_bot": False, "first_name": "Supporter", "language_code": locale}
-    name = text.split()[0]
-    return json.dumps({"update_id": next(_update_ids), "message": {
-        "message_id": 1, "date": int(time.time()), "text": text, "from": person,
-        "chat": {"id": chat, "type": "private", "first_name": "Supporter"},
-        "entities": [{"type": "bot_command", "offset": 0, "length": len(name)}],
-    }}).encode()
-
-
-async def deliver(url: str, schedule: list[tuple[float, int, bytes]]) -> dict[int, list[float]]:
-    """POST each update at its offset (s) from now; the send times per chat."""
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    sent: dict[int, list[float]] = {}
-    headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": BURST_SECRET}
-
-    async def post(http: aiohttp.ClientSession, offset: float, chat: int, body: bytes) -> None:
-        await asyncio.sleep(max(0.0, started + offset - loop.time()))
-        sent.setdefault(chat, []).append(time.monotonic())
-        async with http.post(url, data=body, headers=headers) as response:
-            await response.read()
-            if response.status != 200:
-                raise RuntimeError(f"telegram webhook answered {response.status}")
-
-    connector = aiohttp.TCPConnector(limit=200)
-    async with aiohttp.ClientSession(connector=connector) as http:
-        await asyncio.gather(*(post(http, *item) for item in schedule))
-    return sent
-
-
-async def settle(
-    telegram: LeanBotAPI, wanted: int, per_chat: int, quiet: float = QUIET_SECONDS
-) -> None:
-    """Until `wanted` messages reached the watched chats (at most `per_chat` counted each), or
-    none came for `quiet` seconds."""
-    last_count, last_change = -1, time.monotonic()
-    deadline = time.monotonic() + WAIT_CAP_SECONDS
-    while time.monotonic() < deadline:
-        count = sum(min(per_chat, len(d)) for d in telegram.deliveries.values())
-        if count >= wanted:
-            return
-        if count != last_count:
-            last_count, last_change = count, time.monotonic()
-        elif time.monotonic() - last_change > quiet:
-            return
-        await asyncio.sleep(0.02)
-
-
-async def warm_up(telegram: LeanBotAPI, url: str, texts: list[str]) -> None:
-    """One supporter first, outside the measure: the campaign photo's upload, lazy imports."""
-    before = telegram.other_sends
-    await deliver(url, [(0.0, WARM_UP_CHAT, command(WARM_UP_CHAT, text, "en")) for text in texts])
-    deadline = time.monotonic() + 30
-    while telegram.other_sends < before + len(texts):
-        if time.monotonic() > deadline:
-            raise RuntimeError("the warm-up supporter was not answered")
-        await asyncio.sleep(0.01)
-
-
 async def burst_run(bench: Bench, url: str, pid: int, users: int) -> BurstRun:
     """`users` supporters send /start then /donate within BURST_SPREAD s, under 429s."""
     telegram = bench.telegram
-    await warm_up(telegram, url, ["/start", "/donate"])
+    await warm_up(telegram, url, [
+        command(WARM_UP_CHAT, "/start", "en"), command(WARM_UP_CHAT, "/donate", "en"),
+    ])
     before = cpu_seconds(pid)
     chats = range(BURST_FIRST_CHAT, BURST_FIRST_CHAT + users)
     telegram.watch(chats, flood=FLOOD_SHARE)
@@ -182,32 +104,9 @@ async def burst_run(bench: Bench, url: str, pid: int, users: int) -> BurstRun:
     return run
 
 
-def error_lines(log: Path) -> int:
-    """ERROR lines in a key=value log (the bot's format, and the reference's)."""
-    with contextlib.suppress(OSError):
-        return sum("level=ERROR" in line for line in log.read_text(errors="replace").splitlines())
-    return 0
-
-
-@contextlib.asynccontextmanager
-async def reference_app(bench: Bench, log: Path) -> AsyncIterator[tuple[str, int]]:
-    """The PTB reference (bench.clients burst) as its own process: its webhook URL and pid."""
-    port = free_port()
-    with log.open("wb") as output:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.clients", "burst", "--url", bench.telegram.url,
-            "--port", str(port), "--secret", BURST_SECRET, cwd=ROOT,
-            stdout=subprocess.DEVNULL, stderr=output,
-        )
-        try:
-            await wait_ready(f"http://127.0.0.1:{port}/readyz", process, timeout=30)
-            yield f"http://127.0.0.1:{port}/telegram/webhook", process.pid
-        finally:
-            await stop_process(process)
-
-
 async def measure_burst(bench: Bench) -> None:
-    """500 new supporters within a second under 10 % 429: the bot vs. plain PTB."""
+    """500 new supporters within a second under 10 % 429: the bot vs. plain PTB; then the same
+    without 429s and 300 amount taps, the bot vs. the floor (bench/taps.py)."""
     users = bench.sizes.burst_users
     await bench.redis.flushall()
     async with bench.bot(webhook_env(bench), "burst") as bot:
@@ -249,12 +148,7 @@ async def measure_burst(bench: Bench) -> None:
         "burst: ERROR lines in the log", str(ours.errors), f"{reference}: {theirs.errors}",
         "—", "0", ours.errors == 0, "lines with level=ERROR in each process's stderr",
     ))
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process and its threads, from /proc/<pid>/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    await measure_quiet_burst(bench, webhook_env(bench))
 
 
 @dataclass(frozen=True)
