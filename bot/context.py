@@ -8,6 +8,7 @@ from typing import Any
 from telegram import Update, User
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.botapi.campaign_photo import photo_key
 from bot.botapi.send_rate import SendRate
 from bot.broadcasts.drafts import BroadcastDrafts
 from bot.broadcasts.report import BroadcastReporter
@@ -26,6 +27,7 @@ from bot.i18n import Localizer, resolve_locale
 from bot.privacy import Erasure
 from bot.reports.chart import ChartCache
 from bot.storage.rate_limit import CheckoutCap, UserRateLimit
+from bot.storage.update_state import UpdateState
 from bot.storage.users import UserStore
 
 
@@ -65,7 +67,10 @@ class BotData:
 
 
 class CampaignContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
-    """CallbackContext with typed access to the campaign's services."""
+    """CallbackContext with typed access to the campaign's services, and the sender's state
+    read once for the update (PTB builds one context per update for all its handlers)."""
+
+    _update_state: UpdateState | None = None
 
     @property
     def services(self) -> Services:
@@ -133,12 +138,30 @@ class CampaignContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, An
         value: str = self.match[field]
         return value
 
+    async def read_state(self, user: User, *, counted: bool) -> UpdateState:
+        """Read the sender's state (bot/storage/update_state), counting the update towards the
+        rate limit when `counted`; the handlers after take it from `state_of`."""
+        photo = self.settings.campaign.photo
+        state = await self.users.read_update_state(
+            user.id, resolve_locale(user.language_code),
+            self.rate_limit.counter(user.id, counted=counted),
+            None if photo is None else photo_key(photo),
+        )
+        self._update_state = state
+        return state
+
+    async def state_of(self, user: User) -> UpdateState:
+        """The state this update read for `user`, read now (uncounted) if it has not been."""
+        state = self._update_state
+        if state is not None and state.user_id == user.id:
+            return state
+        return await self.read_state(user, counted=False)
+
     async def locale_of(self, user: User | None) -> str:
         """The user's stored locale, else the one guessed from language_code (then stored)."""
         if user is None:
             return resolve_locale(None)
-        guessed = resolve_locale(user.language_code)
-        return await self.users.remember_locale(user.id, guessed)
+        return (await self.state_of(user)).locale
 
     async def locale_for(self, update: Update) -> str:
         """Locale of the person behind an update."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from enum import Enum
 
 import stripe
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
@@ -86,8 +88,10 @@ async def donate(update: Update, context: CampaignContext) -> None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
         return
-    locale = await context.locale_for(update)
-    await context.users.clear_expected_input(user.id)
+    state = await context.state_of(user)
+    locale = state.locale
+    if state.awaiting is not None:
+        await context.users.clear_expected_input(user.id)
     text, markup = await donate_menu(context, locale, user.id, Frequency.ONCE)
     await context.bot.send_message(chat.id, text, reply_markup=markup)
 
@@ -116,11 +120,17 @@ async def preset_amount(update: Update, context: CampaignContext) -> None:
         # Only amounts the bot itself offered: a forged button must not bypass the bounds.
         await query.answer(context.text(locale, "common-button-expired"), show_alert=True)
         return
-    await query.answer()
-    await offer_checkout(
-        context, query.from_user, locale, amount, Frequency(context.matched("frequency")),
-        query.message.message_id,
-    )
+    frequency = Frequency(context.matched("frequency"))
+    # The tap's answer travels to Telegram while Stripe makes the session; the link (or the
+    # reason there is none) goes once both are done, as it went after the answer before.
+    answering = asyncio.ensure_future(query.answer())
+    try:
+        link = await checkout_link(
+            context, query.from_user, locale, amount, frequency, query.message.message_id
+        )
+    finally:
+        await answering
+    await send_offer(context, query.from_user, locale, amount, frequency, link)
 
 
 async def other_amount(update: Update, context: CampaignContext) -> None:
@@ -182,50 +192,80 @@ async def cancel_typing(update: Update, context: CampaignContext) -> None:
     await query.edit_message_text(context.text(locale, "common-cancelled"))
 
 
+class Refusal(Enum):
+    """Why a pledge got no Checkout link."""
+
+    # CHECKOUT_SESSIONS_PER_MINUTE reached: no session was asked for.
+    BUSY = "donate-busy"
+    # Stripe refused or could not be reached, after the SDK's retries.
+    UNAVAILABLE = "donate-unavailable"
+
+
 async def offer_checkout(
     context: CampaignContext, user: User, locale: str, amount: int, frequency: Frequency,
     origin_message_id: int,
 ) -> None:
     """Create the Checkout Session for a pledge and send its link as a button."""
+    link = await checkout_link(context, user, locale, amount, frequency, origin_message_id)
+    await send_offer(context, user, locale, amount, frequency, link)
+
+
+async def checkout_link(
+    context: CampaignContext, user: User, locale: str, amount: int, frequency: Frequency,
+    origin_message_id: int,
+) -> str | Refusal:
+    """The URL of the pledge's Checkout Session, or why there is none."""
     if not await context.checkout_cap.take():
-        # No session: the button opens the amounts again for when the minute has passed.
-        await context.bot.send_message(
-            user.id, context.text(locale, "donate-busy"),
-            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
-                context.text(locale, "start-button-donate"),
-                callback_data=callbacks.DONATE.data(),
-            )]]),
-        )
-        return
+        return Refusal.BUSY
     settings = context.settings
-    currency = settings.campaign.currency
     pledge = Pledge(
-        user_id=user.id, amount=amount, currency=currency, frequency=frequency, locale=locale,
-        origin_message_id=origin_message_id, referral=await context.users.referral(user.id),
+        user_id=user.id, amount=amount, currency=settings.campaign.currency, frequency=frequency,
+        locale=locale, origin_message_id=origin_message_id,
+        referral=(await context.state_of(user)).referral,
     )
-    monthly = frequency is Frequency.MONTHLY
     product = context.text(
-        locale, "donate-product-name-monthly" if monthly else "donate-product-name"
+        locale,
+        "donate-product-name-monthly" if frequency is Frequency.MONTHLY else "donate-product-name",
     )
     urls = return_urls(settings.http.public_url, context.bot.username, locale)
     try:
-        url = await context.payments.create_checkout(pledge, urls, product)
+        return await context.payments.create_checkout(pledge, urls, product)
     except stripe.StripeError as exc:
         # The SDK already retried; the type and Stripe's request id are enough to investigate.
         log.error(
             "checkout session failed user_id=%s error=%s request_id=%s",
             user.id, type(exc).__name__, getattr(exc, "request_id", None),
         )
-        await context.bot.send_message(user.id, context.text(locale, "donate-unavailable"))
+        return Refusal.UNAVAILABLE
+
+
+async def send_offer(
+    context: CampaignContext, user: User, locale: str, amount: int, frequency: Frequency,
+    link: str | Refusal,
+) -> None:
+    """The link as a button, or the reason there is none."""
+    if link is Refusal.BUSY:
+        # No session: the button opens the amounts again for when the minute has passed.
+        await context.bot.send_message(
+            user.id, context.text(locale, link.value),
+            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
+                context.text(locale, "start-button-donate"),
+                callback_data=callbacks.DONATE.data(),
+            )]]),
+        )
         return
-    shown = money(amount, currency)
+    if link is Refusal.UNAVAILABLE:
+        await context.bot.send_message(user.id, context.text(locale, link.value))
+        return
+    monthly = frequency is Frequency.MONTHLY
+    shown = money(amount, context.settings.campaign.currency)
     button = context.text(
         locale, "donate-button-pay-monthly" if monthly else "donate-button-pay", amount=shown
     )
     await context.bot.send_message(
         user.id,
         context.text(locale, "donate-link", amount=shown, frequency=frequency.value),
-        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(button, url=url)]]),
+        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(button, url=link)]]),
     )
 
 

@@ -12,7 +12,8 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.context import CampaignApplication, CampaignContext
 
-# Runs before every other group, so a flood costs one Redis call per update and nothing more.
+# Runs before every other group, so a flood costs one Redis call per update and nothing more;
+# that call is the update's one read (bot/storage/update_state), which the handlers after reuse.
 GATE_GROUP = -10
 
 
@@ -30,13 +31,15 @@ async def gate(update: Update, context: CampaignContext) -> None:
     user = update.effective_user
     if user is None or (update.message is None and update.callback_query is None):
         return
-    if user.id in context.settings.admin_ids:
+    organizer = user.id in context.settings.admin_ids
+    state = await context.read_state(user, counted=not organizer)
+    if organizer:
         return
-    allowed, first_refusal = await context.rate_limit.check(user.id)
+    allowed, first_refusal = context.rate_limit.verdict(state.count)
     if allowed:
         return
     if first_refusal:
-        locale = await context.locale_for(update)
+        locale = state.locale
         if update.callback_query is not None:
             await update.callback_query.answer(
                 context.text(locale, "rate-limited"), show_alert=True

@@ -16,11 +16,11 @@ WORDS_SHOWN = 3
 
 async def show_progress(update: Update, context: CampaignContext) -> None:
     """The campaign's numbers and the last public words, escaped as they are user text."""
-    message = update.effective_message
-    if message is None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
         return
-    locale = await context.locale_for(update)
-    totals = await context.ledger.totals()
+    state = await context.state_of(user)
+    locale, totals = state.locale, state.totals
     lines = [
         context.text(locale, "progress-title"),
         progress_line(context.l10n, locale, totals, context.settings.campaign),

@@ -38,20 +38,24 @@ async def start(update: Update, context: CampaignContext) -> None:
     message = update.effective_message
     if message is None or update.effective_user is None:
         return
-    locale = await context.locale_for(update)
+    user = update.effective_user
+    state = await context.state_of(user)
+    locale = state.locale
     args = context.args or []
     referral = parse_referral(args[0]) if len(args) == 1 else None
     if referral is not None:
-        await context.users.remember_referral(update.effective_user.id, referral)
-    # A subscriber who had blocked the bot and comes back gets the news again.
-    await context.subscribers.reactivate(update.effective_user.id, locale)
+        await context.users.remember_referral(user.id, referral)
+    if state.blocked:
+        # A subscriber who had blocked the bot and comes back gets the news again.
+        await context.subscribers.reactivate(user.id, locale)
     campaign = context.settings.campaign
-    progress = progress_line(context.l10n, locale, await context.ledger.totals(), campaign)
+    progress = progress_line(context.l10n, locale, state.totals, campaign)
     welcome = context.text(locale, "start-welcome", progress=progress)
     markup = main_menu(context, locale)
     if campaign.photo is not None and len(welcome) <= TELEGRAM_CAPTION_LIMIT:
         await send_campaign_photo(
-            context.bot, context.users, message.chat_id, campaign.photo, welcome, markup
+            context.bot, context.users, message.chat_id, campaign.photo, state.photo_file_id,
+            welcome, markup,
         )
     else:
         await message.reply_text(welcome, reply_markup=markup)

@@ -17,10 +17,11 @@ async def route_typed_input(update: Update, context: CampaignContext) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    expected = await context.users.expected_input(user.id)
+    state = await context.state_of(user)
+    expected = state.awaiting
     if expected is None:
         return
-    locale = await context.locale_for(update)
+    locale = state.locale
     if expected.startswith(donate.AWAITING_AMOUNT):
         await donate.amount_typed(message, context, locale, expected)
     elif expected.startswith(thanks.AWAITING_WORDS):

@@ -66,7 +66,9 @@ async def test_the_store_refuses_a_locale_the_bot_does_not_speak(harness: Harnes
         with pytest.raises(ValueError, match="locale"):
             await users.set_locale(13_002, forged, chosen=True)
         with pytest.raises(ValueError, match="locale"):
-            await users.remember_locale(13_002, forged)
+            await users.read_update_state(
+                13_002, forged, services.rate_limit.counter(13_002, counted=False), None
+            )
         with pytest.raises(ValueError, match="locale"):
             await services.subscribers.subscribe(13_002, forged)
     await users.set_locale(13_002, "fr", chosen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
@@ -15,28 +16,43 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 20
 WINDOW_SECONDS = 60
+# A fixed window's counter expires after the next window.
+COUNTER_TTL_SECONDS = 2 * WINDOW_SECONDS
 
 
 async def _count(redis: Redis, key: str) -> int:
-    """One more in a fixed window's counter, which expires after the next window."""
+    """One more in a fixed window's counter."""
     async with redis.pipeline(transaction=True) as pipe:
         pipe.incr(key)
-        pipe.expire(key, 2 * WINDOW_SECONDS)
+        pipe.expire(key, COUNTER_TTL_SECONDS)
         count, _ = await pipe.execute()
     return int(count)
 
 
+@dataclass(frozen=True)
+class Counter:
+    """A user's counter for the current window, incremented by the update's one read
+    (bot/storage/update_state) when `counted`."""
+
+    key: str
+    counted: bool
+    ttl: int = COUNTER_TTL_SECONDS
+
+
 class UserRateLimit:
-    """A fixed window per user."""
+    """A fixed window per user; the count itself is taken by the update's one read."""
 
     def __init__(self, redis: Redis, limit: int = DEFAULT_LIMIT) -> None:
         self._redis = redis
         self._limit = limit
 
-    async def check(self, user_id: int) -> tuple[bool, bool]:
-        """(allowed, first refusal of this window): answer politely once, then stay quiet."""
+    def counter(self, user_id: int, *, counted: bool) -> Counter:
+        """The counter this update adds one to, unless not `counted` (organizers)."""
         window = int(time.time()) // WINDOW_SECONDS
-        count = await _count(self._redis, keys.command_count(user_id, window))
+        return Counter(keys.command_count(user_id, window), counted)
+
+    def verdict(self, count: int) -> tuple[bool, bool]:
+        """(allowed, first refusal of this window): answer politely once, then stay quiet."""
         return count <= self._limit, count == self._limit + 1
 
     async def forget(self, user_id: int) -> None:

@@ -5,18 +5,36 @@ from __future__ import annotations
 from redis.asyncio import Redis
 
 from bot.i18n import SUPPORTED_LOCALES, supported_locale
-from bot.storage import keys
+from bot.storage import keys, update_state
 from bot.storage.connection import as_text
+from bot.storage.rate_limit import Counter
+from bot.storage.update_state import UpdateState
 
 # A question the bot asked stops capturing the user's messages after this long.
 AWAITING_TTL_SECONDS = 15 * 60
 
 
 class UserStore:
-    """Reads and writes the small per-user hash; every write is a single command."""
+    """Reads and writes the small per-user hash; every write is a single command, every read
+    of an update's handlers the one read of its state."""
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
+        self._read = redis.register_script(update_state.READ)
+
+    async def read_update_state(
+        self, user_id: int, guessed_locale: str, counter: Counter, photo: str | None
+    ) -> UpdateState:
+        """The one read an update makes (bot/storage/update_state), storing the guessed locale
+        unless one is stored; `photo` is the campaign photo's file_id key, if it has one."""
+        state_keys = [counter.key, keys.user(user_id), keys.awaiting_input(user_id), keys.totals()]
+        if photo is not None:
+            state_keys.append(photo)
+        reply = await self._read(keys=state_keys, args=[
+            int(counter.counted), counter.ttl, supported_locale(guessed_locale),
+            *SUPPORTED_LOCALES,
+        ])
+        return update_state.parse(user_id, reply)
 
     async def chosen_locale(self, user_id: int) -> str | None:
         """The locale stored for this user, if it is one the bot speaks."""
@@ -30,20 +48,6 @@ class UserStore:
             mapping={"locale": supported_locale(locale), "chosen": int(chosen)},
         )
 
-    async def remember_locale(self, user_id: int, locale: str) -> str:
-        """Store a guessed locale unless a supported one is already stored; returns the stored."""
-        key = keys.user(user_id)
-        await self._redis.hsetnx(key, "locale", supported_locale(locale))
-        stored = as_text(await self._redis.hget(key, "locale"))
-        if stored in SUPPORTED_LOCALES:
-            return stored
-        # Written before the store checked values (a forged "fr\n"): the guess replaces it.
-        await self._redis.hset(key, "locale", locale)
-        return locale
-
-    async def photo_file_id(self, fingerprint: str) -> str | None:
-        return as_text(await self._redis.get(keys.photo_file_id(fingerprint)))
-
     async def set_photo_file_id(self, fingerprint: str, file_id: str) -> None:
         await self._redis.set(keys.photo_file_id(fingerprint), file_id)
 
@@ -51,15 +55,9 @@ class UserStore:
         """First touch wins: the code a supporter first arrived with stays theirs."""
         await self._redis.hsetnx(keys.user(user_id), "referral", code)
 
-    async def referral(self, user_id: int) -> str | None:
-        return as_text(await self._redis.hget(keys.user(user_id), "referral"))
-
     async def expect_input(self, user_id: int, what: str) -> None:
         """Remember what the bot just asked the user to type ("amount:once", "words:<id>")."""
         await self._redis.set(keys.awaiting_input(user_id), what, ex=AWAITING_TTL_SECONDS)
-
-    async def expected_input(self, user_id: int) -> str | None:
-        return as_text(await self._redis.get(keys.awaiting_input(user_id)))
 
     async def clear_expected_input(self, user_id: int) -> None:
         await self._redis.delete(keys.awaiting_input(user_id))
