@@ -27,7 +27,7 @@ from bot.i18n import Localizer, resolve_locale
 from bot.privacy import Erasure
 from bot.reports.chart import ChartCache
 from bot.storage.rate_limit import CheckoutCap, UserRateLimit
-from bot.storage.update_state import UpdateState
+from bot.storage.update_state import Counts, UpdateState
 from bot.storage.users import UserStore
 
 
@@ -138,13 +138,20 @@ class CampaignContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, An
         value: str = self.match[field]
         return value
 
-    async def read_state(self, user: User, *, counted: bool) -> UpdateState:
+    async def read_state(
+        self, user: User, *, counted: bool, asks_for_session: bool = False
+    ) -> UpdateState:
         """Read the sender's state (bot/storage/update_state), counting the update towards the
-        rate limit when `counted`; the handlers after take it from `state_of`."""
+        rate limit when `counted` and a Checkout Session when it asks for one; the handlers
+        after take it from `state_of`."""
         photo = self.settings.campaign.photo
+        counts = Counts(
+            user=self.rate_limit.counter(user.id) if counted else None,
+            user_limit=self.rate_limit.limit,
+            sessions=self.checkout_cap.counter() if asks_for_session else None,
+        )
         state = await self.users.read_update_state(
-            user.id, resolve_locale(user.language_code),
-            self.rate_limit.counter(user.id, counted=counted),
+            user.id, resolve_locale(user.language_code), counts,
             None if photo is None else photo_key(photo),
         )
         self._update_state = state

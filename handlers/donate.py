@@ -35,6 +35,11 @@ _AMOUNT_ERRORS = {
 }
 
 
+def asks_for_session(data: str | None) -> bool:
+    """Whether a button's data is a tap on an amount, which asks for a Checkout Session."""
+    return data is not None and PRESET.pattern.match(data) is not None
+
+
 def cancel_button(context: CampaignContext, locale: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(context.text(locale, "common-button-cancel"),
@@ -215,13 +220,15 @@ async def checkout_link(
     origin_message_id: int,
 ) -> str | Refusal:
     """The URL of the pledge's Checkout Session, or why there is none."""
-    if not await context.checkout_cap.take():
+    state = await context.state_of(user)
+    cap = context.checkout_cap
+    # A tap on an amount counted its session as it was read; a typed amount counts it now.
+    if not (cap.verdict(state.sessions) if state.sessions else await cap.take()):
         return Refusal.BUSY
     settings = context.settings
     pledge = Pledge(
         user_id=user.id, amount=amount, currency=settings.campaign.currency, frequency=frequency,
-        locale=locale, origin_message_id=origin_message_id,
-        referral=(await context.state_of(user)).referral,
+        locale=locale, origin_message_id=origin_message_id, referral=state.referral,
     )
     product = context.text(
         locale,

@@ -11,6 +11,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.context import CampaignApplication, CampaignContext
+from handlers import donate
 
 # Runs before every other group, so a flood costs one Redis call per update and nothing more;
 # that call is the update's one read (bot/storage/update_state), which the handlers after reuse.
@@ -32,7 +33,12 @@ async def gate(update: Update, context: CampaignContext) -> None:
     if user is None or (update.message is None and update.callback_query is None):
         return
     organizer = user.id in context.settings.admin_ids
-    state = await context.read_state(user, counted=not organizer)
+    query = update.callback_query
+    # A tap on an amount counts its Checkout Session in the same call (bot/storage/rate_limit).
+    state = await context.read_state(
+        user, counted=not organizer,
+        asks_for_session=query is not None and donate.asks_for_session(query.data),
+    )
     if organizer:
         return
     allowed, first_refusal = context.rate_limit.verdict(state.count)
@@ -40,8 +46,8 @@ async def gate(update: Update, context: CampaignContext) -> None:
         return
     if first_refusal:
         locale = state.locale
-        if update.callback_query is not None:
-            await update.callback_query.answer(
+        if query is not None:
+            await query.answer(
                 context.text(locale, "rate-limited"), show_alert=True
             )
         elif chat is not None and chat.type == "private":

@@ -2,24 +2,40 @@
 
 from __future__ import annotations
 
+import functools
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
 
 from bot.botapi.callback_data import CallbackFormat
 from bot.botapi.campaign_photo import send_campaign_photo
 from bot.botapi.text_split import TELEGRAM_CAPTION_LIMIT
+from bot.campaign import Campaign
 from bot.context import CampaignApplication, CampaignContext
+from bot.donations.ledger import Totals
+from bot.i18n import Localizer
 from bot.referrals import parse_referral
 from bot.reports.progress import progress_line
 from handlers import callbacks
 
+# Welcomes kept, by language and totals: a burst of /start between two gifts formats one per
+# language instead of one each.
+WELCOMES_KEPT = 16
 
-def main_menu(context: CampaignContext, locale: str) -> InlineKeyboardMarkup:
+
+@functools.lru_cache(maxsize=WELCOMES_KEPT)
+def welcome(
+    l10n: Localizer, campaign: Campaign, locale: str, totals: Totals
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The welcome's text with the progress it shows, and the main buttons under it."""
+    progress = progress_line(l10n, locale, totals, campaign)
+    return l10n.format(locale, "start-welcome", progress=progress), main_menu(l10n, locale)
+
+
+def main_menu(l10n: Localizer, locale: str) -> InlineKeyboardMarkup:
     """Donate, Full story, Follow updates, Language."""
     def button(message_id: str, target: CallbackFormat) -> InlineKeyboardButton:
-        return InlineKeyboardButton(
-            context.text(locale, message_id), callback_data=target.data()
-        )
+        return InlineKeyboardButton(l10n.format(locale, message_id), callback_data=target.data())
 
     return InlineKeyboardMarkup(
         [
@@ -49,16 +65,14 @@ async def start(update: Update, context: CampaignContext) -> None:
         # A subscriber who had blocked the bot and comes back gets the news again.
         await context.subscribers.reactivate(user.id, locale)
     campaign = context.settings.campaign
-    progress = progress_line(context.l10n, locale, state.totals, campaign)
-    welcome = context.text(locale, "start-welcome", progress=progress)
-    markup = main_menu(context, locale)
-    if campaign.photo is not None and len(welcome) <= TELEGRAM_CAPTION_LIMIT:
+    text, markup = welcome(context.l10n, campaign, locale, state.totals)
+    if campaign.photo is not None and len(text) <= TELEGRAM_CAPTION_LIMIT:
         await send_campaign_photo(
             context.bot, context.users, message.chat_id, campaign.photo, state.photo_file_id,
-            welcome, markup,
+            text, markup,
         )
     else:
-        await message.reply_text(welcome, reply_markup=markup)
+        await message.reply_text(text, reply_markup=markup)
 
 
 def register(application: CampaignApplication) -> None:

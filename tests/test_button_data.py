@@ -7,6 +7,7 @@ from redis.asyncio import Redis
 from telegram.ext import CallbackQueryHandler
 
 from bot.storage import keys
+from bot.storage.update_state import Counts
 from bot.storage.users import UserStore
 from tests.conftest import Harness
 from tests.keyspace import keyspace
@@ -66,9 +67,7 @@ async def test_the_store_refuses_a_locale_the_bot_does_not_speak(harness: Harnes
         with pytest.raises(ValueError, match="locale"):
             await users.set_locale(13_002, forged, chosen=True)
         with pytest.raises(ValueError, match="locale"):
-            await users.read_update_state(
-                13_002, forged, services.rate_limit.counter(13_002, counted=False), None
-            )
+            await users.read_update_state(13_002, forged, Counts(None, 20, None), None)
         with pytest.raises(ValueError, match="locale"):
             await services.subscribers.subscribe(13_002, forged)
     await users.set_locale(13_002, "fr", chosen=True)

@@ -9,9 +9,10 @@ import time
 import pytest
 
 from tests.broadcast_steps import compose, send_now
-from tests.conftest import ADMIN_ID, Harness
-from tests.donation_steps import normalise, pay, pledge, wait_for_thanks
-from tests.fakes.telegram import FakeUser
+from tests.conftest import ADMIN_ID, Harness, running_bot
+from tests.donation_steps import normalise, open_donate_menu, pay, pledge, wait_for_thanks
+from tests.fakes.stripe import FakeStripe
+from tests.fakes.telegram import FakeBotAPI, FakeUser
 
 PAUSED = {
     "en": "You are going a bit fast for me. Please wait a minute and try again.",
@@ -66,6 +67,35 @@ async def test_a_tap_past_the_limit_gets_the_pause_as_an_alert(harness: Harness)
     assert alert.params["text"] == PAUSED["en"]
     assert alert.params["show_alert"] in (True, "true")
     assert harness.stripe.sessions == {}
+
+
+async def test_taps_past_the_limit_spend_none_of_the_sessions_everyone_shares(
+    bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe
+) -> None:
+    env = {**bot_env, "CHECKOUT_SESSIONS_PER_MINUTE": "3"}
+    async with running_bot(env, telegram, stripe_server) as harness:
+        assert harness.bot.application is not None
+        services = harness.bot.application.bot_data.services
+        assert services is not None
+        # Half a second into a minute of the bot's clock, so no minute ends during the taps.
+        services.clock.offset = -time.time() % 60 + 0.5
+        flooder = harness.user(16_008, "en")
+        await within_one_minute_window(26)
+        menu = await open_donate_menu(harness, flooder)
+        for _ in range(19):
+            await help_answer(harness, flooder)
+        mark = telegram.mark()
+        for _ in range(5):
+            flooder.tap(menu, "€10")
+        alert = await telegram.wait_for(
+            lambda call: call.method == "answerCallbackQuery", after=mark
+        )
+        assert alert.params["text"] == PAUSED["en"]
+        # The four taps after the alert go unanswered.
+        await asyncio.sleep(SILENCE_SECONDS)
+        assert stripe_server.sessions == {}
+        link, _ = await pledge(harness, harness.user(16_009, "en"), "€10")
+        assert "Give €10" in normalise(link.buttons[0][0].text)
 
 
 async def test_organizers_are_never_paused(harness: Harness) -> None:

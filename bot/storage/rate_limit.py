@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
@@ -29,31 +28,20 @@ async def _count(redis: Redis, key: str) -> int:
     return int(count)
 
 
-@dataclass(frozen=True)
-class Counter:
-    """A user's counter for the current window, incremented by the update's one read
-    (bot/storage/update_state) when `counted`."""
-
-    key: str
-    counted: bool
-    ttl: int = COUNTER_TTL_SECONDS
-
-
 class UserRateLimit:
-    """A fixed window per user; the count itself is taken by the update's one read."""
+    """A fixed window per user; the update's one read (bot/storage/update_state) counts."""
 
     def __init__(self, redis: Redis, limit: int = DEFAULT_LIMIT) -> None:
         self._redis = redis
-        self._limit = limit
+        self.limit = limit
 
-    def counter(self, user_id: int, *, counted: bool) -> Counter:
-        """The counter this update adds one to, unless not `counted` (organizers)."""
-        window = int(time.time()) // WINDOW_SECONDS
-        return Counter(keys.command_count(user_id, window), counted)
+    def counter(self, user_id: int) -> str:
+        """The key of the user's counter for this window."""
+        return keys.command_count(user_id, int(time.time()) // WINDOW_SECONDS)
 
     def verdict(self, count: int) -> tuple[bool, bool]:
         """(allowed, first refusal of this window): answer politely once, then stay quiet."""
-        return count <= self._limit, count == self._limit + 1
+        return count <= self.limit, count == self.limit + 1
 
     async def forget(self, user_id: int) -> None:
         """Delete every count that may hold this user's id (for /forget)."""
@@ -74,10 +62,17 @@ class CheckoutCap:
         self._per_minute = per_minute
         self._clock = clock
 
+    def counter(self) -> str:
+        """The key of this minute's counter; a tap asking for a session counts in its update's
+        one read (bot/storage/update_state), anything else through `take`."""
+        return keys.checkout_sessions(int(self._clock.now()) // WINDOW_SECONDS)
+
     async def take(self) -> bool:
         """Count one session about to be created; False once this minute's are all taken."""
-        window = int(self._clock.now()) // WINDOW_SECONDS
-        count = await _count(self._redis, keys.checkout_sessions(window))
+        return self.verdict(await _count(self._redis, self.counter()))
+
+    def verdict(self, count: int) -> bool:
+        """Whether the session counted `count`-th this minute may be created."""
         if count == self._per_minute + 1:
             log.warning(
                 "checkout sessions cap reached per_minute=%s: donors are asked to try again "

@@ -7,8 +7,8 @@ from redis.asyncio import Redis
 from bot.i18n import SUPPORTED_LOCALES, supported_locale
 from bot.storage import keys, update_state
 from bot.storage.connection import as_text
-from bot.storage.rate_limit import Counter
-from bot.storage.update_state import UpdateState
+from bot.storage.rate_limit import COUNTER_TTL_SECONDS
+from bot.storage.update_state import Counts, UpdateState
 
 # A question the bot asked stops capturing the user's messages after this long.
 AWAITING_TTL_SECONDS = 15 * 60
@@ -23,17 +23,20 @@ class UserStore:
         self._read = redis.register_script(update_state.READ)
 
     async def read_update_state(
-        self, user_id: int, guessed_locale: str, counter: Counter, photo: str | None
+        self, user_id: int, guessed_locale: str, counts: Counts, photo: str | None
     ) -> UpdateState:
         """The one read an update makes (bot/storage/update_state), storing the guessed locale
         unless one is stored; `photo` is the campaign photo's file_id key, if it has one."""
-        state_keys = [counter.key, keys.user(user_id), keys.awaiting_input(user_id), keys.totals()]
-        if photo is not None:
-            state_keys.append(photo)
-        reply = await self._read(keys=state_keys, args=[
-            int(counter.counted), counter.ttl, supported_locale(guessed_locale),
-            *SUPPORTED_LOCALES,
-        ])
+        reply = await self._read(
+            keys=[
+                counts.user or "", keys.user(user_id), keys.awaiting_input(user_id), keys.totals(),
+                photo or "", counts.sessions or "",
+            ],
+            args=[
+                counts.user_limit, COUNTER_TTL_SECONDS, supported_locale(guessed_locale),
+                *SUPPORTED_LOCALES,
+            ],
+        )
         return update_state.parse(user_id, reply)
 
     async def chosen_locale(self, user_id: int) -> str | None:
