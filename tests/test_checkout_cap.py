@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.conftest import running_bot
+from bot.context import Services
+from tests.conftest import Harness, running_bot
 from tests.donation_steps import normalise, open_donate_menu, pledge, wait_for_link
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.telegram import FakeBotAPI
@@ -19,19 +22,27 @@ BUSY = {
 TEN = {"en": "€10", "fr": "10\xa0€"}
 
 
-async def test_past_the_cap_donors_are_asked_to_try_again_in_a_minute_in_their_language(
-    bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.WARNING)
-    env = {**bot_env, "CHECKOUT_SESSIONS_PER_MINUTE": "3"}
+@contextlib.asynccontextmanager
+async def capped_bot(
+    bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe, per_minute: int
+) -> AsyncIterator[tuple[Harness, Services]]:
+    """The bot with CHECKOUT_SESSIONS_PER_MINUTE=`per_minute`, and its services."""
+    env = {**bot_env, "CHECKOUT_SESSIONS_PER_MINUTE": str(per_minute)}
     async with running_bot(env, telegram, stripe_server) as harness:
         assert harness.bot.application is not None
         services = harness.bot.application.bot_data.services
         assert services is not None
         # Half a second into a minute of the bot's clock, so no minute ends during the taps.
         services.clock.offset = -time.time() % 60 + 0.5
+        yield harness, services
 
+
+async def test_past_the_cap_donors_are_asked_to_try_again_in_a_minute_in_their_language(
+    bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    async with capped_bot(bot_env, telegram, stripe_server, 3) as (harness, services):
         for user_id, language in ((5101, "en"), (5102, "fr"), (5103, "en")):
             await pledge(harness, harness.user(user_id, language), TEN[language])
         assert len(stripe_server.sessions) == 3

@@ -9,10 +9,11 @@ import time
 import pytest
 
 from tests.broadcast_steps import compose, send_now
-from tests.conftest import ADMIN_ID, Harness, running_bot
+from tests.conftest import ADMIN_ID, Harness
 from tests.donation_steps import normalise, open_donate_menu, pay, pledge, wait_for_thanks
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.telegram import FakeBotAPI, FakeUser
+from tests.test_checkout_cap import capped_bot
 
 PAUSED = {
     "en": "You are going a bit fast for me. Please wait a minute and try again.",
@@ -72,13 +73,7 @@ async def test_a_tap_past_the_limit_gets_the_pause_as_an_alert(harness: Harness)
 async def test_taps_past_the_limit_spend_none_of_the_sessions_everyone_shares(
     bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe
 ) -> None:
-    env = {**bot_env, "CHECKOUT_SESSIONS_PER_MINUTE": "3"}
-    async with running_bot(env, telegram, stripe_server) as harness:
-        assert harness.bot.application is not None
-        services = harness.bot.application.bot_data.services
-        assert services is not None
-        # Half a second into a minute of the bot's clock, so no minute ends during the taps.
-        services.clock.offset = -time.time() % 60 + 0.5
+    async with capped_bot(bot_env, telegram, stripe_server, 3) as (harness, _):
         flooder = harness.user(16_008, "en")
         await within_one_minute_window(26)
         menu = await open_donate_menu(harness, flooder)
