@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from enum import Enum
+from typing import NamedTuple
 
 import stripe
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
@@ -13,7 +15,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.botapi.callback_data import CallbackFormat
 from bot.context import CampaignApplication, CampaignContext
 from bot.donations.stripe_client import Frequency, Pledge, return_urls
-from bot.i18n import money
+from bot.i18n import Localizer, money
 from bot.money import AmountProblem, AmountRefused, parse_amount
 from handlers import callbacks
 
@@ -230,13 +232,10 @@ async def checkout_link(
         user_id=user.id, amount=amount, currency=settings.campaign.currency, frequency=frequency,
         locale=locale, origin_message_id=origin_message_id, referral=state.referral,
     )
-    product = context.text(
-        locale,
-        "donate-product-name-monthly" if frequency is Frequency.MONTHLY else "donate-product-name",
-    )
-    urls = return_urls(settings.http.public_url, context.bot.username, locale)
+    texts = offer_texts(context.l10n, settings.campaign.currency, locale, amount, frequency)
+    urls = landing_pages(settings.http.public_url, context.bot.username, locale)
     try:
-        return await context.payments.create_checkout(pledge, urls, product)
+        return await context.payments.create_checkout(pledge, urls, texts.product)
     except stripe.StripeError as exc:
         # The SDK already retried; the type and Stripe's request id are enough to investigate.
         log.error(
@@ -264,15 +263,43 @@ async def send_offer(
     if link is Refusal.UNAVAILABLE:
         await context.bot.send_message(user.id, context.text(locale, link.value))
         return
-    monthly = frequency is Frequency.MONTHLY
-    shown = money(amount, context.settings.campaign.currency)
-    button = context.text(
-        locale, "donate-button-pay-monthly" if monthly else "donate-button-pay", amount=shown
-    )
+    currency = context.settings.campaign.currency
+    texts = offer_texts(context.l10n, currency, locale, amount, frequency)
     await context.bot.send_message(
-        user.id,
-        context.text(locale, "donate-link", amount=shown, frequency=frequency.value),
-        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(button, url=link)]]),
+        user.id, texts.link,
+        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(texts.button, url=link)]]),
+    )
+
+
+class OfferTexts(NamedTuple):
+    """What a pledge's Checkout page and link message say."""
+
+    product: str
+    link: str
+    button: str
+
+
+# The same few for every pledge: one per language.
+landing_pages = functools.lru_cache(maxsize=8)(return_urls)
+# Pledges whose texts are kept: every preset amount, both frequencies, both languages.
+OFFERS_KEPT = 64
+
+
+@functools.lru_cache(maxsize=OFFERS_KEPT)
+def offer_texts(
+    l10n: Localizer, currency: str, locale: str, amount: int, frequency: Frequency
+) -> OfferTexts:
+    """The product name on Stripe's page, the link message and its button, formatted once."""
+    monthly = frequency is Frequency.MONTHLY
+    shown = money(amount, currency)
+    return OfferTexts(
+        product=l10n.format(
+            locale, "donate-product-name-monthly" if monthly else "donate-product-name"
+        ),
+        link=l10n.format(locale, "donate-link", amount=shown, frequency=frequency.value),
+        button=l10n.format(
+            locale, "donate-button-pay-monthly" if monthly else "donate-button-pay", amount=shown
+        ),
     )
 
 
