@@ -27,9 +27,12 @@ def test_bench_smoke_prints_every_measure() -> None:
         "Stripe webhook events/s, thank-yous unpaced",
         "peak RSS", "start to /readyz",
         "burst: 20 × /start + /donate", "burst: time to answer p50 / p95 / p99",
-        "burst: ERROR lines in the log", "/progress burst, 10 at once",
+        "burst: ERROR lines in the log", "/start burst, 20 within 1 s, no 429",
+        "then 12 amount taps within 1 s: tap → Checkout link", "/progress burst, 10 at once",
     ):
         assert measure in table, table
+    # Both the bot and the floor answer every /start and every tap, at any size.
+    assert table.count("unanswered: bot 0, floor 0") == 2, table
     # Several processes share one broadcast and one webhook burst: each delivery exactly once,
     # which holds at any size.
     shared = [line for line in table.splitlines() if line.startswith((
