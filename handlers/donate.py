@@ -37,11 +37,6 @@ _AMOUNT_ERRORS = {
 }
 
 
-def asks_for_session(data: str | None) -> bool:
-    """Whether a button's data is a tap on an amount, which asks for a Checkout Session."""
-    return data is not None and PRESET.pattern.match(data) is not None
-
-
 def cancel_button(context: CampaignContext, locale: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(context.text(locale, "common-button-cancel"),
@@ -138,6 +133,15 @@ async def preset_amount(update: Update, context: CampaignContext) -> None:
     finally:
         await answering
     await send_offer(context, query.from_user, locale, amount, frequency, link)
+
+
+# Registered below, and asked by handlers/gate whether an update is a tap on an amount.
+AMOUNT_TAP = CallbackQueryHandler(preset_amount, pattern=PRESET.pattern)
+
+
+def asks_for_session(update: Update) -> bool:
+    """Whether the update is a tap on an amount, which asks for a Checkout Session."""
+    return bool(AMOUNT_TAP.check_update(update))
 
 
 async def other_amount(update: Update, context: CampaignContext) -> None:
@@ -309,6 +313,6 @@ def register(application: CampaignApplication) -> None:
     application.add_handler(
         CallbackQueryHandler(switch_frequency, pattern=SET_FREQUENCY.pattern)
     )
-    application.add_handler(CallbackQueryHandler(preset_amount, pattern=PRESET.pattern))
+    application.add_handler(AMOUNT_TAP)
     application.add_handler(CallbackQueryHandler(other_amount, pattern=OTHER.pattern))
     application.add_handler(CallbackQueryHandler(cancel_typing, pattern=CANCEL_TYPING.pattern))

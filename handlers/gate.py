@@ -33,11 +33,9 @@ async def gate(update: Update, context: CampaignContext) -> None:
     if user is None or (update.message is None and update.callback_query is None):
         return
     organizer = user.id in context.settings.admin_ids
-    query = update.callback_query
     # A tap on an amount counts its Checkout Session in the same call (bot/storage/rate_limit).
     state = await context.read_state(
-        user, counted=not organizer,
-        asks_for_session=query is not None and donate.asks_for_session(query.data),
+        user, counted=not organizer, asks_for_session=donate.asks_for_session(update)
     )
     if organizer:
         return
@@ -46,8 +44,8 @@ async def gate(update: Update, context: CampaignContext) -> None:
         return
     if first_refusal:
         locale = state.locale
-        if query is not None:
-            await query.answer(
+        if update.callback_query is not None:
+            await update.callback_query.answer(
                 context.text(locale, "rate-limited"), show_alert=True
             )
         elif chat is not None and chat.type == "private":
