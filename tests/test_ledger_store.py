@@ -11,10 +11,12 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.donations import outbox as outbox_module
-from bot.donations.ledger import Donation, DonationLedger, Totals
+from bot.donations.ledger import Donation, DonationLedger, ForgetCheck, Recorded, Totals
 from bot.donations.outbox import Notice, NoticeData, NoticeKind, Outbox
 from bot.storage import keys
 from bot.storage.connection import connect
+from bot.storage.erasure import ErasureMarks
+from tests.fakes.telegram import TEST_TOKEN
 
 DONOR = 70_001
 
@@ -161,6 +163,30 @@ async def test_the_thank_you_is_queued_with_the_gift_and_only_then(redis: Redis)
     assert await ledger.record(anonymous, None)
     assert not await ledger.record(anonymous, thanks_for(anonymous))
     assert await outbox.pending() == []
+
+
+async def test_a_gift_begun_before_its_donor_forgot_names_nobody_and_a_later_one_does(
+    redis: Redis,
+) -> None:
+    ledger, outbox, marks = DonationLedger(redis), Outbox(redis), ErasureMarks(redis, TEST_TOKEN)
+    await marks.mark(DONOR)
+    forgotten_at = await marks.forgotten_at(DONOR)
+    assert forgotten_at is not None
+    check = ForgetCheck(marks.fingerprint(DONOR), forgotten_at)
+    before = gift("pi_before", 1000)
+    assert await ledger.record(before, thanks_for(before), check) is Recorded.ANONYMOUS
+    stored = await ledger.donation("pi_before")
+    assert stored is not None and "telegram_user_id" not in stored
+    assert await outbox.pending() == []
+
+    later = ForgetCheck(check.fingerprint, forgotten_at + 1)
+    after = gift("pi_after", 1000)
+    assert await ledger.record(after, thanks_for(after), later) is Recorded.LINKED
+    stored = await ledger.donation("pi_after")
+    assert stored is not None and stored["telegram_user_id"] == str(DONOR)
+    assert await outbox.pending() == [thanks_for(after)]
+    # Two donors: the anonymous payment, and the user again.
+    assert (await ledger.totals()).donors == 2
 
 
 async def test_a_notice_is_queued_once_even_after_it_was_sent(redis: Redis) -> None:

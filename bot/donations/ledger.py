@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Any
 
 from redis.asyncio import Redis
@@ -22,13 +23,25 @@ SUPPORT_WORDS_KEPT = 100
 READ_BATCH = 500
 
 # KEYS: donation, totals, donors, timeline, reversal, outbox, beneficiary feed, milestones
-# reached, referral totals.
+# reached, referral totals, erasure marks.
 # ARGV: id, amount, donor key, created, thanks notice id ('' for none), thanks JSON, milestone
-# step (0 for none), referral ('' for none), n, n milestone amounts, then field pairs.
+# step (0 for none), referral ('' for none), Telegram user id ('' for none), the donor's erasure
+# fingerprint ('' for no check), when the Stripe object was created, the donor key without the
+# user, n, n milestone amounts, then field pairs.
 # The beneficiaries' feed and the milestones are written here too, so a crash can lose neither
-# and a milestone crossed by two concurrent gifts is announced once.
+# and a milestone crossed by two concurrent gifts is announced once. The erasure mark is read
+# here too: a /forget marked before this runs leaves the gift anonymous, and one marked after
+# finds it linked and anonymises it (bot/privacy.py), so none slips between the two.
+# Returns 0 for a gift already recorded, 1 recorded with its donor, 2 recorded anonymous.
 _RECORD = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local linked = ARGV[9] ~= ''
+if linked and ARGV[10] ~= '' then
+  local forgotten = redis.call('HGET', KEYS[10], ARGV[10])
+  if forgotten and tonumber(ARGV[11]) <= tonumber(forgotten) then linked = false end
+end
+local donor = linked and ARGV[3] or ARGV[12]
+local n = tonumber(ARGV[13])
 local before = tonumber(redis.call('HGET', KEYS[2], 'raised') or '0')
 local amount = tonumber(ARGV[2])
 local refunded = tonumber(redis.call('HGET', KEYS[5], 'refunded') or '0')
@@ -36,15 +49,16 @@ local disputed = tonumber(redis.call('HGET', KEYS[5], 'disputed') or '0')
 local from_refunds = math.min(amount, refunded)
 local from_disputes = math.min(amount - from_refunds, disputed)
 redis.call('HSET', KEYS[1], 'amount', ARGV[2], 'refunded', from_refunds,
-           'disputed', from_disputes, unpack(ARGV, 10 + tonumber(ARGV[9])))
+           'disputed', from_disputes, unpack(ARGV, 14 + n))
+if linked then redis.call('HSET', KEYS[1], 'telegram_user_id', ARGV[9]) end
 redis.call('HINCRBY', KEYS[2], 'gross', ARGV[2])
 redis.call('HINCRBY', KEYS[2], 'raised', amount - from_refunds - from_disputes)
 redis.call('HINCRBY', KEYS[2], 'refunded', from_refunds)
 redis.call('HINCRBY', KEYS[2], 'disputed', from_disputes)
 redis.call('HINCRBY', KEYS[2], 'donations', 1)
-if redis.call('SADD', KEYS[3], ARGV[3]) == 1 then redis.call('HINCRBY', KEYS[2], 'donors', 1) end
+if redis.call('SADD', KEYS[3], donor) == 1 then redis.call('HINCRBY', KEYS[2], 'donors', 1) end
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
-if ARGV[5] ~= '' then redis.call('HSET', KEYS[6], ARGV[5], ARGV[6]) end
+if linked and ARGV[5] ~= '' then redis.call('HSET', KEYS[6], ARGV[5], ARGV[6]) end
 if ARGV[8] ~= '' then redis.call('ZINCRBY', KEYS[9], ARGV[2], ARGV[8]) end
 redis.call('RPUSH', KEYS[7], cjson.encode({kind = 'donation', id = ARGV[1]}))
 local after = tonumber(redis.call('HGET', KEYS[2], 'raised'))
@@ -55,8 +69,7 @@ if step > 0 then
     table.insert(crossed, k * step)
   end
 end
-local n = tonumber(ARGV[9])
-for i = 10, 9 + n do
+for i = 14, 13 + n do
   local m = tonumber(ARGV[i])
   if before < m and m <= after then table.insert(crossed, m) end
 end
@@ -66,7 +79,7 @@ for _, m in ipairs(crossed) do
     redis.call('RPUSH', KEYS[7], cjson.encode({kind = 'milestone', amount = m}))
   end
 end
-return 1
+return linked and 1 or 2
 """
 
 # KEYS: reversal, donation, totals, beneficiary feed
@@ -115,6 +128,24 @@ return #KEYS - 2
 """
 
 
+class Recorded(IntEnum):
+    """What recording a gift did; false for a gift recorded before (a replayed event)."""
+
+    ALREADY = 0
+    LINKED = 1
+    # The donor used /forget after the Stripe object was created: counted, nobody named.
+    ANONYMOUS = 2
+
+
+@dataclass(frozen=True)
+class ForgetCheck:
+    """The donor's erasure fingerprint, and when the Stripe object behind the gift was created:
+    the gift names them only if they did not use /forget since (bot/storage/erasure.py)."""
+
+    fingerprint: str
+    created: int
+
+
 @dataclass(frozen=True)
 class Totals:
     """Campaign totals in minor units; `raised` is net of refunds and disputes."""
@@ -146,10 +177,15 @@ class Donation:
         """One donor per Telegram user, else per Stripe customer, else per payment."""
         if self.telegram_user_id is not None:
             return _telegram_donor(self.telegram_user_id)
+        return self.anonymous_donor_key()
+
+    def anonymous_donor_key(self) -> str:
+        """The donor as counted when no Telegram user may be named."""
         customer = self.stripe_ids.get("customer")
         return f"customer:{customer}" if customer else f"payment:{self.donation_id}"
 
     def fields(self) -> dict[str, str]:
+        """What the donation's hash holds besides its amounts and its Telegram user."""
         stored = {
             "currency": self.currency,
             "kind": self.kind,
@@ -157,8 +193,6 @@ class Donation:
             "locale": self.locale,
             **self.stripe_ids,
         }
-        if self.telegram_user_id is not None:
-            stored["telegram_user_id"] = str(self.telegram_user_id)
         if self.referral:
             stored["referral"] = self.referral
         return stored
@@ -198,9 +232,13 @@ class DonationLedger:
         self._reverse = redis.register_script(_REVERSE)
         self._anonymise_donor = redis.register_script(_ANONYMISE_DONOR)
 
-    async def record(self, donation: Donation, thanks: Notice | None) -> bool:
-        """Count a donation once; True only the first time this donation id is seen."""
+    async def record(
+        self, donation: Donation, thanks: Notice | None, check: ForgetCheck | None = None
+    ) -> Recorded:
+        """Count a donation once, with its thank-you, in one step: nothing again for an id seen
+        before; anonymous, without a thank-you, if `check` finds the donor forgot since."""
         pairs = [item for pair in donation.fields().items() for item in pair]
+        user = donation.telegram_user_id
         recorded = await self._record(
             keys=[
                 keys.donation(donation.donation_id),
@@ -212,6 +250,7 @@ class DonationLedger:
                 keys.beneficiary_feed(),
                 keys.milestones_reached(),
                 keys.referral_totals(),
+                keys.erasure_marks(),
             ],
             args=[
                 donation.donation_id,
@@ -222,12 +261,16 @@ class DonationLedger:
                 thanks.to_json() if thanks else "",
                 self._milestone_step,
                 donation.referral or "",
+                "" if user is None else user,
+                check.fingerprint if check else "",
+                check.created if check else 0,
+                donation.anonymous_donor_key(),
                 len(self._milestone_amounts),
                 *self._milestone_amounts,
                 *pairs,
             ],
         )
-        return bool(recorded)
+        return Recorded(int(recorded))
 
     async def refund(self, payment_intent_id: str, amount_refunded: int) -> int:
         """Apply Stripe's cumulative refunded amount; returns how much `raised` went down."""
