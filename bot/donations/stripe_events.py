@@ -175,7 +175,7 @@ class StripeEventProcessor:
                 customer=session.customer,
             ),
         )
-        return await self._record(donation, renewal=False, check=check)
+        return await self._record(event, donation, renewal=False, check=check)
 
     async def _checkout_failed(self, session: CheckoutSession) -> EventOutcome:
         metadata = session.metadata
@@ -223,10 +223,11 @@ class StripeEventProcessor:
             ),
         )
         renewal = invoice.billing_reason == "subscription_cycle"
-        return await self._record(donation, renewal=renewal)
+        return await self._record(event, donation, renewal=renewal)
 
     async def _record(
-        self, donation: Donation, *, renewal: bool, check: ForgetCheck | None = None
+        self, event: StripeEvent, donation: Donation, *, renewal: bool,
+        check: ForgetCheck | None = None,
     ) -> EventOutcome:
         thanks = None
         if donation.telegram_user_id is not None:
@@ -244,8 +245,8 @@ class StripeEventProcessor:
         self._metrics.donations.labels(donation.kind).inc()
         self._metrics.donation_amount.labels(donation.kind).inc(donation.amount)
         log.info(
-            "donation recorded id=%s amount=%s kind=%s",
-            donation.donation_id, donation.amount, donation.kind,
+            "donation recorded id=%s amount=%s kind=%s event=%s",
+            donation.donation_id, donation.amount, donation.kind, event.id,
         )
         if thanks is None or recorded is not Recorded.LINKED:
             return EventOutcome(EventResult.RECORDED)
