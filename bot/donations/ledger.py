@@ -7,6 +7,7 @@ thank-you is written into the outbox (outbox.py owns its format and everything a
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -25,10 +26,8 @@ READ_BATCH = 500
 
 # KEYS: donation, totals, donors, timeline, reversal, outbox, beneficiary feed, milestones
 # reached, referral totals, erasure marks.
-# ARGV: id, amount, donor key, created, thanks notice id ('' for none), thanks JSON, milestone
-# step (0 for none), referral ('' for none), Telegram user id ('' for none), the donor's erasure
-# fingerprint ('' for no check), when the Stripe object was created, the donor key without the
-# user, n, n milestone amounts, then field pairs.
+# ARGV: the gift as JSON (`_gift`: one argument costs the client far less than twenty), the
+# milestone step (0 for none), then the milestone amounts.
 # The beneficiaries' feed and the milestones are written here too, so a crash can lose neither
 # and a milestone crossed by two concurrent gifts is announced once. The erasure mark is read
 # here too: a /forget marked before this runs leaves the gift anonymous, and one marked after
@@ -36,27 +35,30 @@ READ_BATCH = 500
 # Returns 0 for a gift already recorded, 1 recorded with its donor, 2 recorded anonymous.
 _RECORD = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local linked = ARGV[9] ~= ''
-if linked and ARGV[10] ~= '' then
-  local forgotten = redis.call('HGET', KEYS[10], ARGV[10])
-  if forgotten and tonumber(ARGV[11]) <= tonumber(forgotten) then linked = false end
+local gift = cjson.decode(ARGV[1])
+local linked = gift.user ~= nil
+if linked and gift.fingerprint then
+  local forgotten = redis.call('HGET', KEYS[10], gift.fingerprint)
+  if forgotten and tonumber(gift.object_created) <= tonumber(forgotten) then linked = false end
 end
-local n = tonumber(ARGV[13])
-local amount = tonumber(ARGV[2])
+local amount = tonumber(gift.amount)
 local reversed = redis.call('HMGET', KEYS[5], 'refunded', 'disputed')
 local from_refunds = math.min(amount, tonumber(reversed[1] or '0'))
 local from_disputes = math.min(amount - from_refunds, tonumber(reversed[2] or '0'))
 local counted = amount - from_refunds - from_disputes
-local donor = ARGV[12]
-if linked then
-  donor = ARGV[3]
-  redis.call('HSET', KEYS[1], 'amount', ARGV[2], 'refunded', from_refunds,
-             'disputed', from_disputes, 'telegram_user_id', ARGV[9], unpack(ARGV, 14 + n))
-  if ARGV[5] ~= '' then redis.call('HSET', KEYS[6], ARGV[5], ARGV[6]) end
-else
-  redis.call('HSET', KEYS[1], 'amount', ARGV[2], 'refunded', from_refunds,
-             'disputed', from_disputes, unpack(ARGV, 14 + n))
+local hash = {'amount', gift.amount, 'refunded', from_refunds, 'disputed', from_disputes}
+for name, value in pairs(gift.fields) do
+  hash[#hash + 1] = name
+  hash[#hash + 1] = value
 end
+local donor = gift.anonymous_donor
+if linked then
+  donor = gift.donor
+  hash[#hash + 1] = 'telegram_user_id'
+  hash[#hash + 1] = gift.user
+  if gift.thanks_id then redis.call('HSET', KEYS[6], gift.thanks_id, gift.thanks) end
+end
+redis.call('HSET', KEYS[1], unpack(hash))
 redis.call('HINCRBY', KEYS[2], 'gross', amount)
 local after = redis.call('HINCRBY', KEYS[2], 'raised', counted)
 local before = after - counted
@@ -65,17 +67,17 @@ if from_refunds > 0 then redis.call('HINCRBY', KEYS[2], 'refunded', from_refunds
 if from_disputes > 0 then redis.call('HINCRBY', KEYS[2], 'disputed', from_disputes) end
 redis.call('HINCRBY', KEYS[2], 'donations', 1)
 if redis.call('SADD', KEYS[3], donor) == 1 then redis.call('HINCRBY', KEYS[2], 'donors', 1) end
-redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
-if ARGV[8] ~= '' then redis.call('ZINCRBY', KEYS[9], ARGV[2], ARGV[8]) end
-redis.call('RPUSH', KEYS[7], cjson.encode({kind = 'donation', id = ARGV[1]}))
+redis.call('ZADD', KEYS[4], gift.created, gift.id)
+if gift.referral then redis.call('ZINCRBY', KEYS[9], amount, gift.referral) end
+redis.call('RPUSH', KEYS[7], cjson.encode({kind = 'donation', id = gift.id}))
 local crossed = {}
-local step = tonumber(ARGV[7])
+local step = tonumber(ARGV[2])
 if step > 0 then
   for k = math.floor(before / step) + 1, math.floor(after / step) do
     table.insert(crossed, k * step)
   end
 end
-for i = 14, 13 + n do
+for i = 3, #ARGV do
   local m = tonumber(ARGV[i])
   if before < m and m <= after then table.insert(crossed, m) end
 end
@@ -245,8 +247,6 @@ class DonationLedger:
     ) -> Recorded:
         """Count a donation once, with its thank-you, in one step: nothing again for an id seen
         before; anonymous, without a thank-you, if `check` finds the donor forgot since."""
-        pairs = [item for pair in donation.fields().items() for item in pair]
-        user = donation.telegram_user_id
         recorded = await self._batch(
             self._record,
             [
@@ -261,23 +261,7 @@ class DonationLedger:
                 keys.referral_totals(),
                 keys.erasure_marks(),
             ],
-            [
-                donation.donation_id,
-                donation.amount,
-                donation.donor_key(),
-                donation.created,
-                thanks.notice_id if thanks else "",
-                thanks.to_json() if thanks else "",
-                self._milestone_step,
-                donation.referral or "",
-                "" if user is None else user,
-                check.fingerprint if check else "",
-                check.created if check else 0,
-                donation.anonymous_donor_key(),
-                len(self._milestone_amounts),
-                *self._milestone_amounts,
-                *pairs,
-            ],
+            [_gift(donation, thanks, check), self._milestone_step, *self._milestone_amounts],
         )
         return Recorded(int(recorded))
 
@@ -377,6 +361,29 @@ class DonationLedger:
             args=[_telegram_donor(user_id), f"erased:{uuid.uuid4().hex}", *theirs],
         )
         return int(anonymised)
+
+
+def _gift(donation: Donation, thanks: Notice | None, check: ForgetCheck | None) -> str:
+    """The record script's gift: every value a string, keys absent rather than null."""
+    gift: dict[str, object] = {
+        "id": donation.donation_id,
+        "amount": str(donation.amount),
+        "created": str(donation.created),
+        "donor": donation.donor_key(),
+        "anonymous_donor": donation.anonymous_donor_key(),
+        "fields": donation.fields(),
+    }
+    if donation.telegram_user_id is not None:
+        gift["user"] = str(donation.telegram_user_id)
+    if check is not None:
+        gift["fingerprint"] = check.fingerprint
+        gift["object_created"] = str(check.created)
+    if donation.referral:
+        gift["referral"] = donation.referral
+    if thanks is not None:
+        gift["thanks_id"] = thanks.notice_id
+        gift["thanks"] = thanks.to_json()
+    return json.dumps(gift)
 
 
 def _telegram_donor(user_id: int) -> str:
