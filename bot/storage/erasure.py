@@ -44,7 +44,7 @@ class ErasureMarks:
 
     def fingerprint(self, user_id: int) -> str:
         """The user's mark's field, for a script that reads the mark itself."""
-        return hmac.new(self._key, str(user_id).encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self._key, str(user_id).encode(), "sha256").hex()
 
     async def forgotten_at(self, user_id: int) -> int | None:
         """When this user last used /forget (epoch seconds), or None if they never did."""
