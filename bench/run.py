@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.burst import measure_burst, measure_progress
+from bench.burst import cpu_seconds, measure_burst, measure_progress
 from bench.fake_api import LeanBotAPI
 from bench.harness import (
     FULL,
@@ -180,7 +180,7 @@ async def measure_webhook(bench: Bench) -> None:
         await post_events([url], checkout_events(WEBHOOK_SENDERS))
 
         async def reference_burst() -> None:
-            refs.append(WebhookRun(*await post_events([url], checkout_events(count))))
+            refs.append(await webhook_burst(bench, url, reference.pid, count))
 
         for _ in range(bench.sizes.repeats):
             # As in production, thank-yous take turns on the send schedule (Telegram's ~30/s):
@@ -202,7 +202,8 @@ async def measure_webhook(bench: Bench) -> None:
         f"ratios {_list(ratios, '.2f')}; load average {os.getloadavg()[0]:.1f} after; "
         f"BROADCAST_RATE={LIMIT_RATE}: thank-yous left at "
         f"{statistics.median(run.thanks_rate for run in paced):.1f}/s meanwhile, "
-        f"{statistics.median(run.outbox for run in paced):,.0f} waiting in the outbox after",
+        f"{statistics.median(run.outbox for run in paced):,.0f} waiting in the outbox after; "
+        f"CPU per event, bot {_cpu(paced)}, reference {_cpu(refs)} (medians)",
     ))
     latencies = [p99(run.latencies) * 1000 for run in paced]
     ref_latencies = [p99(run.latencies) * 1000 for run in refs]
@@ -232,13 +233,32 @@ async def measure_webhook(bench: Bench) -> None:
 
 @dataclass
 class WebhookRun:
-    """What one burst of signed events did to the bot."""
+    """What one burst of signed events did to its endpoint."""
 
     acked: float
     latencies: list[float]
+    # CPU seconds per event, of the endpoint's process (the bot's courier included) and Valkey.
+    cpu: float
+    valkey_cpu: float
     thanks_rate: float = 0.0
     outbox: int = 0
     drained: float = 0.0
+
+
+async def webhook_burst(bench: Bench, url: str, pid: int, count: int) -> WebhookRun:
+    """`count` new signed events to `url`, with what the process `pid` and Valkey spent."""
+    payloads = checkout_events(count)
+    cpu, valkey_cpu = cpu_seconds(pid), await _valkey_cpu(bench)
+    acked, latencies = await post_events([url], payloads)
+    return WebhookRun(
+        acked, latencies, (cpu_seconds(pid) - cpu) / count,
+        (await _valkey_cpu(bench) - valkey_cpu) / count,
+    )
+
+
+async def _valkey_cpu(bench: Bench) -> float:
+    info = await bench.redis.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
 async def webhook_run(
@@ -258,8 +278,7 @@ async def webhook_run(
             await just_before()
         bench.telegram.reset("THANKS-UNUSED")
         started = time.perf_counter()
-        acked, latencies = await post_events([url], checkout_events(count))
-        run = WebhookRun(acked, latencies)
+        run = await webhook_burst(bench, url, bot.process.pid, count)
         if rate:
             before = bench.telegram.other_sends
             await asyncio.sleep(bench.sizes.thanks_window)
@@ -322,6 +341,12 @@ async def measure_startup(bench: Bench) -> None:
         "start to /readyz = 200 (embedded Redis)", f"{worst:.2f} s", "—", "—", "≤ 2 s",
         worst <= 2.0, f"worst of {len(times)} starts: {_list(times, '.2f')} s",
     ))
+
+
+def _cpu(runs: list[WebhookRun]) -> str:
+    endpoint = statistics.median(run.cpu for run in runs) * 1e6
+    valkey = statistics.median(run.valkey_cpu for run in runs) * 1e6
+    return f"{endpoint:.0f} µs + Valkey {valkey:.0f} µs"
 
 
 def _list(values: list[float], spec: str = ",.0f") -> str:
