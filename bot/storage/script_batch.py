@@ -1,11 +1,11 @@
 """Script calls that many tasks make at once, sent to Redis together as one pipeline.
 
 At a peak every Stripe delivery records its gift with one script call, and redis-py's own cost
-per call (a pooled connection, a timeout task, a send and a read) came to more than the rest of
-the delivery. The calls made during one turn of the event loop go out together at the next;
-each caller gets the reply to its own call, which Redis sends only once the batch's writes are
-on disk (appendfsync always), so a reply still means durable. Nothing waits to fill a batch and
-batches do not wait for each other: a call costs no more time than alone.
+per call (a pooled connection, a timeout task, a send and a read) was the largest part of what
+a delivery cost the bot. The calls made during one turn of the event loop go out together at
+the next; each caller gets the reply to its own call, which Redis sends only once the batch's
+writes are on disk (appendfsync always), so a reply still means durable. Nothing waits to fill
+a batch and batches do not wait for each other: a call costs no more time than alone.
 """
 
 from __future__ import annotations
