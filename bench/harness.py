@@ -58,7 +58,7 @@ class Sizes:
 
 
 FULL = Sizes(
-    throughput=20_000, naive=5_000, repeats=3, rate_subscribers=10_000, webhook_events=5_000,
+    throughput=20_000, naive=5_000, repeats=3, rate_subscribers=10_000, webhook_events=3_000,
     rss_subscribers=1_000_000, rss_stop_after=200_000, startups=3, thanks_window=5.0,
     burst_users=500, progress_users=200, progress_donations=10_000,
     processes_subscribers=100_000, processes_events=10_000, processes_rounds=2,

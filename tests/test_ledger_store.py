@@ -1,4 +1,4 @@
-"""The ledger's and the outbox's scripts, driven directly against a real Redis."""
+"""The ledger's and the outbox's scripts and their batching, driven against a real Redis."""
 
 from __future__ import annotations
 
@@ -9,12 +9,17 @@ from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from bot.donations import outbox as outbox_module
-from bot.donations.ledger import Donation, DonationLedger, Totals
+from bot.donations.ledger import Donation, DonationLedger, ForgetCheck, Recorded, Totals
 from bot.donations.outbox import Notice, NoticeData, NoticeKind, Outbox
 from bot.storage import keys
-from bot.storage.connection import connect
+from bot.storage.connection import StorageUnavailable, connect
+from bot.storage.erasure import ErasureMarks
+from bot.storage.script_batch import ScriptBatch
+from tests.conftest import free_port
+from tests.fakes.telegram import TEST_TOKEN
 
 DONOR = 70_001
 
@@ -163,6 +168,30 @@ async def test_the_thank_you_is_queued_with_the_gift_and_only_then(redis: Redis)
     assert await outbox.pending() == []
 
 
+async def test_a_gift_begun_before_its_donor_forgot_names_nobody_and_a_later_one_does(
+    redis: Redis,
+) -> None:
+    ledger, outbox, marks = DonationLedger(redis), Outbox(redis), ErasureMarks(redis, TEST_TOKEN)
+    await marks.mark(DONOR)
+    forgotten_at = await marks.forgotten_at(DONOR)
+    assert forgotten_at is not None
+    check = ForgetCheck(marks.fingerprint(DONOR), forgotten_at)
+    before = gift("pi_before", 1000)
+    assert await ledger.record(before, thanks_for(before), check) is Recorded.ANONYMOUS
+    stored = await ledger.donation("pi_before")
+    assert stored is not None and "telegram_user_id" not in stored
+    assert await outbox.pending() == []
+
+    later = ForgetCheck(check.fingerprint, forgotten_at + 1)
+    after = gift("pi_after", 1000)
+    assert await ledger.record(after, thanks_for(after), later) is Recorded.LINKED
+    stored = await ledger.donation("pi_after")
+    assert stored is not None and stored["telegram_user_id"] == str(DONOR)
+    assert await outbox.pending() == [thanks_for(after)]
+    # Two donors: the anonymous payment, and the user again.
+    assert (await ledger.totals()).donors == 2
+
+
 async def test_a_notice_is_queued_once_even_after_it_was_sent(redis: Redis) -> None:
     outbox = Outbox(redis)
     notice = Notice("failed:cs_1", NoticeKind.PAYMENT_FAILED, DONOR, "en", NoticeData(amount=900))
@@ -253,3 +282,51 @@ async def test_donations_are_read_in_time_order_across_many_batches(redis: Redis
     assert [d.donation_id for d in read] == [f"pi_{t}" for t in sorted(times)]
     window = [d.created async for d in ledger.donations(1_700_000_100, 1_700_000_799)]
     assert window == list(range(1_700_000_100, 1_700_000_800))
+
+
+BATCH_KEY = "calais:test:batch"
+# ARGV: how much to add, or 'refuse'. Returns the new count.
+COUNT = """
+if ARGV[1] == 'refuse' then return redis.error_reply('refused') end
+return redis.call('INCRBY', KEYS[1], ARGV[1])
+"""
+
+
+async def test_calls_made_at_once_each_get_the_reply_to_their_own_call(redis: Redis) -> None:
+    batch, script = ScriptBatch(redis), redis.register_script(COUNT)
+    replies = await asyncio.gather(*(batch(script, [BATCH_KEY], [1]) for _ in range(100)))
+    assert sorted(replies) == list(range(1, 101))
+    assert await redis.get(BATCH_KEY) == "100"
+
+
+async def test_a_call_that_fails_fails_alone(redis: Redis) -> None:
+    batch, script = ScriptBatch(redis), redis.register_script(COUNT)
+    replies = await asyncio.gather(
+        batch(script, [BATCH_KEY], [2]), batch(script, [BATCH_KEY], ["refuse"]),
+        batch(script, [BATCH_KEY], [3]),
+        return_exceptions=True,
+    )
+    assert replies[0] == 2 and replies[2] == 5
+    assert isinstance(replies[1], ResponseError) and "refused" in str(replies[1])
+
+
+async def test_scripts_redis_lost_are_loaded_again_and_each_call_runs_once(redis: Redis) -> None:
+    batch, script = ScriptBatch(redis), redis.register_script(COUNT)
+    assert await batch(script, [BATCH_KEY], [1]) == 1
+    # As after a restart of Redis: the script cache is empty.
+    await redis.script_flush()
+    replies = await asyncio.gather(*(batch(script, [BATCH_KEY], [1]) for _ in range(10)))
+    assert sorted(replies) == list(range(2, 12))
+    assert await redis.get(BATCH_KEY) == "11"
+
+
+async def test_every_caller_hears_that_redis_is_unreachable() -> None:
+    unreachable = connect(f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        batch, script = ScriptBatch(unreachable), unreachable.register_script(COUNT)
+        replies = await asyncio.gather(
+            *(batch(script, [BATCH_KEY], [1]) for _ in range(3)), return_exceptions=True
+        )
+    finally:
+        await unreachable.aclose()
+    assert all(isinstance(reply, StorageUnavailable) for reply in replies)

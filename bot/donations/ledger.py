@@ -7,9 +7,11 @@ thank-you is written into the outbox (outbox.py owns its format and everything a
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Any
 
 from redis.asyncio import Redis
@@ -17,46 +19,65 @@ from redis.asyncio import Redis
 from bot.donations.outbox import Notice
 from bot.storage import keys
 from bot.storage.connection import as_text, text_of
+from bot.storage.script_batch import ScriptBatch
 
 SUPPORT_WORDS_KEPT = 100
 READ_BATCH = 500
 
 # KEYS: donation, totals, donors, timeline, reversal, outbox, beneficiary feed, milestones
-# reached, referral totals.
-# ARGV: id, amount, donor key, created, thanks notice id ('' for none), thanks JSON, milestone
-# step (0 for none), referral ('' for none), n, n milestone amounts, then field pairs.
+# reached, referral totals, erasure marks.
+# ARGV: the gift as JSON (`_gift`: one argument costs the client far less than twenty), the
+# milestone step (0 for none), then the milestone amounts.
 # The beneficiaries' feed and the milestones are written here too, so a crash can lose neither
-# and a milestone crossed by two concurrent gifts is announced once.
+# and a milestone crossed by two concurrent gifts is announced once. The erasure mark is read
+# here too: a /forget marked before this runs leaves the gift anonymous, and one marked after
+# finds it linked and anonymises it (bot/privacy.py), so none slips between the two.
+# Returns 0 for a gift already recorded, 1 recorded with its donor, 2 recorded anonymous.
 _RECORD = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local before = tonumber(redis.call('HGET', KEYS[2], 'raised') or '0')
-local amount = tonumber(ARGV[2])
-local refunded = tonumber(redis.call('HGET', KEYS[5], 'refunded') or '0')
-local disputed = tonumber(redis.call('HGET', KEYS[5], 'disputed') or '0')
-local from_refunds = math.min(amount, refunded)
-local from_disputes = math.min(amount - from_refunds, disputed)
-redis.call('HSET', KEYS[1], 'amount', ARGV[2], 'refunded', from_refunds,
-           'disputed', from_disputes, unpack(ARGV, 10 + tonumber(ARGV[9])))
-redis.call('HINCRBY', KEYS[2], 'gross', ARGV[2])
-redis.call('HINCRBY', KEYS[2], 'raised', amount - from_refunds - from_disputes)
-redis.call('HINCRBY', KEYS[2], 'refunded', from_refunds)
-redis.call('HINCRBY', KEYS[2], 'disputed', from_disputes)
+local gift = cjson.decode(ARGV[1])
+local linked = gift.user ~= nil
+if linked and gift.fingerprint then
+  local forgotten = redis.call('HGET', KEYS[10], gift.fingerprint)
+  if forgotten and tonumber(gift.object_created) <= tonumber(forgotten) then linked = false end
+end
+local amount = tonumber(gift.amount)
+local reversed = redis.call('HMGET', KEYS[5], 'refunded', 'disputed')
+local from_refunds = math.min(amount, tonumber(reversed[1] or '0'))
+local from_disputes = math.min(amount - from_refunds, tonumber(reversed[2] or '0'))
+local counted = amount - from_refunds - from_disputes
+local hash = {'amount', gift.amount, 'refunded', from_refunds, 'disputed', from_disputes}
+for name, value in pairs(gift.fields) do
+  hash[#hash + 1] = name
+  hash[#hash + 1] = value
+end
+local donor = gift.anonymous_donor
+if linked then
+  donor = gift.donor
+  hash[#hash + 1] = 'telegram_user_id'
+  hash[#hash + 1] = gift.user
+  if gift.thanks_id then redis.call('HSET', KEYS[6], gift.thanks_id, gift.thanks) end
+end
+redis.call('HSET', KEYS[1], unpack(hash))
+redis.call('HINCRBY', KEYS[2], 'gross', amount)
+local after = redis.call('HINCRBY', KEYS[2], 'raised', counted)
+local before = after - counted
+-- Most gifts were never refunded before they were recorded: no write for a zero.
+if from_refunds > 0 then redis.call('HINCRBY', KEYS[2], 'refunded', from_refunds) end
+if from_disputes > 0 then redis.call('HINCRBY', KEYS[2], 'disputed', from_disputes) end
 redis.call('HINCRBY', KEYS[2], 'donations', 1)
-if redis.call('SADD', KEYS[3], ARGV[3]) == 1 then redis.call('HINCRBY', KEYS[2], 'donors', 1) end
-redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
-if ARGV[5] ~= '' then redis.call('HSET', KEYS[6], ARGV[5], ARGV[6]) end
-if ARGV[8] ~= '' then redis.call('ZINCRBY', KEYS[9], ARGV[2], ARGV[8]) end
-redis.call('RPUSH', KEYS[7], cjson.encode({kind = 'donation', id = ARGV[1]}))
-local after = tonumber(redis.call('HGET', KEYS[2], 'raised'))
+if redis.call('SADD', KEYS[3], donor) == 1 then redis.call('HINCRBY', KEYS[2], 'donors', 1) end
+redis.call('ZADD', KEYS[4], gift.created, gift.id)
+if gift.referral then redis.call('ZINCRBY', KEYS[9], amount, gift.referral) end
+redis.call('RPUSH', KEYS[7], cjson.encode({kind = 'donation', id = gift.id}))
 local crossed = {}
-local step = tonumber(ARGV[7])
+local step = tonumber(ARGV[2])
 if step > 0 then
   for k = math.floor(before / step) + 1, math.floor(after / step) do
     table.insert(crossed, k * step)
   end
 end
-local n = tonumber(ARGV[9])
-for i = 10, 9 + n do
+for i = 3, #ARGV do
   local m = tonumber(ARGV[i])
   if before < m and m <= after then table.insert(crossed, m) end
 end
@@ -66,7 +87,7 @@ for _, m in ipairs(crossed) do
     redis.call('RPUSH', KEYS[7], cjson.encode({kind = 'milestone', amount = m}))
   end
 end
-return 1
+return linked and 1 or 2
 """
 
 # KEYS: reversal, donation, totals, beneficiary feed
@@ -115,6 +136,24 @@ return #KEYS - 2
 """
 
 
+class Recorded(IntEnum):
+    """What recording a gift did; false for a gift recorded before (a replayed event)."""
+
+    ALREADY = 0
+    LINKED = 1
+    # The donor used /forget after the Stripe object was created: counted, nobody named.
+    ANONYMOUS = 2
+
+
+@dataclass(frozen=True)
+class ForgetCheck:
+    """The donor's erasure fingerprint, and when the Stripe object behind the gift was created:
+    the gift names them only if they did not use /forget since (bot/storage/erasure.py)."""
+
+    fingerprint: str
+    created: int
+
+
 @dataclass(frozen=True)
 class Totals:
     """Campaign totals in minor units; `raised` is net of refunds and disputes."""
@@ -146,10 +185,15 @@ class Donation:
         """One donor per Telegram user, else per Stripe customer, else per payment."""
         if self.telegram_user_id is not None:
             return _telegram_donor(self.telegram_user_id)
+        return self.anonymous_donor_key()
+
+    def anonymous_donor_key(self) -> str:
+        """The donor as counted when no Telegram user may be named."""
         customer = self.stripe_ids.get("customer")
         return f"customer:{customer}" if customer else f"payment:{self.donation_id}"
 
     def fields(self) -> dict[str, str]:
+        """What the donation's hash holds besides its amounts and its Telegram user."""
         stored = {
             "currency": self.currency,
             "kind": self.kind,
@@ -157,8 +201,6 @@ class Donation:
             "locale": self.locale,
             **self.stripe_ids,
         }
-        if self.telegram_user_id is not None:
-            stored["telegram_user_id"] = str(self.telegram_user_id)
         if self.referral:
             stored["referral"] = self.referral
         return stored
@@ -197,12 +239,17 @@ class DonationLedger:
         self._record = redis.register_script(_RECORD)
         self._reverse = redis.register_script(_REVERSE)
         self._anonymise_donor = redis.register_script(_ANONYMISE_DONOR)
+        # Every Stripe delivery at a peak records at once: their scripts share round trips.
+        self._batch = ScriptBatch(redis)
 
-    async def record(self, donation: Donation, thanks: Notice | None) -> bool:
-        """Count a donation once; True only the first time this donation id is seen."""
-        pairs = [item for pair in donation.fields().items() for item in pair]
-        recorded = await self._record(
-            keys=[
+    async def record(
+        self, donation: Donation, thanks: Notice | None, check: ForgetCheck | None = None
+    ) -> Recorded:
+        """Count a donation once, with its thank-you, in one step: nothing again for an id seen
+        before; anonymous, without a thank-you, if `check` finds the donor forgot since."""
+        recorded = await self._batch(
+            self._record,
+            [
                 keys.donation(donation.donation_id),
                 keys.totals(),
                 keys.donors(),
@@ -212,22 +259,11 @@ class DonationLedger:
                 keys.beneficiary_feed(),
                 keys.milestones_reached(),
                 keys.referral_totals(),
+                keys.erasure_marks(),
             ],
-            args=[
-                donation.donation_id,
-                donation.amount,
-                donation.donor_key(),
-                donation.created,
-                thanks.notice_id if thanks else "",
-                thanks.to_json() if thanks else "",
-                self._milestone_step,
-                donation.referral or "",
-                len(self._milestone_amounts),
-                *self._milestone_amounts,
-                *pairs,
-            ],
+            [_gift(donation, thanks, check), self._milestone_step, *self._milestone_amounts],
         )
-        return bool(recorded)
+        return Recorded(int(recorded))
 
     async def refund(self, payment_intent_id: str, amount_refunded: int) -> int:
         """Apply Stripe's cumulative refunded amount; returns how much `raised` went down."""
@@ -240,12 +276,13 @@ class DonationLedger:
     async def _apply_reversal(
         self, payment_intent_id: str, kind: str, ref: str, amount: int
     ) -> int:
-        delta = await self._reverse(
-            keys=[
+        delta = await self._batch(
+            self._reverse,
+            [
                 keys.reversal(payment_intent_id), keys.donation(payment_intent_id), keys.totals(),
                 keys.beneficiary_feed(),
             ],
-            args=[kind, ref, amount, payment_intent_id],
+            [kind, ref, amount, payment_intent_id],
         )
         return int(delta)
 
@@ -324,6 +361,29 @@ class DonationLedger:
             args=[_telegram_donor(user_id), f"erased:{uuid.uuid4().hex}", *theirs],
         )
         return int(anonymised)
+
+
+def _gift(donation: Donation, thanks: Notice | None, check: ForgetCheck | None) -> str:
+    """The record script's gift: every value a string, keys absent rather than null."""
+    gift: dict[str, object] = {
+        "id": donation.donation_id,
+        "amount": str(donation.amount),
+        "created": str(donation.created),
+        "donor": donation.donor_key(),
+        "anonymous_donor": donation.anonymous_donor_key(),
+        "fields": donation.fields(),
+    }
+    if donation.telegram_user_id is not None:
+        gift["user"] = str(donation.telegram_user_id)
+    if check is not None:
+        gift["fingerprint"] = check.fingerprint
+        gift["object_created"] = str(check.created)
+    if donation.referral:
+        gift["referral"] = donation.referral
+    if thanks is not None:
+        gift["thanks_id"] = thanks.notice_id
+        gift["thanks"] = thanks.to_json()
+    return json.dumps(gift)
 
 
 def _telegram_donor(user_id: int) -> str:

@@ -99,11 +99,12 @@ class NoticeCourier:
             await asyncio.sleep(delay)
             delay = self._sweep_seconds
             try:
-                pending = await self._outbox.pending()
+                # Ids only: after a burst of gifts thousands wait, each read when its turn comes.
+                owed = await self._outbox.owed_ids()
             except RedisError as exc:
                 log.warning("notice outbox unreadable error=%s", type(exc).__name__)
                 continue
-            self.deliver_soon(notice.notice_id for notice in pending)
+            self.deliver_soon(owed)
 
     async def _deliver_queued(self) -> None:
         while not self._stopping:

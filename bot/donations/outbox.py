@@ -122,6 +122,10 @@ class Outbox:
         raw = await self._redis.hgetall(keys.outbox())
         return [Notice.from_json(text_of(k), text_of(v)) for k, v in raw.items()]
 
+    async def owed_ids(self) -> list[str]:
+        """The ids of every notice not yet delivered, without reading the notices."""
+        return [text_of(notice_id) for notice_id in await self._redis.hkeys(keys.outbox())]
+
     async def get(self, notice_id: str) -> Notice | None:
         raw = as_text(await self._redis.hget(keys.outbox(), notice_id))
         return Notice.from_json(notice_id, raw) if raw is not None else None

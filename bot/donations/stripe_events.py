@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.donations.ledger import Donation, DonationLedger
+from bot.donations.ledger import Donation, DonationLedger, ForgetCheck, Recorded
 from bot.donations.monthly_gifts import MonthlyGifts
 from bot.donations.outbox import Notice, NoticeData, NoticeKind, Outbox
 from bot.donations.stripe_client import Frequency, Payments
@@ -118,6 +118,12 @@ class StripeEventProcessor:
         # Within the forget's own second nobody can tell which came first: anonymous.
         return None if forgotten_at is not None and created <= forgotten_at else user_id
 
+    def _forget_check(self, user_id: int | None, created: int) -> ForgetCheck | None:
+        """For the ledger: the gift stays anonymous if this donor forgot since `created`."""
+        if user_id is None:
+            return None
+        return ForgetCheck(self._forgotten.fingerprint(user_id), created)
+
     async def _subscriber(self, metadata: dict[str, str], subscription_id: str) -> int | None:
         """The Telegram id behind a monthly gift's payment, with the same rule by the time the
         subscription was created (asked of Stripe only for a donor who used /forget)."""
@@ -152,7 +158,9 @@ class StripeEventProcessor:
         if session.amount_total is None:
             # Stripe always sets it on a paid session: refuse, so the event comes back.
             raise ValueError(f"paid session without amount_total event={event.id}")
-        user_id = await self._known_user(metadata, session.created, session.client_reference_id)
+        # Whether the donor used /forget since is read by the ledger's own script: one round trip.
+        user_id = _telegram_user(metadata, session.client_reference_id)
+        check = self._forget_check(user_id, session.created)
         donation = Donation(
             donation_id=session.payment_intent or session.id,
             amount=session.amount_total,
@@ -167,7 +175,7 @@ class StripeEventProcessor:
                 customer=session.customer,
             ),
         )
-        return await self._record(donation, renewal=False)
+        return await self._record(event, donation, renewal=False, check=check)
 
     async def _checkout_failed(self, session: CheckoutSession) -> EventOutcome:
         metadata = session.metadata
@@ -215,9 +223,12 @@ class StripeEventProcessor:
             ),
         )
         renewal = invoice.billing_reason == "subscription_cycle"
-        return await self._record(donation, renewal=renewal)
+        return await self._record(event, donation, renewal=renewal)
 
-    async def _record(self, donation: Donation, *, renewal: bool) -> EventOutcome:
+    async def _record(
+        self, event: StripeEvent, donation: Donation, *, renewal: bool,
+        check: ForgetCheck | None = None,
+    ) -> EventOutcome:
         thanks = None
         if donation.telegram_user_id is not None:
             thanks = Notice(
@@ -228,15 +239,18 @@ class StripeEventProcessor:
                     kind=donation.kind, renewal=renewal,
                 ),
             )
-        if not await self._ledger.record(donation, thanks):
+        recorded = await self._ledger.record(donation, thanks, check)
+        if not recorded:
             return EventOutcome(EventResult.DUPLICATE)
         self._metrics.donations.labels(donation.kind).inc()
         self._metrics.donation_amount.labels(donation.kind).inc(donation.amount)
         log.info(
-            "donation recorded id=%s amount=%s kind=%s",
-            donation.donation_id, donation.amount, donation.kind,
+            "donation recorded id=%s amount=%s kind=%s event=%s",
+            donation.donation_id, donation.amount, donation.kind, event.id,
         )
-        return EventOutcome(EventResult.RECORDED, (thanks.notice_id,) if thanks else ())
+        if thanks is None or recorded is not Recorded.LINKED:
+            return EventOutcome(EventResult.RECORDED)
+        return EventOutcome(EventResult.RECORDED, (thanks.notice_id,))
 
     async def _subscription_deleted(self, subscription: Subscription) -> EventOutcome:
         user_id = await self._monthly.end(subscription.id)

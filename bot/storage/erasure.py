@@ -42,18 +42,19 @@ class ErasureMarks:
         self._redis = redis
         self._key = marks_key(secret)
 
-    def _fingerprint(self, user_id: int) -> str:
-        return hmac.new(self._key, str(user_id).encode(), hashlib.sha256).hexdigest()
+    def fingerprint(self, user_id: int) -> str:
+        """The user's mark's field, for a script that reads the mark itself."""
+        return hmac.digest(self._key, str(user_id).encode(), "sha256").hex()
 
     async def forgotten_at(self, user_id: int) -> int | None:
         """When this user last used /forget (epoch seconds), or None if they never did."""
-        raw = as_text(await self._redis.hget(keys.erasure_marks(), self._fingerprint(user_id)))
+        raw = as_text(await self._redis.hget(keys.erasure_marks(), self.fingerprint(user_id)))
         return int(raw) if raw is not None else None
 
     async def mark(self, user_id: int) -> None:
         """From now on, a Stripe object created until this second no longer links to this id."""
         await self._redis.hset(
-            keys.erasure_marks(), self._fingerprint(user_id), int(time.time())
+            keys.erasure_marks(), self.fingerprint(user_id), int(time.time())
         )
 
     async def drop_legacy(self) -> None:
