@@ -24,25 +24,124 @@ from bot.i18n import SUPPORTED_LOCALES
 from bot.storage import keys
 from bot.storage.connection import text_of
 
-# KEYS: job, recipients of one locale, stream. ARGV: locale, chunk size.
-# Reads its own cursor, so two feeders at once cannot queue anyone twice.
-_FEED = """
-if redis.call('HGET', KEYS[1], 'status') ~= 'sending' then return -1 end
-local cursor = tonumber(redis.call('HGET', KEYS[1], 'cursor:' .. ARGV[1]) or '0')
-local ids = redis.call('ZRANGE', KEYS[2], cursor, cursor + tonumber(ARGV[2]) - 1)
-for _, id in ipairs(ids) do redis.call('XADD', KEYS[3], '*', 'chat', id, 'locale', ARGV[1]) end
-redis.call('HSET', KEYS[1], 'cursor:' .. ARGV[1], cursor + #ids)
-return #ids
+# Where the feed stands in a subscriber set: after the last chat it queued, by (join score, chat
+# id), the chat perhaps gone since.
+_PLACES = """
+-- The order of members of equal score in a sorted set: their bytes, then their length.
+local function later(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x > y end
+  end
+  return #a > #b
+end
+-- The rank of the first member after (score, chat); ties are searched by halves.
+local function first_after(key, score, chat)
+  if not score then return 0 end
+  local low = redis.call('ZCOUNT', key, '-inf', '(' .. score)
+  local high = redis.call('ZCOUNT', key, '-inf', score)
+  while low < high do
+    local middle = math.floor((low + high) / 2)
+    if later(redis.call('ZRANGE', key, middle, middle)[1], chat) then
+      high = middle
+    else
+      low = middle + 1
+    end
+  end
+  return low
+end
 """
 
-# KEYS: in-flight hash, job, stream. ARGV: now (ms), deadline (ms), group, then per sender a
-# triple: the entry it just sent ('' if none), that send's outcome ('' to only give the mark
-# back: the message did not leave), the entry it sends next ('').
+# KEYS: job, stream, then per locale its subscriber set and (from the release before this one)
+# the broadcast's recipients snapshot. ARGV: chunk size, then the locales in that order.
+# Queues the next chunk of the audience (join score at or below the cut-off) in the order of
+# (join score, chat id) over every language at once, after the last one queued: a subscriber
+# moving to another language keeps their score, so stays behind or ahead of that point, and
+# who leaves or joins anywhere never shifts it. Reads its own cursor, so two feeders at once
+# cannot queue anyone twice. Finding nobody left, it marks the broadcast fed (answer 0) and
+# takes out of the total whoever left before being reached.
+_FEED = _PLACES + """
+if redis.call('HGET', KEYS[1], 'status') ~= 'sending' then return -1 end
+local chunk = tonumber(ARGV[1])
+local function queue(chat, locale)
+  redis.call('XADD', KEYS[2], '*', 'chat', chat, 'locale', locale)
+end
+local cutoff = redis.call('HGET', KEYS[1], 'cutoff')
+if not cutoff then
+  -- Started by the release before this one: fed from its snapshots, language after language.
+  for i = 3, #KEYS, 2 do
+    local locale = ARGV[(i + 1) / 2]
+    local fed = tonumber(redis.call('HGET', KEYS[1], 'cursor:' .. locale) or '0')
+    local ids = redis.call('ZRANGE', KEYS[i + 1], fed, fed + chunk - 1)
+    if #ids > 0 then
+      for _, id in ipairs(ids) do queue(id, locale) end
+      redis.call('HSET', KEYS[1], 'cursor:' .. locale, fed + #ids)
+      return #ids
+    end
+  end
+  redis.call('HSET', KEYS[1], 'fed', 1)
+  return 0
+end
+cutoff = tonumber(cutoff)
+local last = redis.call('HMGET', KEYS[1], 'fed-score', 'fed-chat')
+local lists = {}
+for i = 3, #KEYS, 2 do
+  local first = first_after(KEYS[i], last[1], last[2])
+  local found = redis.call('ZRANGE', KEYS[i], first, first + chunk - 1, 'WITHSCORES')
+  lists[#lists + 1] = {found = found, at = 1, locale = ARGV[(i + 1) / 2]}
+end
+local function head(list)
+  local score = list.found[list.at + 1]
+  if score and tonumber(score) <= cutoff then return tonumber(score), list.found[list.at] end
+end
+local count = 0
+while count < chunk do
+  local best, best_score, best_chat
+  for _, list in ipairs(lists) do
+    local score, chat = head(list)
+    if score and (not best or score < best_score
+        or (score == best_score and later(best_chat, chat))) then
+      best, best_score, best_chat = list, score, chat
+    end
+  end
+  if not best then break end
+  queue(best_chat, best.locale)
+  last = {best.found[best.at + 1], best_chat}
+  best.at = best.at + 2
+  count = count + 1
+end
+if count > 0 then
+  redis.call('HSET', KEYS[1], 'fed-score', last[1], 'fed-chat', last[2])
+  redis.call('HINCRBY', KEYS[1], 'unfed', -count)
+elseif redis.call('HSETNX', KEYS[1], 'fed', 1) == 1 then
+  local unfed = tonumber(redis.call('HGET', KEYS[1], 'unfed') or '0')
+  redis.call('HINCRBY', KEYS[1], 'total', -unfed)
+  redis.call('HDEL', KEYS[1], 'unfed')
+end
+return count
+"""
+
+# KEYS: in-flight hash, job, stream, then the subscriber set of each locale. ARGV: now (ms),
+# deadline (ms), group, then per sender a triple: the entry it just sent ('' if none), that
+# send's outcome ('' to only give the mark back: the message did not leave), the entry it sends
+# next ('').
 # The outcome counts only if the mark was still ours, so a slow sender and a reclaimer never both
-# count (answer 1, else 0). The next entry is answered with a Claim value.
+# count (answer 1, else 0). The next entry is answered with a Claim value; it is marked only if
+# its chat is still on a list (of any language): who unsubscribed, blocked the bot or used
+# /forget since the broadcast started is dropped unsent and leaves the total.
 # Recording one send and marking the next in one call halves the round trips of a broadcast.
 _STEP = """
 local sending = redis.call('HGET', KEYS[2], 'status') == 'sending'
+local function subscribed(fields)
+  for j = 1, #fields, 2 do
+    if fields[j] == 'chat' then
+      for k = 4, #KEYS do
+        if redis.call('ZSCORE', KEYS[k], fields[j + 1]) then return true end
+      end
+    end
+  end
+  return false
+end
 local answers = {}
 for i = 4, #ARGV, 3 do
   local done, outcome, entry = ARGV[i], ARGV[i + 1], ARGV[i + 2]
@@ -57,9 +156,10 @@ for i = 4, #ARGV, 3 do
   end
   answers[#answers + 1] = counted
   local deadline = entry ~= '' and redis.call('HGET', KEYS[1], entry)
+  local queued = entry ~= '' and not deadline and redis.call('XRANGE', KEYS[3], entry, entry)[1]
   if entry == '' then
     answers[#answers + 1] = -1
-  elseif not deadline and #redis.call('XRANGE', KEYS[3], entry, entry) == 0 then
+  elseif not deadline and not queued then
     -- Already sent and recorded by a sender that took the entry over: never again.
     answers[#answers + 1] = 2
   elseif not deadline and redis.call('HEXISTS', KEYS[2], 'erased:' .. entry) == 1 then
@@ -69,6 +169,11 @@ for i = 4, #ARGV, 3 do
     redis.call('XDEL', KEYS[3], entry)
     answers[#answers + 1] = 2
   elseif not deadline and not sending then
+    redis.call('XACK', KEYS[3], ARGV[3], entry)
+    redis.call('XDEL', KEYS[3], entry)
+    answers[#answers + 1] = 3
+  elseif not deadline and not subscribed(queued[2]) then
+    redis.call('HINCRBY', KEYS[2], 'total', -1)
     redis.call('XACK', KEYS[3], ARGV[3], entry)
     redis.call('XDEL', KEYS[3], entry)
     answers[#answers + 1] = 3
@@ -88,21 +193,36 @@ end
 return answers
 """
 
-# KEYS: job, stream, in-flight, then the recipients snapshot of each locale.
-# ARGV: chat id, group, then the locales in the snapshots' order.
-# For /forget: the chat leaves the snapshots and the stream, so no sender reaches it any more
-# (a sender holding the entry finds it gone when it marks it). A send already on the wire is left
-# to finish and be recorded, never to be tried again if it must wait (`erased:<entry>`, which
-# the step script reads). The feed's cursors move back for a removal behind them, so nobody
-# after the chat is skipped; what is taken out unsent leaves the total too. Returns how many.
-_REMOVE = """
+# KEYS: job, stream, in-flight, then per locale its subscriber set and (from the release before
+# this one) the broadcast's recipients snapshot. ARGV: chat id, group, then the locales.
+# For /forget, once the chat has left the subscriber lists (so the feed never reaches it): the
+# chat leaves the stream, so no sender reaches it (one holding the entry finds it gone when it
+# marks it), and the feed's place, should it name the chat, names the chat before it at the
+# same score instead ('' if none), which stands at the same place: the id stays nowhere. A send
+# already on the wire is left to finish and be recorded, never to be tried again if it must
+# wait (`erased:<entry>`, which the step script reads). A snapshot's feed cursor moves back for
+# a removal behind it, so nobody after the chat is skipped; what is taken out unsent leaves the
+# total too. Returns how many.
+_REMOVE = _PLACES + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local last = redis.call('HMGET', KEYS[1], 'fed-score', 'fed-chat')
+if last[2] == ARGV[1] then
+  local before = ''
+  for i = 4, #KEYS, 2 do
+    local rank = first_after(KEYS[i], last[1], last[2])
+    local prior = rank > 0 and redis.call('ZRANGE', KEYS[i], rank - 1, rank - 1, 'WITHSCORES')
+    if prior and tonumber(prior[2]) == tonumber(last[1]) and later(prior[1], before) then
+      before = prior[1]
+    end
+  end
+  redis.call('HSET', KEYS[1], 'fed-chat', before)
+end
 local removed = 0
-for i = 4, #KEYS do
+for i = 5, #KEYS, 2 do
   local rank = redis.call('ZRANK', KEYS[i], ARGV[1])
   if rank then
     redis.call('ZREM', KEYS[i], ARGV[1])
-    local cursor = 'cursor:' .. ARGV[i - 1]
+    local cursor = 'cursor:' .. ARGV[(i + 1) / 2]
     local fed = tonumber(redis.call('HGET', KEYS[1], cursor) or '0')
     if rank < fed then
       redis.call('HSET', KEYS[1], cursor, fed - 1)
@@ -144,7 +264,7 @@ class Claim(Enum):
     SEND = 1
     # Another sender is on it, or has already sent and recorded it.
     TAKEN = 2
-    # The broadcast was cancelled: dropped unsent.
+    # Dropped unsent: the broadcast was cancelled, or the chat left the lists since it started.
     DROPPED = 3
 
 
@@ -184,16 +304,16 @@ class RecipientQueue:
         self._step = redis.register_script(_STEP)
         self._remove = redis.register_script(_REMOVE)
 
-    async def feed(self, broadcast_id: int, locale: str, chunk: int) -> int | None:
-        """Queue the next chunk of one language's recipients; None once the broadcast stopped."""
+    async def feed(self, broadcast_id: int, chunk: int) -> int | None:
+        """Queue the next chunk of the audience; 0 once everyone was queued, None once the
+        broadcast stopped."""
         added = int(
             await self._feed(
                 keys=[
-                    keys.broadcast(broadcast_id),
-                    keys.broadcast_recipients(broadcast_id, locale),
-                    keys.broadcast_stream(broadcast_id),
+                    keys.broadcast(broadcast_id), keys.broadcast_stream(broadcast_id),
+                    *_sources(broadcast_id),
                 ],
-                args=[locale, chunk],
+                args=[chunk, *SUPPORTED_LOCALES],
             )
         )
         return None if added < 0 else added
@@ -240,6 +360,7 @@ class RecipientQueue:
             keys=[
                 keys.broadcast_in_flight(broadcast_id), keys.broadcast(broadcast_id),
                 keys.broadcast_stream(broadcast_id),
+                *(keys.subscribers(locale) for locale in SUPPORTED_LOCALES),
             ],
             args=args,
         )
@@ -259,12 +380,19 @@ class RecipientQueue:
         removed = await self._remove(
             keys=[
                 keys.broadcast(broadcast_id), keys.broadcast_stream(broadcast_id),
-                keys.broadcast_in_flight(broadcast_id),
-                *(keys.broadcast_recipients(broadcast_id, locale) for locale in SUPPORTED_LOCALES),
+                keys.broadcast_in_flight(broadcast_id), *_sources(broadcast_id),
             ],
             args=[chat_id, CONSUMER_GROUP, *SUPPORTED_LOCALES],
         )
         return int(removed)
+
+
+def _sources(broadcast_id: int) -> list[str]:
+    """Per locale, its subscriber set and the broadcast's snapshot (an earlier release's)."""
+    sources: list[str] = []
+    for locale in SUPPORTED_LOCALES:
+        sources += [keys.subscribers(locale), keys.broadcast_recipients(broadcast_id, locale)]
+    return sources
 
 
 def _recipient(entry_id: object, fields: dict[Any, Any]) -> Recipient:
