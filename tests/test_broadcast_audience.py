@@ -20,6 +20,10 @@ from bot.broadcasts.store import BroadcastStore
 from bot.broadcasts.subscribers import Subscribers
 from bot.storage import keys
 from bot.storage.connection import connect, text_of
+from tests.broadcast_steps import add_subscribers, compose, deliveries
+from tests.conftest import ADMIN_ID, running_bot
+from tests.fakes.stripe import FakeStripe
+from tests.fakes.telegram import FakeBotAPI
 from tests.test_broadcast_store import claim, create, feed_all, read_one, record
 
 
@@ -65,12 +69,12 @@ async def test_ties_and_leavers_on_either_side_of_the_feed_never_skip_or_repeat_
 
     # Chunks of 7 stop inside the tie; people leave behind the feed, ahead of it, and the last
     # one it queued (its place names them) before each of the next chunks.
-    assert await queue.feed(broadcast_id, 7) == 7
+    assert await queue.feed(broadcast_id, 7)
     [(last, _)] = (await queued(redis, broadcast_id))[-1:]
     leavers = [last, 1000, 1029, 2019]
     for chat in leavers:
         await subscribers.unsubscribe(chat)
-        assert await queue.feed(broadcast_id, 7) == 7
+        assert await queue.feed(broadcast_id, 7)
     await feed_all(queue, broadcast_id, chunk=7)
 
     fed = await queued(redis, broadcast_id)
@@ -99,7 +103,7 @@ async def test_who_joins_after_the_start_is_not_in_it_even_with_a_clock_behind(
     for chat in range(10, 16):
         await subscribers.subscribe(chat, "en" if chat % 2 else "fr")
     store, queue, broadcast_id = await started(redis)
-    assert await queue.feed(broadcast_id, 2) == 2
+    assert await queue.feed(broadcast_id, 2)
     # A process whose clock is a day behind, and one on time: both join after the start.
     monkeypatch.setattr(subscribers_module, "_now_ms", lambda: 1)
     await subscribers.subscribe(20, "en")
@@ -158,8 +162,9 @@ async def test_a_language_change_mid_broadcast_keeps_the_place_so_it_arrives_onc
         await subscribers.subscribe(chat, "en" if chat % 2 else "fr")
     joined = await redis.zscore(keys.subscribers("fr"), "40")
     store, queue, broadcast_id = await started(redis)
-    assert await queue.feed(broadcast_id, 6) == 6
+    assert await queue.feed(broadcast_id, 6)
     # 40 was queued in French; 57 not yet, in English: both switch.
+    assert [chat for chat, _ in await queued(redis, broadcast_id)][:1] == [40]
     await subscribers.change_locale(40, "en")
     await subscribers.change_locale(57, "fr")
     assert await redis.zscore(keys.subscribers("en"), "40") == joined
@@ -213,3 +218,43 @@ async def test_a_broadcast_the_previous_release_was_sending_finishes_from_its_sn
     snapshots = [keys.broadcast_recipients(broadcast_id, locale) for locale in ("en", "fr")]
     assert await redis.exists(*snapshots) == 0
     assert await subscribers.counts() == {"en": 5, "fr": 1}
+
+
+@pytest.mark.slow
+async def test_leaving_joining_and_switching_language_mid_broadcast_as_people_see_it(
+    bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe
+) -> None:
+    # Ten a second: the last two, who joined last, are reached after six seconds.
+    env = {**bot_env, "BROADCAST_RATE": "10"}
+    audience = {60_000 + n: "en" for n in range(60)}
+    await add_subscribers(env["REDIS_URL"], audience)
+    async with running_bot(env, telegram, stripe_server) as harness:
+        leaver, switcher, newcomer = (harness.user(61_000 + n, "en") for n in (1, 2, 3))
+        for user in (leaver, switcher):
+            mark = telegram.mark()
+            user.send("/subscribe")
+            await telegram.wait_for_message(user.id, after=mark)
+        summary = await compose(harness, "Spring news", "Nouvelles du printemps")
+        assert "Ready to send to 62 subscribers" in (summary.rendered_text or "")
+        start = telegram.mark()
+        harness.user(ADMIN_ID, "en").tap(summary, "Send now")
+        await telegram.wait_for(
+            lambda call: call.ok and "Spring news" in (call.rendered_text or ""), after=start
+        )
+        mark = telegram.mark()
+        leaver.send("/unsubscribe")
+        newcomer.send("/subscribe")
+        switcher.send("/language")
+        prompt = await telegram.wait_for_message(switcher.id, after=mark)
+        switcher.tap(prompt, "Français")
+        await telegram.wait_for(lambda call: call.method == "editMessageText", after=mark)
+        for user in (leaver, newcomer):
+            await telegram.wait_for_message(user.id, after=mark)
+        report = await telegram.wait_for(
+            lambda call: call.chat_id == ADMIN_ID and "is complete" in (call.rendered_text or ""),
+            after=start, timeout=30,
+        )
+    received = deliveries(telegram, "Spring news", start)
+    assert received == {chat: 1 for chat in [*audience, switcher.id]}
+    assert "Sent: 61" in (report.rendered_text or "")
+    assert "Not sent: 0 of 61" in (report.rendered_text or "")

@@ -54,7 +54,7 @@ end
 
 # KEYS: job, stream, then per locale its subscriber set and (from the release before this one)
 # the broadcast's recipients snapshot. ARGV: chunk size, then the locales in that order.
-# Queues the next chunk of the audience (join score at or below the cut-off) in the order of
+# Queues up to a chunk more of the audience (join score at or below the cut-off) in the order of
 # (join score, chat id) over every language at once, after the last one queued: a subscriber
 # moving to another language keeps their score, so stays behind or ahead of that point, and
 # who leaves or joins anywhere never shifts it. Reads its own cursor, so two feeders at once
@@ -84,34 +84,37 @@ if not cutoff then
 end
 cutoff = tonumber(cutoff)
 local last = redis.call('HMGET', KEYS[1], 'fed-score', 'fed-chat')
+-- A share of the chunk from each list, merged by score until one that may hold more runs out:
+-- fetching a whole chunk from each cost more than the merge itself.
+local share = math.ceil(chunk / ((#KEYS - 2) / 2))
 local lists = {}
 for i = 3, #KEYS, 2 do
   local first = first_after(KEYS[i], last[1], last[2])
-  local found = redis.call('ZRANGE', KEYS[i], first, first + chunk - 1, 'WITHSCORES')
-  lists[#lists + 1] = {found = found, at = 1, locale = ARGV[(i + 1) / 2]}
+  local found = redis.call('ZRANGE', KEYS[i], first, first + share - 1, 'WITHSCORES')
+  lists[#lists + 1] = {
+    found = found, at = 1, score = tonumber(found[2]), more = #found == 2 * share,
+    locale = ARGV[(i + 1) / 2],
+  }
 end
-local function head(list)
-  local score = list.found[list.at + 1]
-  if score and tonumber(score) <= cutoff then return tonumber(score), list.found[list.at] end
-end
-local count = 0
+local count, score, chat = 0, nil, nil
 while count < chunk do
-  local best, best_score, best_chat
+  local pick
   for _, list in ipairs(lists) do
-    local score, chat = head(list)
-    if score and (not best or score < best_score
-        or (score == best_score and later(best_chat, chat))) then
-      best, best_score, best_chat = list, score, chat
+    if list.score and list.score <= cutoff and (not pick or list.score < pick.score
+        or (list.score == pick.score and later(pick.found[pick.at], list.found[list.at]))) then
+      pick = list
     end
   end
-  if not best then break end
-  queue(best_chat, best.locale)
-  last = {best.found[best.at + 1], best_chat}
-  best.at = best.at + 2
+  if not pick then break end
+  chat, score = pick.found[pick.at], pick.found[pick.at + 1]
+  queue(chat, pick.locale)
   count = count + 1
+  pick.at = pick.at + 2
+  pick.score = tonumber(pick.found[pick.at + 1])
+  if not pick.score and pick.more then break end
 end
 if count > 0 then
-  redis.call('HSET', KEYS[1], 'fed-score', last[1], 'fed-chat', last[2])
+  redis.call('HSET', KEYS[1], 'fed-score', score, 'fed-chat', chat)
   redis.call('HINCRBY', KEYS[1], 'unfed', -count)
 elseif redis.call('HSETNX', KEYS[1], 'fed', 1) == 1 then
   local unfed = tonumber(redis.call('HGET', KEYS[1], 'unfed') or '0')
@@ -305,7 +308,7 @@ class RecipientQueue:
         self._remove = redis.register_script(_REMOVE)
 
     async def feed(self, broadcast_id: int, chunk: int) -> int | None:
-        """Queue the next chunk of the audience; 0 once everyone was queued, None once the
+        """Queue up to `chunk` more of the audience; 0 once everyone was queued, None once the
         broadcast stopped."""
         added = int(
             await self._feed(
