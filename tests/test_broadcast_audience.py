@@ -24,7 +24,7 @@ from tests.broadcast_steps import add_subscribers, compose, deliveries
 from tests.conftest import ADMIN_ID, running_bot
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.telegram import FakeBotAPI
-from tests.test_broadcast_store import claim, create, feed_all, read_one, record
+from tests.test_broadcast_store import claim, create, feed_all, read_one, record, release
 
 
 @pytest.fixture
@@ -152,6 +152,34 @@ async def test_who_left_since_being_queued_is_dropped_unsent_at_their_turn(
     assert final is not None
     assert (final.counts["sent"], final.total, final.remaining) == (3, 3, 0)
     assert await store.finalize(broadcast_id)
+
+
+async def test_a_group_found_migrated_at_its_turn_gets_it_once_under_its_new_id(
+    redis: Redis,
+) -> None:
+    subscribers = Subscribers(redis)
+    for chat in (-101, -102):
+        await subscribers.subscribe(chat, "en")
+    store, queue, broadcast_id = await started(redis)
+    await feed_all(queue, broadcast_id)
+    group = await read_one(queue, broadcast_id, "sender")
+    assert await claim(queue, broadcast_id, group.entry_id) is Claim.SEND
+    # Telegram answers that it became a supergroup: the sender follows it and tries again.
+    await subscribers.migrate(group.chat_id, -100_777, "en")
+    assert await release(queue, broadcast_id, group.entry_id)
+    assert await claim(queue, broadcast_id, group.entry_id) is Claim.SEND
+    assert await record(queue, broadcast_id, group.entry_id)
+    # Who left before their first turn is still dropped; the new id is not queued again.
+    other = await read_one(queue, broadcast_id, "sender")
+    await subscribers.unsubscribe(other.chat_id)
+    assert await claim(queue, broadcast_id, other.entry_id) is Claim.DROPPED
+    assert await queue.feed(broadcast_id, 500) == 0
+    assert [chat for chat, _ in await queued(redis, broadcast_id)] == []
+    final = await store.get(broadcast_id)
+    assert final is not None
+    assert (final.counts["sent"], final.total, final.remaining) == (1, 1, 0)
+    assert await store.finalize(broadcast_id)
+    assert not await redis.exists(keys.broadcast_retried(broadcast_id))
 
 
 async def test_a_language_change_mid_broadcast_keeps_the_place_so_it_arrives_once(

@@ -25,21 +25,23 @@ from bot.i18n import SUPPORTED_LOCALES
 from bot.storage import keys
 from bot.storage.connection import text_of
 
-# KEYS: in-flight hash, job, stream, then the subscriber set of each locale. ARGV: now (ms),
-# deadline (ms), group, then per sender a triple: the entry it just sent ('' if none), that
-# send's outcome ('' to only give the mark back: the message did not leave), the entry it sends
-# next ('').
+# KEYS: in-flight hash, job, stream, entries tried again, then the subscriber set of each
+# locale. ARGV: now (ms), deadline (ms), group, then per sender a triple: the entry it just sent
+# ('' if none), that send's outcome ('' to only give the mark back: the message did not leave),
+# the entry it sends next ('').
 # The outcome counts only if the mark was still ours, so a slow sender and a reclaimer never both
-# count (answer 1, else 0). The next entry is answered with a Claim value; it is marked only if
-# its chat is still on a list (of any language): who unsubscribed, blocked the bot or used
-# /forget since the broadcast started is dropped unsent and leaves the total.
+# count (answer 1, else 0). The next entry is answered with a Claim value; its first mark is
+# taken only if its chat is still on a list (of any language): who unsubscribed, blocked the bot
+# or used /forget since the broadcast started is dropped unsent and leaves the total. A send
+# that gave its mark back is tried again whatever the lists say (a migrated group is on them
+# under its new id only).
 # Recording one send and marking the next in one call halves the round trips of a broadcast.
 _STEP = """
 local sending = redis.call('HGET', KEYS[2], 'status') == 'sending'
 local function subscribed(fields)
   for j = 1, #fields, 2 do
     if fields[j] == 'chat' then
-      for k = 4, #KEYS do
+      for k = 5, #KEYS do
         if redis.call('ZSCORE', KEYS[k], fields[j + 1]) then return true end
       end
     end
@@ -55,6 +57,8 @@ for i = 4, #ARGV, 3 do
       redis.call('HINCRBY', KEYS[2], outcome, 1)
       redis.call('XACK', KEYS[3], ARGV[3], done)
       redis.call('XDEL', KEYS[3], done)
+    else
+      redis.call('SADD', KEYS[4], done)
     end
     counted = 1
   end
@@ -76,7 +80,8 @@ for i = 4, #ARGV, 3 do
     redis.call('XACK', KEYS[3], ARGV[3], entry)
     redis.call('XDEL', KEYS[3], entry)
     answers[#answers + 1] = 3
-  elseif not deadline and not subscribed(queued[2]) then
+  elseif not deadline and not subscribed(queued[2])
+      and redis.call('SISMEMBER', KEYS[4], entry) == 0 then
     redis.call('HINCRBY', KEYS[2], 'total', -1)
     redis.call('XACK', KEYS[3], ARGV[3], entry)
     redis.call('XDEL', KEYS[3], entry)
@@ -207,7 +212,7 @@ class RecipientQueue:
         answers = await self._step(
             keys=[
                 keys.broadcast_in_flight(broadcast_id), keys.broadcast(broadcast_id),
-                keys.broadcast_stream(broadcast_id),
+                keys.broadcast_stream(broadcast_id), keys.broadcast_retried(broadcast_id),
                 *(keys.subscribers(locale) for locale in SUPPORTED_LOCALES),
             ],
             args=args,

@@ -76,8 +76,8 @@ redis.call(
 return 1
 """
 
-# KEYS: job, stream, in-flight, active, then the recipients snapshots of a broadcast the
-# release before this one started. ARGV: id, now (ms).
+# KEYS: job, stream, in-flight, active, entries tried again, then the recipients snapshots of a
+# broadcast the release before this one started. ARGV: id, now (ms).
 # Ends a broadcast once nothing is left to feed, queued or in flight (or it was cancelled and
 # nothing is in flight). Exactly one caller gets 1 and sends the report.
 _FINALIZE = """
@@ -351,7 +351,8 @@ class BroadcastStore:
         finalized = await self._finalize(
             keys=[
                 keys.broadcast(broadcast_id), keys.broadcast_stream(broadcast_id),
-                keys.broadcast_in_flight(broadcast_id), keys.broadcast_active(), *snapshots,
+                keys.broadcast_in_flight(broadcast_id), keys.broadcast_active(),
+                keys.broadcast_retried(broadcast_id), *snapshots,
             ],
             args=[broadcast_id, now_ms()],
         )

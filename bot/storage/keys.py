@@ -158,6 +158,12 @@ def broadcast_in_flight(broadcast_id: int) -> str:
     return f"{PREFIX}broadcast:{broadcast_id}:in-flight"
 
 
+def broadcast_retried(broadcast_id: int) -> str:
+    """Set: stream entries whose send gave its mark back (429, migrated group, network error):
+    tried again whether or not their chat is still on a list. Deleted when the broadcast ends."""
+    return f"{PREFIX}broadcast:{broadcast_id}:retried"
+
+
 def broadcast_lock(broadcast_id: int, role: str) -> str:
     """String: which process currently edits the progress message. TTL a few seconds."""
     return f"{PREFIX}broadcast:{broadcast_id}:lock:{role}"
