@@ -191,6 +191,13 @@ class Bench:
                         pipe.zadd(keys.subscribers(locale), members)
                 await pipe.execute()
 
+    async def redis_pid(self) -> int:
+        """The process id of the Redis server, which must run on this machine."""
+        pid = int((await self.redis.info("server"))["process_id"])
+        if not _runs_here(pid, ("valkey", "redis")):
+            raise RuntimeError("the rss measure reads its Redis's memory: run that on this host")
+        return pid
+
     async def broadcast(self, marker: str) -> int:
         """Queue a broadcast as the organizer's /broadcast flow does; returns its id."""
         self.telegram.reset(marker)
@@ -290,6 +297,18 @@ def rate_of(times: list[float]) -> float:
 def p99(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def _runs_here(pid: int, names: tuple[str, ...]) -> bool:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/comm").read_text().startswith(names)
+    return False
+
+
+def reset_peak(pid: int) -> None:
+    """Start a process's VmHWM again from its current RSS (Linux, our own processes)."""
+    with contextlib.suppress(OSError):
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
 def status_kb(pid: int) -> dict[str, int]:

@@ -18,7 +18,6 @@ from bot.broadcasts.store import (
     now_ms,
 )
 from bot.broadcasts.subscribers import Subscribers
-from bot.i18n import SUPPORTED_LOCALES
 from bot.storage import keys
 from bot.storage.connection import connect
 
@@ -67,9 +66,8 @@ async def start(redis: Redis, store: BroadcastStore, audience: dict[int, str]) -
 
 
 async def feed_all(queue: RecipientQueue, broadcast_id: int, chunk: int = 500) -> None:
-    for locale in SUPPORTED_LOCALES:
-        while await queue.feed(broadcast_id, locale, chunk):
-            pass
+    while await queue.feed(broadcast_id, chunk):
+        pass
 
 
 async def start_fed(
@@ -244,7 +242,6 @@ async def test_a_broadcast_is_finalized_exactly_once_when_nothing_is_left(
     broadcast_id = await start(redis, store, {101: "en", 201: "fr"})
     assert not await store.finalize(broadcast_id), "not fed yet"
     await feed_all(queue, broadcast_id)
-    await store.mark_fed(broadcast_id)
     first = await read_one(queue, broadcast_id, "a")
     second = await read_one(queue, broadcast_id, "a")
     assert await claim(queue, broadcast_id, first.entry_id) is Claim.SEND
@@ -262,13 +259,11 @@ async def test_a_broadcast_is_finalized_exactly_once_when_nothing_is_left(
     assert done.finished_at >= done.started_at > 0
     assert done.counts["sent"] == 2
     assert await store.active_id() is None
-    # The stream, its group, the marks and the snapshots go with it.
+    # The stream, its group and the marks go with it; the subscribers stay.
     assert await queue.read(broadcast_id, "a", 1, 10) is None
-    leftovers = [
-        keys.broadcast_stream(broadcast_id), keys.broadcast_in_flight(broadcast_id),
-        *(keys.broadcast_recipients(broadcast_id, locale) for locale in SUPPORTED_LOCALES),
-    ]
+    leftovers = [keys.broadcast_stream(broadcast_id), keys.broadcast_in_flight(broadcast_id)]
     assert await redis.exists(*leftovers) == 0
+    assert await Subscribers(redis).counts() == {"en": 1, "fr": 1}
 
 
 async def test_cancel_tells_a_stopping_broadcast_from_one_that_never_started_or_is_over(
@@ -296,7 +291,7 @@ async def test_cancel_tells_a_stopping_broadcast_from_one_that_never_started_or_
     assert await store.cancel(sending) is CancelResult.STOPPING
     # A second tap on Stop while the sends in flight finish: still stopping, not over.
     assert await store.cancel(sending) is CancelResult.STOPPING
-    assert await queue.feed(sending, "en", 500) is None
+    assert await queue.feed(sending, 500) is None
     assert await claim(queue, sending, unsent.entry_id) is Claim.DROPPED
     assert not await store.finalize(sending), "a send is in flight"
     assert await record(queue, sending, in_flight.entry_id)

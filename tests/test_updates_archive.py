@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from redis.asyncio import Redis
 
+from bot.broadcasts.queue import RecipientQueue
 from bot.broadcasts.store import BroadcastContent, BroadcastStore, CancelResult
 from bot.storage import keys
 from bot.storage.connection import connect
@@ -39,7 +40,8 @@ async def archived(redis_url: str, *texts: str, cancelled: frozenset[str] = froz
             if text in cancelled:
                 assert await store.cancel(broadcast_id) is CancelResult.STOPPING
             else:
-                await store.mark_fed(broadcast_id)
+                # Nobody subscribed yet: fed at once.
+                assert await RecipientQueue(redis).feed(broadcast_id, 500) == 0
             assert await store.finalize(broadcast_id)
     finally:
         await redis.aclose()

@@ -23,7 +23,6 @@ from bot.broadcasts.queue import RECLAIM_BATCH, Claim, Recipient, RecipientQueue
 from bot.broadcasts.sending import MessagePoster, Tries, message_forms
 from bot.broadcasts.store import Broadcast, BroadcastStatus, BroadcastStore, Outcome, now_ms
 from bot.broadcasts.subscribers import Subscribers
-from bot.i18n import SUPPORTED_LOCALES
 from bot.metrics import Metrics
 from bot.storage.connection import StorageUnavailable
 
@@ -187,19 +186,14 @@ class BroadcastEngine:
         return over.is_set() or self._stopping.is_set()
 
     async def _feed(self, broadcast_id: int, over: _Over) -> None:
-        """Top up the stream from the snapshots, a chunk at a time."""
-        locales = list(SUPPORTED_LOCALES)
-        while not self._finished(over) and locales:
+        """Top up the stream from the subscriber lists, a chunk at a time, until everyone in
+        the audience is queued (which the feed itself records)."""
+        while not self._finished(over):
             if await self._queue.backlog(broadcast_id) >= FEED_LOW_WATER:
                 await self._sleep(0.2)
                 continue
-            added = await self._queue.feed(broadcast_id, locales[0], FEED_CHUNK)
-            if added is None:
+            if not await self._queue.feed(broadcast_id, FEED_CHUNK):
                 return
-            if added == 0:
-                locales.pop(0)
-        if not locales:
-            await self._store.mark_fed(broadcast_id)
 
     async def _send_loop(self, job: _Job) -> None:
         broadcast_id, over = job.broadcast.broadcast_id, job.over

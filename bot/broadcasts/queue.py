@@ -19,30 +19,35 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from bot.broadcasts.feeding import FEED, REMOVE
 from bot.broadcasts.store import CONSUMER_GROUP, Outcome, now_ms
 from bot.i18n import SUPPORTED_LOCALES
 from bot.storage import keys
 from bot.storage.connection import text_of
 
-# KEYS: job, recipients of one locale, stream. ARGV: locale, chunk size.
-# Reads its own cursor, so two feeders at once cannot queue anyone twice.
-_FEED = """
-if redis.call('HGET', KEYS[1], 'status') ~= 'sending' then return -1 end
-local cursor = tonumber(redis.call('HGET', KEYS[1], 'cursor:' .. ARGV[1]) or '0')
-local ids = redis.call('ZRANGE', KEYS[2], cursor, cursor + tonumber(ARGV[2]) - 1)
-for _, id in ipairs(ids) do redis.call('XADD', KEYS[3], '*', 'chat', id, 'locale', ARGV[1]) end
-redis.call('HSET', KEYS[1], 'cursor:' .. ARGV[1], cursor + #ids)
-return #ids
-"""
-
-# KEYS: in-flight hash, job, stream. ARGV: now (ms), deadline (ms), group, then per sender a
-# triple: the entry it just sent ('' if none), that send's outcome ('' to only give the mark
-# back: the message did not leave), the entry it sends next ('').
+# KEYS: in-flight hash, job, stream, entries tried again, then the subscriber set of each
+# locale. ARGV: now (ms), deadline (ms), group, then per sender a triple: the entry it just sent
+# ('' if none), that send's outcome ('' to only give the mark back: the message did not leave),
+# the entry it sends next ('').
 # The outcome counts only if the mark was still ours, so a slow sender and a reclaimer never both
-# count (answer 1, else 0). The next entry is answered with a Claim value.
+# count (answer 1, else 0). The next entry is answered with a Claim value; its first mark is
+# taken only if its chat is still on a list (of any language): who unsubscribed, blocked the bot
+# or used /forget since the broadcast started is dropped unsent and leaves the total. A send
+# that gave its mark back is tried again whatever the lists say (a migrated group is on them
+# under its new id only).
 # Recording one send and marking the next in one call halves the round trips of a broadcast.
 _STEP = """
 local sending = redis.call('HGET', KEYS[2], 'status') == 'sending'
+local function subscribed(fields)
+  for j = 1, #fields, 2 do
+    if fields[j] == 'chat' then
+      for k = 5, #KEYS do
+        if redis.call('ZSCORE', KEYS[k], fields[j + 1]) then return true end
+      end
+    end
+  end
+  return false
+end
 local answers = {}
 for i = 4, #ARGV, 3 do
   local done, outcome, entry = ARGV[i], ARGV[i + 1], ARGV[i + 2]
@@ -52,14 +57,17 @@ for i = 4, #ARGV, 3 do
       redis.call('HINCRBY', KEYS[2], outcome, 1)
       redis.call('XACK', KEYS[3], ARGV[3], done)
       redis.call('XDEL', KEYS[3], done)
+    else
+      redis.call('SADD', KEYS[4], done)
     end
     counted = 1
   end
   answers[#answers + 1] = counted
   local deadline = entry ~= '' and redis.call('HGET', KEYS[1], entry)
+  local queued = entry ~= '' and not deadline and redis.call('XRANGE', KEYS[3], entry, entry)[1]
   if entry == '' then
     answers[#answers + 1] = -1
-  elseif not deadline and #redis.call('XRANGE', KEYS[3], entry, entry) == 0 then
+  elseif not deadline and not queued then
     -- Already sent and recorded by a sender that took the entry over: never again.
     answers[#answers + 1] = 2
   elseif not deadline and redis.call('HEXISTS', KEYS[2], 'erased:' .. entry) == 1 then
@@ -69,6 +77,12 @@ for i = 4, #ARGV, 3 do
     redis.call('XDEL', KEYS[3], entry)
     answers[#answers + 1] = 2
   elseif not deadline and not sending then
+    redis.call('XACK', KEYS[3], ARGV[3], entry)
+    redis.call('XDEL', KEYS[3], entry)
+    answers[#answers + 1] = 3
+  elseif not deadline and not subscribed(queued[2])
+      and redis.call('SISMEMBER', KEYS[4], entry) == 0 then
+    redis.call('HINCRBY', KEYS[2], 'total', -1)
     redis.call('XACK', KEYS[3], ARGV[3], entry)
     redis.call('XDEL', KEYS[3], entry)
     answers[#answers + 1] = 3
@@ -88,47 +102,6 @@ end
 return answers
 """
 
-# KEYS: job, stream, in-flight, then the recipients snapshot of each locale.
-# ARGV: chat id, group, then the locales in the snapshots' order.
-# For /forget: the chat leaves the snapshots and the stream, so no sender reaches it any more
-# (a sender holding the entry finds it gone when it marks it). A send already on the wire is left
-# to finish and be recorded, never to be tried again if it must wait (`erased:<entry>`, which
-# the step script reads). The feed's cursors move back for a removal behind them, so nobody
-# after the chat is skipped; what is taken out unsent leaves the total too. Returns how many.
-_REMOVE = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local removed = 0
-for i = 4, #KEYS do
-  local rank = redis.call('ZRANK', KEYS[i], ARGV[1])
-  if rank then
-    redis.call('ZREM', KEYS[i], ARGV[1])
-    local cursor = 'cursor:' .. ARGV[i - 1]
-    local fed = tonumber(redis.call('HGET', KEYS[1], cursor) or '0')
-    if rank < fed then
-      redis.call('HSET', KEYS[1], cursor, fed - 1)
-    else
-      removed = removed + 1
-    end
-  end
-end
-for _, entry in ipairs(redis.call('XRANGE', KEYS[2], '-', '+')) do
-  local fields = entry[2]
-  for j = 1, #fields, 2 do
-    if fields[j] == 'chat' and fields[j + 1] == ARGV[1] then
-      if redis.call('HEXISTS', KEYS[3], entry[1]) == 1 then
-        redis.call('HSET', KEYS[1], 'erased:' .. entry[1], 1)
-      else
-        redis.pcall('XACK', KEYS[2], ARGV[2], entry[1])
-        redis.call('XDEL', KEYS[2], entry[1])
-        removed = removed + 1
-      end
-    end
-  end
-end
-if removed > 0 then redis.call('HINCRBY', KEYS[1], 'total', -removed) end
-return removed
-"""
-
 # The most entries one reclaim round takes over.
 RECLAIM_BATCH = 100
 
@@ -144,7 +117,7 @@ class Claim(Enum):
     SEND = 1
     # Another sender is on it, or has already sent and recorded it.
     TAKEN = 2
-    # The broadcast was cancelled: dropped unsent.
+    # Dropped unsent: the broadcast was cancelled, or the chat left the lists since it started.
     DROPPED = 3
 
 
@@ -180,20 +153,20 @@ class RecipientQueue:
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._feed = redis.register_script(_FEED)
+        self._feed = redis.register_script(FEED)
         self._step = redis.register_script(_STEP)
-        self._remove = redis.register_script(_REMOVE)
+        self._remove = redis.register_script(REMOVE)
 
-    async def feed(self, broadcast_id: int, locale: str, chunk: int) -> int | None:
-        """Queue the next chunk of one language's recipients; None once the broadcast stopped."""
+    async def feed(self, broadcast_id: int, chunk: int) -> int | None:
+        """Queue up to `chunk` more of the audience; 0 once everyone was queued, None once the
+        broadcast stopped."""
         added = int(
             await self._feed(
                 keys=[
-                    keys.broadcast(broadcast_id),
-                    keys.broadcast_recipients(broadcast_id, locale),
-                    keys.broadcast_stream(broadcast_id),
+                    keys.broadcast(broadcast_id), keys.broadcast_stream(broadcast_id),
+                    *_sources(broadcast_id),
                 ],
-                args=[locale, chunk],
+                args=[chunk, *SUPPORTED_LOCALES],
             )
         )
         return None if added < 0 else added
@@ -239,7 +212,8 @@ class RecipientQueue:
         answers = await self._step(
             keys=[
                 keys.broadcast_in_flight(broadcast_id), keys.broadcast(broadcast_id),
-                keys.broadcast_stream(broadcast_id),
+                keys.broadcast_stream(broadcast_id), keys.broadcast_retried(broadcast_id),
+                *(keys.subscribers(locale) for locale in SUPPORTED_LOCALES),
             ],
             args=args,
         )
@@ -259,12 +233,19 @@ class RecipientQueue:
         removed = await self._remove(
             keys=[
                 keys.broadcast(broadcast_id), keys.broadcast_stream(broadcast_id),
-                keys.broadcast_in_flight(broadcast_id),
-                *(keys.broadcast_recipients(broadcast_id, locale) for locale in SUPPORTED_LOCALES),
+                keys.broadcast_in_flight(broadcast_id), *_sources(broadcast_id),
             ],
             args=[chat_id, CONSUMER_GROUP, *SUPPORTED_LOCALES],
         )
         return int(removed)
+
+
+def _sources(broadcast_id: int) -> list[str]:
+    """Per locale, its subscriber set and the broadcast's snapshot (an earlier release's)."""
+    sources: list[str] = []
+    for locale in SUPPORTED_LOCALES:
+        sources += [keys.subscribers(locale), keys.broadcast_recipients(broadcast_id, locale)]
+    return sources
 
 
 def _recipient(entry_id: object, fields: dict[Any, Any]) -> Recipient:

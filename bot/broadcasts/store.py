@@ -1,10 +1,12 @@
 """Broadcast jobs in Redis: durable before anyone is told "sending", resumable after any crash.
 
-A broadcast snapshots each language's subscribers when it starts, feeds them in chunks into a
-Redis Stream read by one consumer group (so several processes share the work), and marks every
-send in flight before it leaves; a mark found after a crash is an outcome nobody can know, which
-is counted as uncertain instead of risking a second copy. This module keeps the broadcasts and
-their life (create, start, cancel, finish); bot/broadcasts/queue.py keeps the stream.
+A broadcast fixes a cut-off when it starts (the highest join score so far: its audience is who
+had joined by then), feeds that audience in chunks, in join order, from the live subscriber lists
+into a Redis Stream read by one consumer group (so several processes share the work), and marks
+every send in flight before it leaves, once the chat is still on a list; a mark found after a
+crash is an outcome nobody can know, which is counted as uncertain instead of risking a second
+copy. This module keeps the broadcasts and their life (create, start, cancel, finish);
+bot/broadcasts/queue.py keeps the stream.
 """
 
 from __future__ import annotations
@@ -48,25 +50,34 @@ end
 return {1, tostring(id)}
 """
 
-# KEYS: active, pending, job, stream, then (recipients, subscribers) per locale.
+# KEYS: active, pending, job, stream, join clock, then the subscriber set of each locale.
 # ARGV: id, now (ms), group.
+# The cut-off is the highest join score yet (the clock, or a higher score an earlier release
+# gave), set as the clock so that whoever joins from now on scores above it. The total is
+# everyone at or below it: everyone on the lists now.
 _ACTIVATE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then return 0 end
 if redis.call('HGET', KEYS[3], 'status') == 'cancelled' then return 0 end
 redis.call('SET', KEYS[1], ARGV[1])
+local cutoff = redis.call('GET', KEYS[5]) or '0'
 local total = 0
-for i = 5, #KEYS, 2 do
-  redis.call('DEL', KEYS[i])
-  if redis.call('EXISTS', KEYS[i + 1]) == 1 then redis.call('COPY', KEYS[i + 1], KEYS[i]) end
+for i = 6, #KEYS do
+  local last = redis.call('ZRANGE', KEYS[i], -1, -1, 'WITHSCORES')[2]
+  if last and tonumber(last) > tonumber(cutoff) then cutoff = last end
   total = total + redis.call('ZCARD', KEYS[i])
 end
+redis.call('SET', KEYS[5], cutoff)
 redis.pcall('XGROUP', 'CREATE', KEYS[4], ARGV[3], '0', 'MKSTREAM')
-redis.call('HSET', KEYS[3], 'status', 'sending', 'started_at', ARGV[2], 'total', total)
+redis.call(
+  'HSET', KEYS[3], 'status', 'sending', 'started_at', ARGV[2], 'total', total,
+  'cutoff', cutoff, 'unfed', total
+)
 return 1
 """
 
-# KEYS: job, stream, in-flight, active, then every recipients snapshot. ARGV: id, now (ms).
+# KEYS: job, stream, in-flight, active, entries tried again, then the recipients snapshots of a
+# broadcast the release before this one started. ARGV: id, now (ms).
 # Ends a broadcast once nothing is left to feed, queued or in flight (or it was cancelled and
 # nothing is in flight). Exactly one caller gets 1 and sends the report.
 _FINALIZE = """
@@ -322,23 +333,15 @@ class BroadcastStore:
         if not due:
             return None
         broadcast_id = int(text_of(due[0]))
-        snapshot_keys: list[str] = []
-        for locale in SUPPORTED_LOCALES:
-            snapshot_keys += [
-                keys.broadcast_recipients(broadcast_id, locale), keys.subscribers(locale)
-            ]
         started = await self._activate(
             keys=[
                 keys.broadcast_active(), keys.broadcast_pending(), keys.broadcast(broadcast_id),
-                keys.broadcast_stream(broadcast_id), *snapshot_keys,
+                keys.broadcast_stream(broadcast_id), keys.subscribers_clock(),
+                *(keys.subscribers(locale) for locale in SUPPORTED_LOCALES),
             ],
             args=[broadcast_id, now_ms(), CONSUMER_GROUP],
         )
         return broadcast_id if started else None
-
-    async def mark_fed(self, broadcast_id: int) -> None:
-        """Every recipient is queued: the broadcast may finish once the stream is empty."""
-        await self._redis.hset(keys.broadcast(broadcast_id), "fed", 1)
 
     async def finalize(self, broadcast_id: int) -> bool:
         """True for exactly one caller, once the broadcast is over."""
@@ -348,7 +351,8 @@ class BroadcastStore:
         finalized = await self._finalize(
             keys=[
                 keys.broadcast(broadcast_id), keys.broadcast_stream(broadcast_id),
-                keys.broadcast_in_flight(broadcast_id), keys.broadcast_active(), *snapshots,
+                keys.broadcast_in_flight(broadcast_id), keys.broadcast_active(),
+                keys.broadcast_retried(broadcast_id), *snapshots,
             ],
             args=[broadcast_id, now_ms()],
         )

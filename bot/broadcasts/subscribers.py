@@ -10,17 +10,36 @@ from bot.i18n import SUPPORTED_LOCALES, supported_locale
 from bot.storage import keys
 from bot.storage.connection import as_text
 
-# Every script gets KEYS: user hash, blocked set, the sorted set of the user's locale, then the
-# sorted sets of the other locales.
+# Every script gets KEYS: user hash, blocked set, join clock, the sorted set of the user's
+# locale, then the sorted sets of the other locales.
+
+# A new join score: the time (ms), or one above the last score handed out when that is later,
+# so scores are unique and a broadcast's cut-off (bot/broadcasts/store.py) is above every
+# score handed out before it and below every one after.
+_JOIN_SCORE = """
+local function join_score(now)
+  local score = math.max(tonumber(redis.call('GET', KEYS[3]) or '0') + 1, tonumber(now))
+  redis.call('SET', KEYS[3], score)
+  return score
+end
+"""
 
 # ARGV: user id, now (ms). Returns 1 if the user was not subscribed before.
-_SUBSCRIBE = """
+# A move to another language keeps the join score: a broadcast being sent, which feeds every
+# language in score order, then reaches the subscriber once, whichever list they are on.
+_SUBSCRIBE = _JOIN_SCORE + """
 local was = redis.call('HGET', KEYS[1], 'subscribed') == '1'
 redis.call('HSET', KEYS[1], 'subscribed', 1)
 redis.call('HDEL', KEYS[1], 'blocked')
 redis.call('SREM', KEYS[2], ARGV[1])
-for i = 4, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
-redis.call('ZADD', KEYS[3], 'NX', ARGV[2], ARGV[1])
+local score = false
+for i = 5, #KEYS do
+  score = score or redis.call('ZSCORE', KEYS[i], ARGV[1])
+  redis.call('ZREM', KEYS[i], ARGV[1])
+end
+if not redis.call('ZSCORE', KEYS[4], ARGV[1]) then
+  redis.call('ZADD', KEYS[4], score or join_score(ARGV[2]), ARGV[1])
+end
 if was then return 0 end
 return 1
 """
@@ -31,7 +50,7 @@ _UNSUBSCRIBE = """
 local was = redis.call('HGET', KEYS[1], 'subscribed') == '1'
 redis.call('HSET', KEYS[1], 'subscribed', 0)
 redis.call('SREM', KEYS[2], ARGV[1])
-for i = 3, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+for i = 4, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
 if was then return 1 end
 return 0
 """
@@ -41,17 +60,18 @@ _BLOCK = """
 if redis.call('HGET', KEYS[1], 'subscribed') ~= '1' then return 0 end
 redis.call('HSET', KEYS[1], 'blocked', 1)
 redis.call('SADD', KEYS[2], ARGV[1])
-for i = 3, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+for i = 4, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
 return 1
 """
 
-# ARGV: user id, now (ms).
-_REACTIVATE = """
+# ARGV: user id, now (ms). Back on the list as a new subscriber: a broadcast already being sent
+# does not reach them (it never counted them).
+_REACTIVATE = _JOIN_SCORE + """
 if redis.call('HGET', KEYS[1], 'blocked') ~= '1' then return 0 end
 redis.call('HDEL', KEYS[1], 'blocked')
 redis.call('SREM', KEYS[2], ARGV[1])
 if redis.call('HGET', KEYS[1], 'subscribed') == '1' then
-  redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+  redis.call('ZADD', KEYS[4], join_score(ARGV[2]), ARGV[1])
 end
 return 1
 """
@@ -76,7 +96,10 @@ class Subscribers:
         others = [keys.subscribers(other) for other in SUPPORTED_LOCALES if other != locale]
         # A locale outside the lists would file the user where no broadcast and no /forget looks.
         own = keys.subscribers(supported_locale(locale))
-        return [keys.user(user_id), keys.blocked_subscribers(), own, *others]
+        return [
+            keys.user(user_id), keys.blocked_subscribers(), keys.subscribers_clock(), own,
+            *others,
+        ]
 
     async def subscribe(self, user_id: int, locale: str) -> bool:
         """Follow the news in `locale`; False if the user already did."""

@@ -90,9 +90,16 @@ def notice_claim(notice_id: str) -> str:
 
 
 def subscribers(locale: str) -> str:
-    """Sorted set: active subscribers reading in `locale`, scored by subscription time (ms).
-    A subscriber is in at most one of these; blocked ones are in none. No TTL."""
+    """Sorted set: active subscribers reading in `locale`, scored by when they joined (ms, unique
+    since this release, kept on a language change). A subscriber is in at most one of these;
+    blocked ones are in none. No TTL."""
     return f"{PREFIX}subscribers:{locale}"
+
+
+def subscribers_clock() -> str:
+    """String: the last join score handed out (ms, or one above the last if that is later);
+    a broadcast's cut-off is set from it, so whoever joins after scores above it. No TTL."""
+    return f"{PREFIX}subscribers:join-clock"
 
 
 def blocked_subscribers() -> str:
@@ -133,8 +140,9 @@ def broadcast_active() -> str:
 
 
 def broadcast_recipients(broadcast_id: int, locale: str) -> str:
-    """Sorted set: snapshot of the subscribers in `locale` when the broadcast started.
-    Deleted when it ends."""
+    """Sorted set: snapshot of the subscribers in `locale` when the broadcast started, made only
+    by the release before this one; a broadcast it left being sent finishes from it. Deleted
+    when it ends."""
     return f"{PREFIX}broadcast:{broadcast_id}:recipients:{locale}"
 
 
@@ -148,6 +156,12 @@ def broadcast_in_flight(broadcast_id: int) -> str:
     """Hash: stream entry id -> deadline (ms) of a send in progress; what survives a crash
     marks an outcome we cannot know. Deleted when the broadcast ends."""
     return f"{PREFIX}broadcast:{broadcast_id}:in-flight"
+
+
+def broadcast_retried(broadcast_id: int) -> str:
+    """Set: stream entries whose send gave its mark back (429, migrated group, network error):
+    tried again whether or not their chat is still on a list. Deleted when the broadcast ends."""
+    return f"{PREFIX}broadcast:{broadcast_id}:retried"
 
 
 def broadcast_lock(broadcast_id: int, role: str) -> str:
