@@ -39,10 +39,11 @@ JITTER_MARGIN_SECONDS = 0.010
 # the schedule runs at 98.7 % of the limit.
 LATE_TOLERANCE_SECONDS = 0.003
 
-# A turn is handed to its sender this long before its slot, for the Redis step that must come
-# between the reservation and the send (the broadcast's mark, the notice's claim): short, since
-# a process killed in between leaves a mark on a message it never sent.
-MARK_LEAD_SECONDS = 0.025
+# A turn is handed to its sender at most this long before its slot, for the Redis step that
+# must come between the reservation and the send (the broadcast's mark, the notice's claim): a
+# process killed in between leaves a mark on a message it never sent, so not for long; yet at
+# 30/s a whole interval, as an fsync on a busy disk took 25 ms and more.
+MARK_LEAD_SECONDS = 0.1
 
 # A sender that reserved a slot holds up this process's next reservation until it sends or
 # gives the slot up (so a late one can move its slot), for at most this long past the slot.
