@@ -43,6 +43,7 @@ from bench.harness import (
 )
 from bench.processes import measure_processes
 from bench.stripe_load import checkout_events, post_events, wait_thanked
+from bot.botapi.send_rate import slot_interval
 from bot.broadcasts.engine import SENDERS
 from bot.broadcasts.store import BroadcastStatus, BroadcastStore
 from bot.storage import keys
@@ -128,7 +129,8 @@ async def measure_throughput(bench: Bench) -> None:
 
 
 async def measure_rate(bench: Bench) -> None:
-    """BROADCAST_RATE=30: achieved rate and the busiest one-second window."""
+    """BROADCAST_RATE=30: the share of the limit used and the busiest one-second window, both
+    at the fake's receive clock (Telegram counts at its side)."""
     count = bench.sizes.rate_subscribers
     async with bench.bot(bench.env(BROADCAST_RATE=str(LIMIT_RATE)), "rate") as bot:
         await bench.seed(count)
@@ -137,22 +139,26 @@ async def measure_rate(bench: Bench) -> None:
         await bench.wait_status(
             broadcast_id, BroadcastStatus.DONE, timeout=count / (LIMIT_RATE - 1) + 120
         )
-        late_grants = await metric(bot.port, "campaign_broadcast_late_grants_total")
+        late_turns = await metric(bot.port, "campaign_broadcast_late_grants_total")
+        # The organizer's progress edits count at Telegram and take slots of the schedule.
+        edits = bench.telegram.edits
     times = bench.telegram.received
     if len(times) != count or len(set(bench.telegram.chats)) != count:
         raise RuntimeError(f"rate run delivered {len(times)} messages")
-    achieved = rate_of(times)
+    span = times[-1] - times[0]
+    achieved = (len(times) - 1 + edits) / span
     busiest = busiest_second(times)
     over = windows_above(times, LIMIT_RATE)
-    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-    # A stall of more than one slot shows as a long gap followed by a short one.
-    late = sum(gap > 1.5 / LIMIT_RATE for gap in gaps)
+    longest = max(later - earlier for earlier, later in itertools.pairwise(times))
+    # The schedule's slots over the run that no counted message used.
+    lost = span / slot_interval(LIMIT_RATE) - (len(times) - 1 + edits)
     bench.rows.append(Row(
         f"achieved msg/s, BROADCAST_RATE={LIMIT_RATE}", f"{achieved:.2f}/s",
-        f"configured limit {LIMIT_RATE}/s", f"{achieved / LIMIT_RATE:.3f}", "≥ 0.97",
-        achieved / LIMIT_RATE >= 0.97,
-        f"{count:,} subscribers; longest gap {max(gaps) * 1000:.0f} ms, "
-        f"{late} gaps over 1.5 slots, {late_grants:.0f} grants thrown away as late",
+        f"configured limit {LIMIT_RATE}/s", f"{achieved / LIMIT_RATE:.3f}", "≥ 0.98",
+        achieved / LIMIT_RATE >= 0.98,
+        f"{count:,} broadcast messages ({rate_of(times):.2f}/s) and {edits} progress edits; "
+        f"schedule {1 / slot_interval(LIMIT_RATE):.2f}/s, {lost:.0f} of its slots lost, "
+        f"{late_turns:.0f} turns woken late; longest gap {longest * 1000:.0f} ms",
     ))
     bench.rows.append(Row(
         f"busiest 1-s window, BROADCAST_RATE={LIMIT_RATE}", f"{busiest} msgs",

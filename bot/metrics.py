@@ -32,7 +32,7 @@ class Metrics:
         )
         self.late_send_grants = Counter(
             "campaign_broadcast_late_grants",
-            "Send grants thrown away because they reached the sender late (a stalled process)",
+            "Send turns whose sender woke past its slot (a stalled process): moved, or lost",
             registry=self.registry,
         )
         self.telegram_errors = Counter(

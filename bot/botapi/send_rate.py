@@ -1,11 +1,15 @@
 """One send schedule for every process: BROADCAST_RATE messages per second, and Telegram's 429.
 
-A send is granted only when Redis's clock has reached the schedule's next slot (GCRA with a
-small tolerance), so processes sharing the Redis share the limit without talking to each other
-and the grants, not just the reservations, are spaced; a 429 pauses every sender.
+A sender reserves the schedule's next slot on Redis's clock (one script, so processes sharing
+the Redis share the limit without talking to each other), then sleeps until it on its own
+clock: the round trip to Redis is made while the previous slot's message leaves, so only the
+sender's wake-up lateness is left between the slot and the send. A slot is spaced so that any
+`rate` + 1 consecutive sends span more than a second plus a margin for the network, at
+Telegram's clock, even when each leaves up to LATE_TOLERANCE_SECONDS after its slot.
 
-A grant that reaches its sender late is thrown away: the schedule spaces grants, and only a
-grant used at once keeps the sends spaced too (see LATE_GRANT_SECONDS).
+A sender that wakes later than that moves its slot to now instead of losing it, as long as no
+other sender has reserved the next one (the schedule then follows the moved slot); only then
+is the slot lost. A 429 pauses every sender.
 
 An answer to a supporter never waits for a slot: it takes the schedule's next one away from the
 broadcasts and notices (their next slot moves one interval later) and goes at once, so the
@@ -16,32 +20,48 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
-from dataclasses import dataclass
+from collections import deque
 
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 from telegram.error import RetryAfter
 
 from bot.metrics import Metrics
 from bot.storage import keys
 from bot.storage.connection import StorageUnavailable
 
-# Slots are spaced at 1/(rate - 0.6), so `rate` + 1 sends span `rate` intervals: 1,020 ms at
-# 30/s. A send leaves at most TOLERANCE_US before and LATE_GRANT_SECONDS after its slot, so any
-# one-second window holds at most `rate` sends with 12 ms to spare for the network, while the
-# schedule itself runs at 98 % of the limit.
-RATE_HEADROOM = 0.6
+# Margin for the time from the send to Telegram counting it (the network, its servers) varying
+# between two messages.
+JITTER_MARGIN_SECONDS = 0.010
 
-# A grant may come this much before its slot, so a sender waking a little late does not lose
-# the slot's time for good (the schedule, not the wake-up, sets the next slot). At 1 ms, wake-ups
-# later than that cost 1.2 % of the slots at 30/s.
-TOLERANCE_US = 3_000
+# How late after its slot a send may leave: asyncio's timers fire up to a millisecond late on an
+# idle loop. `rate` intervals make 1 s plus this and the jitter margin: 1,013 ms at any rate, so
+# the schedule runs at 98.7 % of the limit.
+LATE_TOLERANCE_SECONDS = 0.003
 
-# Measured from before the grant was asked for, so it bounds the time from the grant (on
-# Redis's clock) to the send whatever the two clocks say. A grant received later than this
-# (the process stalled: a busy event loop, the OS) is not used: sending it would put this
-# message right next to the following one. Its slot is lost; the sender asks again.
-LATE_GRANT_SECONDS = 0.005
+# A turn is handed to its sender at most this long before its slot, for the Redis step that
+# must come between the reservation and the send (the broadcast's mark, the notice's claim): a
+# process killed in between leaves a mark on a message it never sent, so not for long; yet at
+# 30/s a whole interval, as an fsync on a busy disk took 25 ms and more.
+MARK_LEAD_SECONDS = 0.1
+
+# A sender that reserved a slot holds up this process's next reservation until it sends or
+# gives the slot up (so a late one can move its slot), for at most this long past the slot.
+HOLD_SECONDS = 1.0
+
+# A late sender moves its slot at most this many times before giving it up (its loop keeps
+# stalling past each moved slot).
+MOVES = 3
+
+# Redis's clock is read against this process's from the latest reservations: the fastest of
+# them says best when Redis read its clock.
+CLOCK_SAMPLES = 32
+
+
+def slot_interval(messages_per_second: float) -> float:
+    """Seconds between two slots: `rate` of them span 1 s and the margins."""
+    return (1 + JITTER_MARGIN_SECONDS + LATE_TOLERANCE_SECONDS) / messages_per_second
+
 
 # Unpaced senders (unlimited mode, answers) have no slot to ask for, only Telegram's 429 pause:
 # asking Redis for it on every message serialised all senders behind one round trip each, so it
@@ -54,20 +74,34 @@ PAUSE_CHECK_SECONDS = 0.1
 # Telegram's budget would be (the schedule's key lives a minute).
 CHARGE_HORIZON_US = 10_000_000
 
-# KEYS: next slot, pause. ARGV: interval (µs, 0 = unlimited), tolerance (µs).
-# Returns 0 when the caller may send now, else µs to wait before asking again.
+# KEYS: next slot, pause. ARGV: interval, ahead (µs). Reserves the next free slot, no earlier
+# than `ahead` from now (the reply must reach the sender first) nor than the pause's end.
+# Returns {now, slot} (µs on Redis's clock).
 _TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local pause = tonumber(redis.call('GET', KEYS[2]) or '0')
-local slot = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
-local start = math.max(slot - tonumber(ARGV[2]), pause)
-if start > now then return string.format('%.0f', start - now) end
-local interval = tonumber(ARGV[1])
-if interval > 0 then
-  redis.call('SET', KEYS[1], string.format('%.0f', slot + interval), 'PX', 60000)
+local slot = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now + tonumber(ARGV[2]), pause)
+redis.call('SET', KEYS[1], string.format('%.0f', slot + tonumber(ARGV[1])), 'PX', 60000)
+return {string.format('%.0f', now), string.format('%.0f', slot)}
+"""
+
+# KEYS: next slot, pause. ARGV: the late sender's slot, interval, ahead (µs). If nobody has
+# reserved a slot after it (nor paused), moves it to `ahead` from now, the next free slot
+# following it; returns {now, slot}, slot -1 when it is lost.
+_MOVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local slot = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local after = tonumber(redis.call('GET', KEYS[1]) or '0')
+local pause = tonumber(redis.call('GET', KEYS[2]) or '0')
+if after ~= slot + interval or pause > now then
+  return {string.format('%.0f', now), '-1'}
 end
-return 0
+slot = math.max(slot, now + tonumber(ARGV[3]))
+redis.call('SET', KEYS[1], string.format('%.0f', slot + interval), 'PX', 60000)
+return {string.format('%.0f', now), string.format('%.0f', slot)}
 """
 
 # KEYS: next slot, pause. ARGV: slots taken by answers (µs, 0 for none), horizon (µs).
@@ -101,31 +135,55 @@ return 1
 """
 
 
-@dataclass(frozen=True)
-class Grant:
-    """Permission to send one message, good only if used at once (see LATE_GRANT_SECONDS)."""
+class Turn:
+    """One reserved slot: `go()` at it, or `settle()` to give it up unused."""
 
-    usable_until: float
+    def __init__(self, rate: SendRate | None, slot_us: int, at: float) -> None:
+        # None: unlimited, no slot to keep.
+        self._rate = rate
+        self.slot_us = slot_us
+        # The slot on the event loop's clock.
+        self.at = at
+        self.settled = asyncio.Event()
 
-    def fresh(self) -> bool:
-        return asyncio.get_running_loop().time() <= self.usable_until
+    async def go(self) -> bool:
+        """Sleep until the slot; True: send now. False: the slot is lost (a 429 pause, or the
+        sender woke too late with the next slot taken); reserve another."""
+        if self._rate is None:
+            return True
+        try:
+            return await self._rate.keep(self)
+        finally:
+            self.settled.set()
+
+    def settle(self) -> None:
+        """Used or given up: this process may reserve its next slot."""
+        self.settled.set()
 
 
-UNLIMITED = Grant(math.inf)
+UNLIMITED = Turn(None, 0, 0.0)
 
 
 class SendRate:
-    """Waits for this process's turn in the shared send schedule."""
+    """Reserves this process's turns in the shared send schedule."""
 
     def __init__(self, redis: Redis, messages_per_second: float, metrics: Metrics) -> None:
         self._take = redis.register_script(_TAKE)
-        # One coroutine per process asks Redis at a time; the others queue here instead of
-        # polling, which keeps the event loop quiet and the grant-to-send delay short.
+        self._move = redis.register_script(_MOVE)
+        # One reservation at a time per process, each after the previous turn is settled: the
+        # schedule's latest slot is then this process's own unless another process took one.
         self._turn = asyncio.Lock()
+        self._previous: Turn | None = None
         self._pause = redis.register_script(_PAUSE)
         self._charge = redis.register_script(_CHARGE)
-        effective = max(messages_per_second - RATE_HEADROOM, messages_per_second / 2)
-        self._interval_us = int(1_000_000 / effective) if messages_per_second else 0
+        self._interval_us = (
+            round(slot_interval(messages_per_second) * 1_000_000) if messages_per_second else 0
+        )
+        # Per reservation, Redis's clock minus the loop's when asked, and the round trip: their
+        # minimums (the least delayed readings) map slots to this clock and say how soon a
+        # reply can arrive.
+        self._offsets: deque[float] = deque(maxlen=CLOCK_SAMPLES)
+        self._trips: deque[float] = deque(maxlen=CLOCK_SAMPLES)
         # For unpaced senders and answers, on the event loop's clock: until when the pause read
         # from Redis holds, and until when that reading is trusted. Not read under `_turn`:
         # paced senders hold it while they sleep until their slot, and answers never wait there.
@@ -142,36 +200,76 @@ class SendRate:
         """False with BROADCAST_RATE=0: only Telegram's 429 holds the senders back."""
         return bool(self._interval_us)
 
-    async def fresh_grant(self, grant: Grant | None = None) -> Grant:
-        """`grant` if it may still be used, else a new one (the stale one's slot is lost)."""
-        if grant is not None:
-            if grant.fresh():
-                return grant
-            self._metrics.late_send_grants.inc()
-        return await self.wait_turn()
+    async def wait_turn(self) -> None:
+        """Return once this process may send one message now (past any 429 pause)."""
+        while not await (await self.reserve()).go():
+            pass
 
-    async def wait_turn(self) -> Grant:
-        """Return once this process may send one message (past any 429 pause)."""
+    async def reserve(self) -> Turn:
+        """This process's next slot, returned MARK_LEAD_SECONDS before it (past any pause)."""
         if not self._interval_us:
             await self.wait_unpaused()
             return UNLIMITED
         loop = asyncio.get_running_loop()
         async with self._turn:
-            while True:
-                asked_at = loop.time()
-                wait_us = int(
-                    await self._take(
-                        keys=[keys.send_schedule(), keys.send_pause()],
-                        args=[self._interval_us, TOLERANCE_US],
+            previous = self._previous
+            if previous is not None and not previous.settled.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        previous.settled.wait(), previous.at + HOLD_SECONDS - loop.time()
                     )
-                )
-                if wait_us > 0:
-                    await asyncio.sleep(wait_us / 1_000_000)
-                elif loop.time() - asked_at <= LATE_GRANT_SECONDS:
-                    return Grant(asked_at + LATE_GRANT_SECONDS)
-                else:
-                    # A steady count on /metrics means an overloaded process.
-                    self._metrics.late_send_grants.inc()
+            slot_us = await self._call(self._take, [self._interval_us])
+            turn = self._previous = Turn(self, slot_us, self._local(slot_us))
+        try:
+            delay = turn.at - MARK_LEAD_SECONDS - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        except BaseException:
+            turn.settle()
+            raise
+        return turn
+
+    async def keep(self, turn: Turn) -> bool:
+        """`Turn.go`: on time, or moved to now when late and nobody has the next slot."""
+        loop = asyncio.get_running_loop()
+        for moves in range(MOVES + 1):
+            delay = turn.at - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            now = loop.time()
+            if now < self._paused_until:
+                return False
+            if now - turn.at <= LATE_TOLERANCE_SECONDS:
+                return True
+            if not moves:
+                # A steady count on /metrics means an overloaded process.
+                self._metrics.late_send_grants.inc()
+            if moves == MOVES:
+                break
+            slot_us = await self._call(self._move, [turn.slot_us, self._interval_us])
+            if slot_us < 0:
+                break
+            turn.slot_us, turn.at = slot_us, self._local(slot_us)
+        return False
+
+    async def _call(self, script: AsyncScript, args: list[int]) -> int:
+        """Run a schedule script (its last argument: how soon a reply can arrive), learn the
+        clocks from its answer and return its slot."""
+        loop = asyncio.get_running_loop()
+        ahead_us = round(min(self._trips, default=0.0) * 1_000_000)
+        asked = loop.time()
+        now_us, slot_us = (
+            int(value) for value in await script(
+                keys=[keys.send_schedule(), keys.send_pause()], args=[*args, ahead_us]
+            )
+        )
+        self._trips.append(loop.time() - asked)
+        self._offsets.append(now_us / 1_000_000 - asked)
+        return slot_us
+
+    def _local(self, slot_us: int) -> float:
+        """A slot on Redis's clock, on the event loop's."""
+        return slot_us / 1_000_000 - min(self._offsets)
 
     def charge_answer(self) -> None:
         """An answer goes now, outside the schedule: the next paced send moves one slot later."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from yarl import URL
 
-from bot.botapi.send_rate import Grant, SendRate
+from bot.botapi.send_rate import SendRate, Turn
 from bot.botapi.transport import BotApiRequest
 from bot.broadcasts.call_batching import CallBatcher
 from bot.broadcasts.queue import RECLAIM_BATCH, Claim, Recipient, RecipientQueue, Step, StepAnswer
@@ -292,25 +292,27 @@ class BroadcastEngine:
     ) -> tuple[str, Outcome] | None:
         """Send one message; returns the outcome left to record (`done`, still unrecorded, if
         the engine stopped first). A mark exists only while the message is on the wire: the
-        turn is granted first, the mark (recording `done`) comes with the POST right after, and
-        a send that must wait again gives its mark back before waiting."""
+        turn's slot is reserved first, the mark (recording `done`) comes in the moments before
+        it and the POST at it, and a send that must wait again gives its mark back first."""
         tries = Tries(recipient.chat_id)
         while True:
-            grant = await self._turn()
-            if grant is None:
+            turn = await self._turn()
+            if turn is None:
                 return done
-            answer = await self._step(job, Step(done, recipient.entry_id))
-            done = None
-            if answer.claim is Claim.ABANDONED:
-                self._metrics.broadcast_messages.labels(Outcome.UNCERTAIN.value).inc()
-            if answer.claim is not Claim.SEND:
-                return None
-            if not grant.fresh():
-                # Marking took longer than a grant lasts (a stalled loop): its slot is lost,
-                # and the mark is not held through the wait for another.
-                self._metrics.late_send_grants.inc()
-                await self._step(job, Step(None, None, release=recipient.entry_id))
-                continue
+            try:
+                answer = await self._step(job, Step(done, recipient.entry_id))
+                done = None
+                if answer.claim is Claim.ABANDONED:
+                    self._metrics.broadcast_messages.labels(Outcome.UNCERTAIN.value).inc()
+                if answer.claim is not Claim.SEND:
+                    return None
+                if not await turn.go():
+                    # The slot is lost (a 429, or a stall past it with the next one taken):
+                    # the mark is not held through the wait for another.
+                    await self._step(job, Step(None, None, release=recipient.entry_id))
+                    continue
+            finally:
+                turn.settle()
             result = await self._poster.post(
                 job.endpoint, job.forms[recipient.locale], recipient.locale, tries
             )
@@ -322,14 +324,14 @@ class BroadcastEngine:
             if result:
                 await self._sleep(result)
 
-    async def _turn(self) -> Grant | None:
+    async def _turn(self) -> Turn | None:
         """The next send turn; None once the engine stops, even while waiting for it."""
         task = asyncio.current_task()
         if self._stopping.is_set() or task is None:
             return None
         self._awaiting_turn.add(task)
         try:
-            return await self._rate.wait_turn()
+            return await self._rate.reserve()
         except asyncio.CancelledError:
             if not self._stopping.is_set():
                 raise

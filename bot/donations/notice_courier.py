@@ -26,7 +26,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
 from bot.botapi.flood_control import Lane
-from bot.botapi.send_rate import Grant, SendRate
+from bot.botapi.send_rate import SendRate, Turn
 from bot.donations.outbox import Notice, Outbox
 
 log = logging.getLogger(__name__)
@@ -127,13 +127,13 @@ class NoticeCourier:
             notice = await self._outbox.unclaimed(notice_id)
             if notice is None:
                 return False
-            # Written before the turn: between the grant and the send, only the claim.
+            # Written before the turn: between the reservation and the send, only the claim.
             text, markup = self._compose(notice)
-            grant = await self._rate.wait_turn()
+            turn = await self._rate.reserve()
         except RedisError as exc:
             log.warning("notice delivery waits for redis error=%s", type(exc).__name__)
             return False
-        delivery = asyncio.create_task(self._deliver(notice, text, markup, grant))
+        delivery = asyncio.create_task(self._deliver(notice, text, markup, turn))
         self._in_flight.add(delivery)
         delivery.add_done_callback(self._in_flight.discard)
         try:
@@ -146,16 +146,19 @@ class NoticeCourier:
         return False
 
     async def _deliver(
-        self, notice: Notice, text: str, markup: InlineKeyboardMarkup | None, grant: Grant
+        self, notice: Notice, text: str, markup: InlineKeyboardMarkup | None, turn: Turn
     ) -> bool:
         notice_id = notice.notice_id
-        if not await self._outbox.claim_owed(notice_id, self._owner, self._claim_ms):
-            return False
-        if not grant.fresh():
-            # The claim came too late for the turn: sent now, it would crowd the next sender;
-            # waiting for another turn would hold the claim. Back in line instead.
-            await self._outbox.release(notice_id, self._owner)
-            return True
+        try:
+            if not await self._outbox.claim_owed(notice_id, self._owner, self._claim_ms):
+                return False
+            if not await turn.go():
+                # The slot is lost (a 429, or a stall past it with the next one taken):
+                # waiting for another turn would hold the claim. Back in line instead.
+                await self._outbox.release(notice_id, self._owner)
+                return True
+        finally:
+            turn.settle()
         finished = asyncio.Event()
         keeper = asyncio.create_task(self._keep_claim(notice_id, finished))
         try:
