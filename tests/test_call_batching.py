@@ -1,4 +1,5 @@
-"""Calls made together go out together, each caller gets its own answer or the batch's error."""
+"""Calls made together go out together, each caller gets its own answer or the batch's error;
+a call made while batches are on their way goes at once, up to a limit."""
 
 from __future__ import annotations
 
@@ -24,6 +25,27 @@ class Squares:
         return [item * item for item in items]
 
 
+class HeldSquares:
+    """A batch call that answers only once the test lets that batch through."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+        self.gates: list[asyncio.Event] = []
+
+    async def __call__(self, items: list[int]) -> list[int]:
+        self.batches.append(list(items))
+        gate = asyncio.Event()
+        self.gates.append(gate)
+        await gate.wait()
+        return [item * item for item in items]
+
+
+async def turns(count: int = 3) -> None:
+    """Let the event loop run the tasks that are ready, a few turns."""
+    for _ in range(count):
+        await asyncio.sleep(0)
+
+
 async def test_concurrent_callers_share_one_call_and_get_their_own_answer() -> None:
     squares = Squares()
     batcher = CallBatcher(squares)
@@ -33,14 +55,36 @@ async def test_concurrent_callers_share_one_call_and_get_their_own_answer() -> N
     assert squares.batches == [list(range(50))]
 
 
-async def test_calls_made_while_one_is_on_its_way_go_together_in_the_next() -> None:
-    squares = Squares()
-    batcher = CallBatcher(squares)
+async def test_a_call_made_while_a_batch_is_on_its_way_goes_at_once() -> None:
+    held = HeldSquares()
+    batcher = CallBatcher(held)
     first = asyncio.create_task(batcher(7))
-    await asyncio.sleep(0.001)
+    await turns()
     later = [asyncio.create_task(batcher(n)) for n in (8, 9)]
-    assert [await first, *[await task for task in later]] == [49, 64, 81]
-    assert squares.batches == [[7], [8, 9]]
+    await turns()
+    # The first batch has not come back, and the next one is already on its way.
+    assert held.batches == [[7], [8, 9]]
+    held.gates[1].set()
+    assert [await task for task in later] == [64, 81]
+    assert not first.done()
+    held.gates[0].set()
+    assert await first == 49
+
+
+async def test_past_the_limit_calls_wait_and_go_together_when_a_batch_comes_back() -> None:
+    held = HeldSquares()
+    batcher = CallBatcher(held, max_in_flight=2)
+    tasks = []
+    for n in range(5):
+        tasks.append(asyncio.create_task(batcher(n)))
+        await turns()
+    assert held.batches == [[0], [1]]
+    held.gates[0].set()
+    await turns()
+    assert held.batches == [[0], [1], [2, 3, 4]]
+    for gate in held.gates[1:]:
+        gate.set()
+    assert [await task for task in tasks] == [0, 1, 4, 9, 16]
 
 
 async def test_batches_stay_under_the_limit() -> None:
