@@ -119,7 +119,7 @@ async def burst(url: str, port: int, secret: str) -> None:
 
 
 def main() -> int:
-    """Run one reference; senders print their elapsed seconds as JSON."""
+    """Run one reference; senders print their elapsed seconds and CPU seconds as JSON."""
     parser = argparse.ArgumentParser(prog="python -m bench.clients")
     parser.add_argument("kind", choices=("bare", "naive", "webhook", "burst"))
     parser.add_argument("--url", default="")
@@ -129,7 +129,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--secret", default="")
     args = parser.parse_args()
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     if args.kind == "bare":
         asyncio.run(bare(args.url, args.count, args.concurrency, args.text))
     elif args.kind == "naive":
@@ -138,7 +138,9 @@ def main() -> int:
         asyncio.run(burst(args.url, args.port, args.secret))
     else:
         asyncio.run(webhook(args.port, args.secret))
-    print(json.dumps({"seconds": time.monotonic() - started}))
+    print(json.dumps({
+        "seconds": time.monotonic() - started, "cpu_seconds": time.process_time() - cpu,
+    }))
     return 0
 
 
