@@ -262,7 +262,8 @@ class _Connection(asyncio.Protocol):
                 return
             body = bytes(self._buffer[end + len(_HEADER_END):total])
             del self._buffer[:total]
-            path = head[head.find(b" ") + 1:head.find(b" ", head.find(b" ") + 1)].decode()
+            after_method = head.find(b" ") + 1
+            path = head[after_method:head.find(b" ", after_method)].decode("latin-1")
             content_type = _header(lowered, b"content-type").decode("latin-1")
             answer = self._api.answer(path, body, content_type)
             close = _header(lowered, b"connection") == b"close"

@@ -1,5 +1,5 @@
 """Calls made together go out together, each caller gets its own answer or the batch's error;
-a call made while batches are on their way goes at once, up to a limit."""
+while batches are on their way, enough calls go at once, up to a limit of batches."""
 
 from __future__ import annotations
 
@@ -55,25 +55,43 @@ async def test_concurrent_callers_share_one_call_and_get_their_own_answer() -> N
     assert squares.batches == [list(range(50))]
 
 
-async def test_a_call_made_while_a_batch_is_on_its_way_goes_at_once() -> None:
+async def test_enough_calls_made_while_a_batch_is_on_its_way_go_at_once() -> None:
     held = HeldSquares()
-    batcher = CallBatcher(held)
+    batcher = CallBatcher(held, min_following=3)
     first = asyncio.create_task(batcher(7))
     await turns()
     later = [asyncio.create_task(batcher(n)) for n in (8, 9)]
     await turns()
+    # Two are too few to leave on their own: they wait for the first batch to come back.
+    assert held.batches == [[7]]
+    later.append(asyncio.create_task(batcher(10)))
+    await turns()
     # The first batch has not come back, and the next one is already on its way.
-    assert held.batches == [[7], [8, 9]]
+    assert held.batches == [[7], [8, 9, 10]]
     held.gates[1].set()
-    assert [await task for task in later] == [64, 81]
+    assert [await task for task in later] == [64, 81, 100]
     assert not first.done()
     held.gates[0].set()
     assert await first == 49
 
 
+async def test_calls_too_few_to_leave_go_when_a_batch_comes_back() -> None:
+    held = HeldSquares()
+    batcher = CallBatcher(held, min_following=3)
+    first = asyncio.create_task(batcher(1))
+    await turns()
+    second = asyncio.create_task(batcher(2))
+    await turns()
+    held.gates[0].set()
+    await turns()
+    assert held.batches == [[1], [2]]
+    held.gates[1].set()
+    assert (await first, await second) == (1, 4)
+
+
 async def test_past_the_limit_calls_wait_and_go_together_when_a_batch_comes_back() -> None:
     held = HeldSquares()
-    batcher = CallBatcher(held, max_in_flight=2)
+    batcher = CallBatcher(held, max_in_flight=2, min_following=1)
     tasks = []
     for n in range(5):
         tasks.append(asyncio.create_task(batcher(n)))

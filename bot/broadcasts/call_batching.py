@@ -21,9 +21,10 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 MAX_BATCH = 256
-# A new batch leaves on each turn of the event loop while a call to Redis takes several: this
-# many cover the round trip; past it, calls wait for the next batch to come back, in fewer and
-# larger batches (each call costs Redis and the bot CPU of its own).
+# While a batch is on its way, the next leaves once this many calls wait for it (or when one
+# comes back): a batch per turn of the event loop would cost a script call of its own (CPU in
+# the bot and in Redis) for every few messages.
+MIN_FOLLOWING = 8
 MAX_IN_FLIGHT = 8
 
 
@@ -33,10 +34,12 @@ class CallBatcher(Generic[Item, Result]):
     def __init__(
         self, call: Callable[[list[Item]], Awaitable[list[Result]]],
         max_batch: int = MAX_BATCH, max_in_flight: int = MAX_IN_FLIGHT,
+        min_following: int = MIN_FOLLOWING,
     ) -> None:
         self._call = call
         self._max_batch = max_batch
         self._max_in_flight = max_in_flight
+        self._min_following = min_following
         self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
         self._runners: set[asyncio.Task[None]] = set()
         # A runner started but not yet running: it takes every call made until it runs.
@@ -45,12 +48,20 @@ class CallBatcher(Generic[Item, Result]):
     async def __call__(self, item: Item) -> Result:
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
-        if self._gathering is None and len(self._runners) < self._max_in_flight:
+        if self._gathering is None and self._another_batch_may_leave():
             runner = asyncio.create_task(self._run())
             self._gathering = runner
             self._runners.add(runner)
             runner.add_done_callback(self._ended)
         return await future
+
+    def _another_batch_may_leave(self) -> bool:
+        if not self._runners:
+            return True
+        return (
+            len(self._runners) < self._max_in_flight
+            and len(self._waiting) >= self._min_following
+        )
 
     async def _run(self) -> None:
         self._gathering = None
