@@ -1,5 +1,4 @@
-"""Calls made together go out together, each caller gets its own answer or the batch's error;
-while batches are on their way, enough calls go at once, up to a limit of batches."""
+"""Calls made together go out together, each caller gets its own answer or the batch's error."""
 
 from __future__ import annotations
 
@@ -25,27 +24,6 @@ class Squares:
         return [item * item for item in items]
 
 
-class HeldSquares:
-    """A batch call that answers only once the test lets that batch through."""
-
-    def __init__(self) -> None:
-        self.batches: list[list[int]] = []
-        self.gates: list[asyncio.Event] = []
-
-    async def __call__(self, items: list[int]) -> list[int]:
-        self.batches.append(list(items))
-        gate = asyncio.Event()
-        self.gates.append(gate)
-        await gate.wait()
-        return [item * item for item in items]
-
-
-async def turns(count: int = 3) -> None:
-    """Let the event loop run the tasks that are ready, a few turns."""
-    for _ in range(count):
-        await asyncio.sleep(0)
-
-
 async def test_concurrent_callers_share_one_call_and_get_their_own_answer() -> None:
     squares = Squares()
     batcher = CallBatcher(squares)
@@ -55,54 +33,14 @@ async def test_concurrent_callers_share_one_call_and_get_their_own_answer() -> N
     assert squares.batches == [list(range(50))]
 
 
-async def test_enough_calls_made_while_a_batch_is_on_its_way_go_at_once() -> None:
-    held = HeldSquares()
-    batcher = CallBatcher(held, min_following=3)
+async def test_calls_made_while_one_is_on_its_way_go_together_in_the_next() -> None:
+    squares = Squares()
+    batcher = CallBatcher(squares)
     first = asyncio.create_task(batcher(7))
-    await turns()
+    await asyncio.sleep(0.001)
     later = [asyncio.create_task(batcher(n)) for n in (8, 9)]
-    await turns()
-    # Two are too few to leave on their own: they wait for the first batch to come back.
-    assert held.batches == [[7]]
-    later.append(asyncio.create_task(batcher(10)))
-    await turns()
-    # The first batch has not come back, and the next one is already on its way.
-    assert held.batches == [[7], [8, 9, 10]]
-    held.gates[1].set()
-    assert [await task for task in later] == [64, 81, 100]
-    assert not first.done()
-    held.gates[0].set()
-    assert await first == 49
-
-
-async def test_calls_too_few_to_leave_go_when_a_batch_comes_back() -> None:
-    held = HeldSquares()
-    batcher = CallBatcher(held, min_following=3)
-    first = asyncio.create_task(batcher(1))
-    await turns()
-    second = asyncio.create_task(batcher(2))
-    await turns()
-    held.gates[0].set()
-    await turns()
-    assert held.batches == [[1], [2]]
-    held.gates[1].set()
-    assert (await first, await second) == (1, 4)
-
-
-async def test_past_the_limit_calls_wait_and_go_together_when_a_batch_comes_back() -> None:
-    held = HeldSquares()
-    batcher = CallBatcher(held, max_in_flight=2, min_following=1)
-    tasks = []
-    for n in range(5):
-        tasks.append(asyncio.create_task(batcher(n)))
-        await turns()
-    assert held.batches == [[0], [1]]
-    held.gates[0].set()
-    await turns()
-    assert held.batches == [[0], [1], [2, 3, 4]]
-    for gate in held.gates[1:]:
-        gate.set()
-    assert [await task for task in tasks] == [0, 1, 4, 9, 16]
+    assert [await first, *[await task for task in later]] == [49, 64, 81]
+    assert squares.batches == [[7], [8, 9]]
 
 
 async def test_batches_stay_under_the_limit() -> None:

@@ -18,7 +18,7 @@ from yarl import URL
 
 from bot.botapi.send_rate import Grant, SendRate
 from bot.botapi.transport import BotApiRequest
-from bot.broadcasts.call_batching import MIN_FOLLOWING, CallBatcher
+from bot.broadcasts.call_batching import CallBatcher
 from bot.broadcasts.queue import RECLAIM_BATCH, Claim, Recipient, RecipientQueue, Step, StepAnswer
 from bot.broadcasts.sending import MessagePoster, Tries, message_forms
 from bot.broadcasts.store import Broadcast, BroadcastStatus, BroadcastStore, Outcome, now_ms
@@ -164,12 +164,8 @@ class BroadcastEngine:
             return await self._queue.step(broadcast_id, steps, now_ms() + self._recovery_ms)
 
         method = "sendPhoto" if broadcast.content.photo else "sendMessage"
-        # Paced, a mark must reach Redis before its grant goes stale (5 ms) and steps are few:
-        # each leaves at once rather than behind the batch on its way.
-        following = 1 if self._rate.limited else MIN_FOLLOWING
         job = _Job(
-            broadcast, over, CallBatcher(step, min_following=following),
-            URL(f"{self._api_url}/{method}"),
+            broadcast, over, CallBatcher(step), URL(f"{self._api_url}/{method}"),
             message_forms(broadcast.content), deque(),
         )
         try:
