@@ -221,7 +221,7 @@ async def serve_updates(
 
 
 def main() -> int:
-    """Run one reference; senders print their elapsed seconds as JSON."""
+    """Run one reference; senders print their elapsed seconds and CPU seconds as JSON."""
     parser = argparse.ArgumentParser(prog="python -m bench.clients")
     parser.add_argument("kind", choices=("bare", "naive", "webhook", "burst"))
     parser.add_argument("--floor", action="store_true", help="burst: the floor (docstring)")
@@ -234,7 +234,7 @@ def main() -> int:
     parser.add_argument("--secret", default="")
     parser.add_argument("--redis-url", default="")
     args = parser.parse_args()
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     if args.kind == "bare":
         asyncio.run(bare(args.url, args.count, args.concurrency, args.text))
     elif args.kind == "naive":
@@ -245,7 +245,9 @@ def main() -> int:
         asyncio.run(burst(args.url, args.port, args.secret))
     else:
         asyncio.run(webhook(args.port, args.secret, args.redis_url))
-    print(json.dumps({"seconds": time.monotonic() - started}))
+    print(json.dumps({
+        "seconds": time.monotonic() - started, "cpu_seconds": time.process_time() - cpu,
+    }))
     return 0
 
 

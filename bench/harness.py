@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -257,15 +258,17 @@ async def stop_process(process: asyncio.subprocess.Process) -> None:
             await process.wait()
 
 
-async def run_client(*args: str) -> None:
-    """One reference sender as its own process, like the bot; fails loudly if it failed."""
+async def run_client(*args: str) -> dict[str, float]:
+    """One reference sender as its own process, like the bot; what it printed (its seconds and
+    CPU seconds). Fails loudly if it failed."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.clients", *args, cwd=ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
-    _, stderr = await process.communicate()
+    stdout, stderr = await process.communicate()
     if process.returncode != 0:
         raise RuntimeError(f"bench.clients {args[0]} failed: {stderr.decode()[-2000:]}")
+    return dict(json.loads(stdout))
 
 
 async def metric(port: int, name: str, missing: float | None = None) -> float:
