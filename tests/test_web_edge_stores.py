@@ -44,6 +44,31 @@ async def test_update_log_lets_one_delivery_handle_an_update_until_done_or_lapse
         await redis.aclose()
 
 
+async def test_deliveries_arriving_together_each_learn_where_their_own_update_stands(
+    redis_url: str,
+) -> None:
+    redis = connect(redis_url)
+    try:
+        log = UpdateLog(redis, claim_seconds=60.0)
+        await log.done(50)
+        # Two deliveries of each of 51..60 at the same moment, one of an update already done:
+        # their claims travel to Redis together.
+        claims = await asyncio.gather(*(log.claim(n) for n in [50, *range(51, 61)] * 2))
+        by_update = {n: [c.standing for c in claims if c.update_id == n] for n in range(50, 61)}
+        assert by_update[50] == [Standing.DONE, Standing.DONE]
+        for n in range(51, 61):
+            assert sorted(by_update[n], key=str) == [Standing.CLAIMED, Standing.ELSEWHERE], n
+        held = [c for c in claims if c.standing is Standing.CLAIMED]
+        assert all(c.retry_after_seconds == 60 for c in claims if c.standing is Standing.ELSEWHERE)
+        renewed = await asyncio.gather(*(log.renew(c) for c in held))
+        await asyncio.gather(*(log.done(c.update_id) for c in held[:5]))
+        assert renewed == [True] * 10
+        after = await asyncio.gather(*(log.claim(c.update_id, c.token) for c in held))
+        assert [c.standing for c in after] == [Standing.DONE] * 5 + [Standing.CLAIMED] * 5
+    finally:
+        await redis.aclose()
+
+
 async def test_storage_health_answers_without_raising_whether_redis_is_up_or_not(
     redis_url: str,
 ) -> None:
