@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.broadcasts.call_batching import CallBatcher
+from bot.storage.call_batching import CallBatcher
 
 
 class Squares:

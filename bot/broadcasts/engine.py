@@ -18,12 +18,12 @@ from yarl import URL
 
 from bot.botapi.send_rate import SendRate, Turn
 from bot.botapi.transport import BotApiRequest
-from bot.broadcasts.call_batching import CallBatcher
 from bot.broadcasts.queue import RECLAIM_BATCH, Claim, Recipient, RecipientQueue, Step, StepAnswer
 from bot.broadcasts.sending import MessagePoster, Tries, message_forms
 from bot.broadcasts.store import Broadcast, BroadcastStatus, BroadcastStore, Outcome, now_ms
 from bot.broadcasts.subscribers import Subscribers
 from bot.metrics import Metrics
+from bot.storage.call_batching import CallBatcher
 from bot.storage.connection import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class _Job:
 
     broadcast: Broadcast
     over: _Over
-    # The senders' steps go to Redis together (bot/broadcasts/call_batching.py).
+    # The senders' steps go to Redis together (bot/storage/call_batching.py).
     step: CallBatcher[Step, StepAnswer]
     # sendMessage or sendPhoto, and per locale its form without the chat_id, encoded once: the
     # same bytes go to every subscriber of that language.

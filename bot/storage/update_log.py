@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from bot.broadcasts.call_batching import CallBatcher
 from bot.storage import keys
+from bot.storage.call_batching import CallBatcher
 
 # Telegram redelivers for a while; a day of memory covers every retry it makes.
 DONE_SECONDS = 24 * 3600

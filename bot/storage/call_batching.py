@@ -4,6 +4,10 @@ A broadcast's senders each mark a message in flight before sending it and record
 after. One script call per message cost more CPU (and Redis time) than the message itself; the
 same scripts take a list, and the calls that arrive while one is on its way go together in the
 next. Nothing waits to fill a batch: an idle batcher sends the first call at once.
+
+Used by the broadcast senders' steps and the webhook's update log (claims, renewals, done marks).
+bot/storage/script_batch.py is its sibling for script calls that cannot share one script: each
+call keeps its own reply or error, and batches do not wait for each other.
 """
 
 from __future__ import annotations
