@@ -115,3 +115,17 @@ async def test_a_429_in_this_process_gives_up_the_reserved_turn_and_holds_the_ne
     # Another process's next turn waits the pause out too, read from Redis.
     await other.wait_turn()
     assert loop.time() - paused_at >= 0.9
+
+
+async def test_a_send_never_follows_the_previous_too_closely_when_the_clock_reading_moves(
+    clients: list[Redis],
+) -> None:
+    rate = SendRate(clients[0], RATE, Metrics())
+    times: list[float] = []
+    await send(rate, times, 2)
+    # The fastest reading of Redis's clock aged out and the ones left came 50 ms slower (a busy
+    # loop): the next slots map 50 ms earlier on this process's clock.
+    mapped = rate._local
+    rate._local = lambda slot_us: mapped(slot_us) - 0.05  # type: ignore[method-assign]
+    await send(rate, times, 3)
+    assert min(b - a for a, b in itertools.pairwise(times)) >= slot_interval(RATE) * 0.95

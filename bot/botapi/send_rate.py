@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections import deque
 
 from redis.asyncio import Redis
@@ -184,6 +185,10 @@ class SendRate:
         # reply can arrive.
         self._offsets: deque[float] = deque(maxlen=CLOCK_SAMPLES)
         self._trips: deque[float] = deque(maxlen=CLOCK_SAMPLES)
+        # When this process last sent, on its own clock. The mapping of Redis's clock moves when
+        # the fastest reading ages out of the samples (by tens of milliseconds on a busy loop),
+        # and a slot mapped that much earlier would follow the previous send too closely.
+        self._last_sent = -math.inf
         # For unpaced senders and answers, on the event loop's clock: until when the pause read
         # from Redis holds, and until when that reading is trusted. Not read under `_turn`:
         # paced senders hold it while they sleep until their slot, and answers never wait there.
@@ -232,6 +237,7 @@ class SendRate:
     async def keep(self, turn: Turn) -> bool:
         """`Turn.go`: on time, or moved to now when late and nobody has the next slot."""
         loop = asyncio.get_running_loop()
+        turn.at = max(turn.at, self._last_sent + self._interval_us / 1_000_000)
         for moves in range(MOVES + 1):
             delay = turn.at - loop.time()
             if delay > 0:
@@ -240,6 +246,7 @@ class SendRate:
             if now < self._paused_until:
                 return False
             if now - turn.at <= LATE_TOLERANCE_SECONDS:
+                self._last_sent = now
                 return True
             if not moves:
                 # A steady count on /metrics means an overloaded process.
@@ -249,7 +256,8 @@ class SendRate:
             slot_us = await self._call(self._move, [turn.slot_us, self._interval_us])
             if slot_us < 0:
                 break
-            turn.slot_us, turn.at = slot_us, self._local(slot_us)
+            turn.slot_us = slot_us
+            turn.at = max(self._local(slot_us), self._last_sent + self._interval_us / 1_000_000)
         return False
 
     async def _call(self, script: AsyncScript, args: list[int]) -> int:
