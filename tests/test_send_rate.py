@@ -129,3 +129,22 @@ async def test_a_send_never_follows_the_previous_too_closely_when_the_clock_read
     rate._local = lambda slot_us: mapped(slot_us) - 0.05  # type: ignore[method-assign]
     await send(rate, times, 3)
     assert min(b - a for a, b in itertools.pairwise(times)) >= slot_interval(RATE) * 0.95
+
+
+async def test_an_answer_charged_while_a_sender_stalls_does_not_cost_that_sender_its_slot(
+    clients: list[Redis],
+) -> None:
+    rate = SendRate(clients[0], RATE, Metrics())
+    loop = asyncio.get_running_loop()
+    times: list[float] = []
+    await send(rate, times, 2)
+    turn = await rate.reserve()
+    # A supporter's answer goes meanwhile and takes the schedule's next slot (as every
+    # progress edit of a broadcast does), then the process stalls past the sender's slot.
+    rate.charge_answer()
+    await rate.aclose()
+    stall(slot_interval(RATE) * 3)
+    assert await turn.go(), "the late turn was moved, not lost"
+    times.append(loop.time())
+    await send(rate, times, RATE + 2)
+    assert shortest_span(times, RATE) >= 1.0 + JITTER_MARGIN_SECONDS * 0.9

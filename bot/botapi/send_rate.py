@@ -84,24 +84,28 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local pause = tonumber(redis.call('GET', KEYS[2]) or '0')
 local slot = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now + tonumber(ARGV[2]), pause)
 redis.call('SET', KEYS[1], string.format('%.0f', slot + tonumber(ARGV[1])), 'PX', 60000)
+redis.call('SET', KEYS[3], string.format('%.0f', slot), 'PX', 60000)
 return {string.format('%.0f', now), string.format('%.0f', slot)}
 """
 
-# KEYS: next slot, pause. ARGV: the late sender's slot, interval, ahead (µs). If nobody has
-# reserved a slot after it (nor paused), moves it to `ahead` from now, the next free slot
-# following it; returns {now, slot}, slot -1 when it is lost.
+# KEYS: next slot, pause, last reserved. ARGV: the late sender's slot, interval, ahead (µs).
+# If nobody has reserved a slot after it (nor paused), moves it to `ahead` from now, the next
+# free slot no earlier than one interval after it (answers charged meanwhile keep their share);
+# returns {now, slot}, slot -1 when it is lost.
 _MOVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local slot = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
-local after = tonumber(redis.call('GET', KEYS[1]) or '0')
+local last = tonumber(redis.call('GET', KEYS[3]) or '0')
 local pause = tonumber(redis.call('GET', KEYS[2]) or '0')
-if after ~= slot + interval or pause > now then
+if last ~= slot or pause > now then
   return {string.format('%.0f', now), '-1'}
 end
+local after = tonumber(redis.call('GET', KEYS[1]) or '0')
 slot = math.max(slot, now + tonumber(ARGV[3]))
-redis.call('SET', KEYS[1], string.format('%.0f', slot + interval), 'PX', 60000)
+redis.call('SET', KEYS[1], string.format('%.0f', math.max(after, slot + interval)), 'PX', 60000)
+redis.call('SET', KEYS[3], string.format('%.0f', slot), 'PX', 60000)
 return {string.format('%.0f', now), string.format('%.0f', slot)}
 """
 
@@ -268,7 +272,8 @@ class SendRate:
         asked = loop.time()
         now_us, slot_us = (
             int(value) for value in await script(
-                keys=[keys.send_schedule(), keys.send_pause()], args=[*args, ahead_us]
+                keys=[keys.send_schedule(), keys.send_pause(), keys.send_last_reserved()],
+                args=[*args, ahead_us],
             )
         )
         self._trips.append(loop.time() - asked)

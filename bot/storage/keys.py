@@ -186,6 +186,12 @@ def send_schedule() -> str:
     return f"{PREFIX}telegram:next-slot"
 
 
+def send_last_reserved() -> str:
+    """String: the latest slot a sender reserved (µs, Redis clock), which answers' charges never
+    move: a late sender may move its slot only while it is still this one. TTL 1 min."""
+    return f"{PREFIX}telegram:last-reserved-slot"
+
+
 def send_pause() -> str:
     """String: Redis-clock µs until which Telegram asked us to stop (429). TTL = the wait."""
     return f"{PREFIX}telegram:pause-until"
