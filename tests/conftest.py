@@ -59,6 +59,13 @@ async def stop_processes(*processes: asyncio.subprocess.Process, timeout: float 
             await process.wait()
 
 
+async def kill_if_running(process: asyncio.subprocess.Process) -> None:
+    """SIGKILL a bot process a test leaves behind (a failed assertion, a timeout)."""
+    if process.returncode is None:
+        process.kill()
+        await process.wait()
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 nobody listens on right now."""
     with socket.socket() as sock:

@@ -21,7 +21,7 @@ from bot.storage import keys
 from bot.storage.connection import connect
 from bot.storage.embedded_valkey import EmbeddedValkey
 from tests.broadcast_steps import add_subscribers, deliveries
-from tests.conftest import ADMIN_ID, free_port
+from tests.conftest import ADMIN_ID, free_port, kill_if_running
 from tests.fakes.telegram import FakeBotAPI
 from tests.test_broadcast_resilience import start_broadcast, wait_until
 from tests.test_lifecycle import embedded_bot, wait_until_ready
@@ -59,9 +59,7 @@ async def bot_group(
         await wait_until_ready(f"http://127.0.0.1:{port}/readyz")
         yield process
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await kill_if_running(process)
 
 
 @dataclass(frozen=True)

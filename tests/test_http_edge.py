@@ -23,7 +23,7 @@ from aiohttp.test_utils import make_mocked_request
 from bot.config import ConfigError
 from bot.web.connection_guard import Throttled, connection_cap, quiet_accept_errors
 from bot.web.server import _direct_from_this_machine
-from tests.conftest import ROOT, Harness, running_bot, settings_from
+from tests.conftest import ROOT, Harness, kill_if_running, running_bot, settings_from
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.telegram import FakeBotAPI
 from tests.test_lifecycle import wait_until_ready
@@ -327,9 +327,7 @@ async def test_a_bot_with_1024_files_keeps_serving_through_1100_idle_connections
     finally:
         for connection in idle:
             connection.close()
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await kill_if_running(process)
     logs = log_file.read_text()
     assert "level=ERROR" not in logs and "Traceback" not in logs
     assert logs.count("connection cap reached") == 1

@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.conftest import ROOT, Harness
+from tests.conftest import ROOT, Harness, kill_if_running
 from tests.fakes.telegram import FakeBotAPI
 
 
@@ -76,9 +76,7 @@ async def test_bot_process_with_embedded_redis_serves_and_stops_on_sigterm(
         assert bot_env["TELEGRAM_BOT_TOKEN"] not in logs
         assert bot_env["STRIPE_SECRET_KEY"] not in logs
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await kill_if_running(process)
 
 
 def running(pid: int) -> bool:
@@ -112,6 +110,4 @@ async def test_embedded_redis_has_its_own_session_and_exits_when_the_bot_is_kill
             await asyncio.sleep(0.05)
         assert not running(redis_pid), "valkey-server outlived the SIGKILLed bot"
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await kill_if_running(process)

@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 
 from bot.logs import configure_logging
 from bot.storage import keys
-from tests.conftest import ROOT
+from tests.conftest import ROOT, kill_if_running
 from tests.fakes.telegram import FakeBotAPI
 from tests.test_lifecycle import wait_until_ready
 
@@ -43,9 +43,7 @@ async def test_a_job_run_writes_no_scheduler_line_at_info(
         _, stderr = await asyncio.wait_for(process.communicate(), 10)
     finally:
         await redis.aclose()
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await kill_if_running(process)
     logs = stderr.decode()
     assert "msg=bot started" in logs and "msg=bot stopped" in logs
     assert "logger=apscheduler" not in logs

@@ -9,7 +9,7 @@ import sys
 
 from bot.broadcasts.store import BroadcastContent, BroadcastStatus, BroadcastStore
 from bot.storage.connection import connect
-from tests.conftest import ADMIN_ID, ROOT, Harness
+from tests.conftest import ADMIN_ID, ROOT, Harness, kill_if_running
 from tests.donation_steps import pledge
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.telegram import FakeBotAPI
@@ -71,9 +71,7 @@ async def test_debug_logs_of_a_full_scenario_hold_no_secret_and_no_message_text(
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), 15)
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await kill_if_running(process)
     logs = stderr.decode()
     assert "level=DEBUG" in logs, "the scenario really ran at DEBUG"
     assert "donation recorded" in logs

@@ -13,7 +13,7 @@ from pathlib import Path
 import redis
 
 from bot.storage.embedded_valkey import valkey_server_process
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, kill_if_running
 from tests.fakes.telegram import FakeBotAPI
 from tests.test_lifecycle import running, wait_until_ready
 
@@ -34,9 +34,7 @@ async def failed_start(
     try:
         _, stderr = await asyncio.wait_for(process.communicate(), 30)
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await kill_if_running(process)
     text = stderr.decode()
     assert process.returncode == 1, text
     lines = text.splitlines()
@@ -113,9 +111,7 @@ async def test_an_unreachable_redis_is_named_once_and_the_bot_serves_meanwhile(
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), 20)
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await kill_if_running(process)
     text = stderr.decode()
     assert "hunter2" not in text
     warnings = [line for line in text.splitlines() if level_of(line) == "WARNING"]

@@ -75,12 +75,16 @@ PAUSE_CHECK_SECONDS = 0.1
 # Telegram's budget would be (the schedule's key lives a minute).
 CHARGE_HORIZON_US = 10_000_000
 
+# Every schedule script starts here: `now` in µs on Redis's clock, the one all processes share.
+_NOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+"""
+
 # KEYS: next slot, pause. ARGV: interval, ahead (µs). Reserves the next free slot, no earlier
 # than `ahead` from now (the reply must reach the sender first) nor than the pause's end.
 # Returns {now, slot} (µs on Redis's clock).
-_TAKE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+_TAKE = _NOW + """
 local pause = tonumber(redis.call('GET', KEYS[2]) or '0')
 local slot = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now + tonumber(ARGV[2]), pause)
 redis.call('SET', KEYS[1], string.format('%.0f', slot + tonumber(ARGV[1])), 'PX', 60000)
@@ -92,9 +96,7 @@ return {string.format('%.0f', now), string.format('%.0f', slot)}
 # If nobody has reserved a slot after it (nor paused), moves it to `ahead` from now, the next
 # free slot no earlier than one interval after it (answers charged meanwhile keep their share);
 # returns {now, slot}, slot -1 when it is lost.
-_MOVE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+_MOVE = _NOW + """
 local slot = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
 local last = tonumber(redis.call('GET', KEYS[3]) or '0')
@@ -112,9 +114,7 @@ return {string.format('%.0f', now), string.format('%.0f', slot)}
 # KEYS: next slot, pause. ARGV: slots taken by answers (µs, 0 for none), horizon (µs).
 # Moves the next slot later by the answers' share, never past now + horizon and never earlier;
 # returns µs until the pause ends (0 if none).
-_CHARGE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+_CHARGE = _NOW + """
 local charge = tonumber(ARGV[1])
 if charge > 0 then
   local slot = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
@@ -127,9 +127,7 @@ return 0
 """
 
 # KEYS: pause. ARGV: seconds. Only ever pushes the pause later.
-_PAUSE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+_PAUSE = _NOW + """
 local until_us = now + tonumber(ARGV[1]) * 1000000
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if until_us > current then
