@@ -24,9 +24,11 @@ BURST = 20
 
 
 # The fake runs on the bot's own event loop, so a busy loop delays when it notes a message by
-# some milliseconds more than a network would: windows are that much shorter than a second.
+# more than a network would: a CI run with both cores busy once noted one 43 ms late, making a
+# window of six out of sends 1,013 ms apart. Windows here are shortened by this much, and the
+# burst's whole span (where a late note matters only at its two ends) checks the rate closely.
 # The schedule's own margin at the receiver is measured by the bench, on a fake of its own.
-SAME_LOOP_JITTER = 0.03
+SAME_LOOP_JITTER = 0.15
 
 
 def busiest_second(times: list[float]) -> int:
@@ -63,8 +65,9 @@ async def test_a_burst_of_gifts_is_thanked_at_the_send_rate_while_commands_stay_
     assert sorted(call.chat_id or 0 for call in calls) == sorted(donors)
     times = [call.at for call in calls]
     assert busiest_second(times) <= RATE
-    # Paced, not merely capped: 20 messages at 5/s take about four seconds.
-    assert times[-1] - times[0] >= (BURST - RATE) / RATE
+    # Paced at the rate, not merely capped: 20 messages at 5/s span 19 intervals of 0.2 s and
+    # more (5.2/s would fail here).
+    assert times[-1] - times[0] >= (BURST - 1) / RATE - SAME_LOOP_JITTER
 
 
 def thank_yous(telegram: FakeBotAPI, mark: int) -> list[ApiCall]:
