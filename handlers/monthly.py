@@ -22,19 +22,13 @@ CONFIRM_CANCEL = CallbackFormat("don:cy", subscription=SUBSCRIPTION)
 KEEP = CallbackFormat("don:cn")
 
 
-async def list_monthly(update: Update, context: CampaignContext) -> None:
-    """One line and one Stop button per active monthly gift."""
-    query = update.callback_query
-    if query is None:
-        return
-    await query.answer()
-    locale = await context.locale_for(update)
-    gifts = await context.monthly.active(query.from_user.id)
+async def monthly_view(
+    context: CampaignContext, locale: str, user_id: int
+) -> tuple[str, InlineKeyboardMarkup] | None:
+    """The donor's active monthly gifts with their buttons, or None if they have none."""
+    gifts = await context.monthly.active(user_id)
     if not gifts:
-        await context.bot.send_message(
-            query.from_user.id, context.text(locale, "donate-monthly-none")
-        )
-        return
+        return None
     lines = [context.text(locale, "donate-monthly-list")]
     buttons = []
     for gift in gifts:
@@ -44,9 +38,24 @@ async def list_monthly(update: Update, context: CampaignContext) -> None:
             context.text(locale, "donate-monthly-cancel-button", amount=amount),
             callback_data=ASK_CANCEL.data(subscription=gift.subscription_id),
         )])
-    await context.bot.send_message(
-        query.from_user.id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons)
-    )
+    return "\n".join(lines), InlineKeyboardMarkup(buttons)
+
+
+async def list_monthly(update: Update, context: CampaignContext) -> None:
+    """One line and one Stop button per active monthly gift."""
+    query = update.callback_query
+    if query is None:
+        return
+    await query.answer()
+    locale = await context.locale_for(update)
+    view = await monthly_view(context, locale, query.from_user.id)
+    if view is None:
+        await context.bot.send_message(
+            query.from_user.id, context.text(locale, "donate-monthly-none")
+        )
+        return
+    text, markup = view
+    await context.bot.send_message(query.from_user.id, text, reply_markup=markup)
 
 
 async def _tapped_gift(
