@@ -36,6 +36,7 @@ from bot.donations.monthly_gifts import MonthlyGifts
 from bot.donations.notice_courier import NoticeCourier
 from bot.donations.outbox import Outbox
 from bot.donations.reconciliation import Reconciler
+from bot.donations.sharing import SharedLinks
 from bot.donations.stripe_client import Payments
 from bot.donations.stripe_events import StripeEventProcessor
 from bot.i18n import Localizer
@@ -281,8 +282,9 @@ def build_services(
     runs = JobRuns(redis, lease_seconds(settings.broadcast.recovery_seconds))
     send_rate = SendRate(redis, settings.broadcast.rate, metrics)
     notices = NoticeCourier(outbox, send_rate, settings.broadcast.recovery_seconds)
+    sharing = SharedLinks(redis, users)
     processor = StripeEventProcessor(
-        ledger, outbox, monthly, payments, campaign.currency, metrics, marks
+        ledger, outbox, monthly, payments, campaign.currency, metrics, marks, sharing
     )
     return Services(
         settings=settings,
@@ -307,8 +309,9 @@ def build_services(
         charts=ChartCache(bot, ChartFiles(redis), ledger, l10n, campaign, clock),
         erasure=Erasure(
             marks, ledger, outbox, monthly, subscribers, broadcasts, RecipientQueue(redis),
-            drafts, rate_limit, users, AofRewrites(redis),
+            drafts, rate_limit, users, AofRewrites(redis), sharing,
         ),
+        sharing=sharing,
         rate_limit=rate_limit,
         checkout_cap=CheckoutCap(redis, settings.stripe.checkout_sessions_per_minute, clock),
     )

@@ -21,6 +21,7 @@ from bot.donations.ledger import DonationLedger
 from bot.donations.monthly_gifts import MonthlyGifts
 from bot.donations.notice_courier import NoticeCourier
 from bot.donations.reconciliation import Reconciler
+from bot.donations.sharing import SharedLinks
 from bot.donations.stripe_client import Payments
 from bot.donations.stripe_events import StripeEventProcessor
 from bot.i18n import Localizer, resolve_locale
@@ -58,6 +59,7 @@ class Services:
     reporter: BroadcastReporter
     # /progress and /stats send the chart through it: drawn once per change of the totals.
     charts: ChartCache
+    sharing: SharedLinks
 
 
 class BotData:
@@ -130,6 +132,10 @@ class CampaignContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, An
     @property
     def checkout_cap(self) -> CheckoutCap:
         return self.services.checkout_cap
+
+    @property
+    def sharing(self) -> SharedLinks:
+        return self.services.sharing
 
     def matched(self, field: str) -> str:
         """A named group of the callback format whose pattern routed this update here."""

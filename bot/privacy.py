@@ -14,9 +14,10 @@ from bot.broadcasts.drafts import BroadcastDrafts
 from bot.broadcasts.queue import RecipientQueue
 from bot.broadcasts.store import BroadcastStore
 from bot.broadcasts.subscribers import Subscribers
-from bot.donations.ledger import DonationLedger
+from bot.donations.ledger import DonationLedger, telegram_donor_key
 from bot.donations.monthly_gifts import MonthlyGifts
 from bot.donations.outbox import Outbox
+from bot.donations.sharing import SharedLinks
 from bot.storage.aof_rewrite import AofRewrites
 from bot.storage.erasure import ErasureMarks
 from bot.storage.rate_limit import UserRateLimit
@@ -38,6 +39,7 @@ class Erasure:
     rate_limit: UserRateLimit
     users: UserStore
     rewrites: AofRewrites
+    sharing: SharedLinks
 
     async def start(self) -> None:
         """Before any event is read: an earlier release's reversible fingerprints go."""
@@ -51,6 +53,10 @@ class Erasure:
         await self.marks.mark(user_id)
         anonymised = await self.ledger.anonymise_donor(user_id)
         await self.monthly.unlink_owner(user_id)
+        # Before the outbox: once their link is nobody's, no gift can owe them a word.
+        await self.sharing.forget(
+            user_id, telegram_donor_key(user_id), await self.users.referral(user_id)
+        )
         await self.outbox.drop_owed_to(user_id)
         await self.subscribers.unsubscribe(user_id)
         # After unsubscribing: a broadcast starting from now on never lists them.

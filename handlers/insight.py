@@ -11,6 +11,7 @@ from bot.botapi.text_split import split_message
 from bot.campaign import percent_of_goal
 from bot.config import Settings
 from bot.context import CampaignApplication, CampaignContext
+from bot.donations.sharing import SHARED_CODE_PREFIX, is_shared_code
 from bot.i18n import money
 from bot.referrals import is_referral_code
 from bot.reports.export import export_csv
@@ -53,10 +54,17 @@ async def stats(update: Update, context: CampaignContext) -> None:
     if not numbers.broadcasts:
         lines.append(context.text(locale, "stats-none"))
     lines += ["", context.text(locale, "stats-referrals-title")]
-    lines += [
+    referrals = [
         context.text(locale, "stats-referral-line", code=code, amount=cash(amount))
         for code, amount in numbers.referrals
-    ] or [context.text(locale, "stats-none")]
+    ]
+    # Supporters' own links as one line: each is a person's, and organizers need the sum.
+    shared = await context.sharing.campaign_total()
+    if shared.count:
+        referrals.append(context.text(
+            locale, "share-stats-line", count=shared.count, amount=cash(shared.amount)
+        ))
+    lines += referrals or [context.text(locale, "stats-none")]
     for part in split_message("\n".join(lines)):
         await context.bot.send_message(chat.id, part)
     await services.charts.send(chat.id, locale)
@@ -82,6 +90,9 @@ async def share_link(update: Update, context: CampaignContext) -> None:
     code = context.args[0] if context.args and len(context.args) == 1 else ""
     if not is_referral_code(code):
         await context.reply(update, "link-usage")
+        return
+    if is_shared_code(code):
+        await context.reply(update, "share-link-reserved", code=SHARED_CODE_PREFIX)
         return
     url = f"https://t.me/{context.bot.username}?start={code}"
     await context.reply(update, "link-text", code=code, url=url)

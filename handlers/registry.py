@@ -23,6 +23,7 @@ from handlers import (
     monthly,
     progress,
     reconcile,
+    share,
     start,
     story,
     subscriptions,
@@ -48,6 +49,7 @@ def register_handlers(application: CampaignApplication, settings: Settings) -> N
     thanks.register(application)
     progress.register(application)
     subscriptions.register(application)
+    share.register(application)
     updates_archive.register(application, settings)
     # Organizers only (and /stats for beneficiaries too): declared in handlers/access.
     broadcast_compose.register(application, settings)

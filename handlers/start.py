@@ -59,7 +59,8 @@ async def start(update: Update, context: CampaignContext) -> None:
     locale = state.locale
     args = context.args or []
     referral = parse_referral(args[0]) if len(args) == 1 else None
-    if referral is not None:
+    # Their own link opened by the supporter themselves brings nobody: not a referral.
+    if referral is not None and not await context.sharing.is_own(referral, user.id):
         await context.users.remember_referral(user.id, referral)
     if state.blocked:
         # A subscriber who had blocked the bot and comes back gets the news again.

@@ -17,6 +17,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bot.donations.outbox import Notice
+from bot.donations.sharing import SharedGift, script_keys
 from bot.storage import keys
 from bot.storage.connection import as_text, text_of
 from bot.storage.script_batch import ScriptBatch
@@ -25,7 +26,8 @@ SUPPORT_WORDS_KEPT = 100
 READ_BATCH = 500
 
 # KEYS: donation, totals, donors, timeline, reversal, outbox, beneficiary feed, milestones
-# reached, referral totals, erasure marks.
+# reached, referral totals, erasure marks, supporters' links' total, the supporter's link and
+# its donors (both "" for a gift through none).
 # ARGV: the gift as JSON (`_gift`: one argument costs the client far less than twenty), the
 # milestone step (0 for none), then the milestone amounts.
 # The beneficiaries' feed and the milestones are written here too, so a crash can lose neither
@@ -69,6 +71,20 @@ redis.call('HINCRBY', KEYS[2], 'donations', 1)
 if redis.call('SADD', KEYS[3], donor) == 1 then redis.call('HINCRBY', KEYS[2], 'donors', 1) end
 redis.call('ZADD', KEYS[4], gift.created, gift.id)
 if gift.referral then redis.call('ZINCRBY', KEYS[9], amount, gift.referral) end
+-- A supporter's own link (/share, sharing.py), apart from the organizers' codes: the links'
+-- total, and while its owner has not used /forget (checked again: they may have since the
+-- caller looked) its money and distinct donors, and a word to the owner on its first gift.
+if gift.shared then
+  redis.call('HINCRBY', KEYS[11], 'gifts', 1)
+  redis.call('HINCRBY', KEYS[11], 'amount', amount)
+  if gift.sharer and redis.call('HGET', KEYS[12], 'user') == gift.sharer then
+    redis.call('HINCRBY', KEYS[12], 'amount', amount)
+    if redis.call('SADD', KEYS[13], donor) == 1
+        and redis.call('HINCRBY', KEYS[12], 'donors', 1) == 1 then
+      redis.call('HSET', KEYS[6], gift.first_gift_id, gift.first_gift)
+    end
+  end
+end
 redis.call('RPUSH', KEYS[7], cjson.encode({kind = 'donation', id = gift.id}))
 local crossed = {}
 local step = tonumber(ARGV[2])
@@ -184,7 +200,7 @@ class Donation:
     def donor_key(self) -> str:
         """One donor per Telegram user, else per Stripe customer, else per payment."""
         if self.telegram_user_id is not None:
-            return _telegram_donor(self.telegram_user_id)
+            return telegram_donor_key(self.telegram_user_id)
         return self.anonymous_donor_key()
 
     def anonymous_donor_key(self) -> str:
@@ -243,7 +259,8 @@ class DonationLedger:
         self._batch = ScriptBatch(redis)
 
     async def record(
-        self, donation: Donation, thanks: Notice | None, check: ForgetCheck | None = None
+        self, donation: Donation, thanks: Notice | None, check: ForgetCheck | None = None,
+        shared: SharedGift | None = None,
     ) -> Recorded:
         """Count a donation once, with its thank-you, in one step: nothing again for an id seen
         before; anonymous, without a thank-you, if `check` finds the donor forgot since."""
@@ -260,8 +277,12 @@ class DonationLedger:
                 keys.milestones_reached(),
                 keys.referral_totals(),
                 keys.erasure_marks(),
+                *script_keys(shared),
             ],
-            [_gift(donation, thanks, check), self._milestone_step, *self._milestone_amounts],
+            [
+                _gift(donation, thanks, check, shared), self._milestone_step,
+                *self._milestone_amounts,
+            ],
         )
         return Recorded(int(recorded))
 
@@ -358,12 +379,15 @@ class DonationLedger:
         ]
         anonymised = await self._anonymise_donor(
             keys=[keys.donors(), keys.supporter_words(), *map(keys.donation, theirs)],
-            args=[_telegram_donor(user_id), f"erased:{uuid.uuid4().hex}", *theirs],
+            args=[telegram_donor_key(user_id), f"erased:{uuid.uuid4().hex}", *theirs],
         )
         return int(anonymised)
 
 
-def _gift(donation: Donation, thanks: Notice | None, check: ForgetCheck | None) -> str:
+def _gift(
+    donation: Donation, thanks: Notice | None, check: ForgetCheck | None,
+    shared: SharedGift | None,
+) -> str:
     """The record script's gift: every value a string, keys absent rather than null."""
     gift: dict[str, object] = {
         "id": donation.donation_id,
@@ -378,7 +402,9 @@ def _gift(donation: Donation, thanks: Notice | None, check: ForgetCheck | None) 
     if check is not None:
         gift["fingerprint"] = check.fingerprint
         gift["object_created"] = str(check.created)
-    if donation.referral:
+    if shared is not None:
+        gift.update(shared.script_fields())
+    elif donation.referral:
         gift["referral"] = donation.referral
     if thanks is not None:
         gift["thanks_id"] = thanks.notice_id
@@ -386,5 +412,6 @@ def _gift(donation: Donation, thanks: Notice | None, check: ForgetCheck | None) 
     return json.dumps(gift)
 
 
-def _telegram_donor(user_id: int) -> str:
+def telegram_donor_key(user_id: int) -> str:
+    """How a Telegram user is counted among donors (and a link's donors, sharing.py)."""
     return f"tg:{user_id}"

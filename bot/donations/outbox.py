@@ -62,6 +62,8 @@ class NoticeKind(StrEnum):
     THANKS = "thanks"
     PAYMENT_FAILED = "payment-failed"
     MONTHLY_ENDED = "monthly-ended"
+    # To a supporter, once: the first gift through their own /share link.
+    SHARED_GIFT = "shared-gift"
 
 
 class NoticeData(TypedDict, total=False):

@@ -10,6 +10,7 @@ from typing import Any
 from bot.donations.ledger import Donation, DonationLedger, ForgetCheck, Recorded
 from bot.donations.monthly_gifts import MonthlyGifts
 from bot.donations.outbox import Notice, NoticeData, NoticeKind, Outbox
+from bot.donations.sharing import SharedLinks
 from bot.donations.stripe_client import Frequency, Payments
 from bot.donations.stripe_objects import (
     Charge,
@@ -68,8 +69,9 @@ class StripeEventProcessor:
 
     def __init__(
         self, ledger: DonationLedger, outbox: Outbox, monthly: MonthlyGifts, payments: Payments,
-        currency: str, metrics: Metrics, forgotten: ErasureMarks,
+        currency: str, metrics: Metrics, forgotten: ErasureMarks, sharing: SharedLinks,
     ) -> None:
+        self._sharing = sharing
         self._metrics = metrics
         self._forgotten = forgotten
         self._ledger = ledger
@@ -239,7 +241,8 @@ class StripeEventProcessor:
                     kind=donation.kind, renewal=renewal,
                 ),
             )
-        recorded = await self._ledger.record(donation, thanks, check)
+        shared = await self._sharing.gift_through(donation.referral, donation.telegram_user_id)
+        recorded = await self._ledger.record(donation, thanks, check, shared)
         if not recorded:
             return EventOutcome(EventResult.DUPLICATE)
         self._metrics.donations.labels(donation.kind).inc()
@@ -248,9 +251,11 @@ class StripeEventProcessor:
             "donation recorded id=%s amount=%s kind=%s event=%s",
             donation.donation_id, donation.amount, donation.kind, event.id,
         )
-        if thanks is None or recorded is not Recorded.LINKED:
-            return EventOutcome(EventResult.RECORDED)
-        return EventOutcome(EventResult.RECORDED, (thanks.notice_id,))
+        owed = [thanks.notice_id] if thanks is not None and recorded is Recorded.LINKED else []
+        if shared is not None and shared.first_gift is not None:
+            # Queued only by a link's first gift; the courier skips it if this was not.
+            owed.append(shared.first_gift.notice_id)
+        return EventOutcome(EventResult.RECORDED, tuple(owed))
 
     async def _subscription_deleted(self, subscription: Subscription) -> EventOutcome:
         user_id = await self._monthly.end(subscription.id)

@@ -224,6 +224,30 @@ def referral_totals() -> str:
     return f"{PREFIX}referrals"
 
 
+def shared_link_of(user_id: int) -> str:
+    """String: the code of the supporter's own /share link, made once. No TTL; deleted by
+    /forget."""
+    return f"{PREFIX}share:user:{user_id}"
+
+
+def shared_link(code: str) -> str:
+    """Hash: one supporter's /share link: user (its owner), amount (minor units, gross, given
+    through it), donors (distinct). No TTL; deleted by its owner's /forget."""
+    return f"{PREFIX}share:link:{code}"
+
+
+def shared_link_donors(code: str) -> str:
+    """Set: the donors (as in `donors`) who gave through one /share link, so each counts once.
+    No TTL; deleted by its owner's /forget, a donor's /forget takes their entry out."""
+    return f"{PREFIX}share:donors:{code}"
+
+
+def shared_links_total() -> str:
+    """Hash: gifts and amount (minor units, gross) through every supporter's own link, for
+    /stats; kept when a supporter uses /forget, as it names nobody. No TTL."""
+    return f"{PREFIX}share:total"
+
+
 def active_subscriptions() -> str:
     """Set: every active monthly gift (Stripe subscription id), for the stats. No TTL."""
     return f"{PREFIX}subscriptions:active"

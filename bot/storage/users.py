@@ -58,6 +58,10 @@ class UserStore:
         """First touch wins: the code a supporter first arrived with stays theirs."""
         await self._redis.hsetnx(keys.user(user_id), "referral", code)
 
+    async def referral(self, user_id: int) -> str | None:
+        """The code the supporter first arrived with, if any."""
+        return as_text(await self._redis.hget(keys.user(user_id), "referral"))
+
     async def expect_input(self, user_id: int, what: str) -> None:
         """Remember what the bot just asked the user to type ("amount:once", "words:<id>")."""
         await self._redis.set(keys.awaiting_input(user_id), what, ex=AWAITING_TTL_SECONDS)

@@ -8,6 +8,7 @@ help-text =
     /subscribe — receive news from Calais
     /unsubscribe — stop receiving news
     /updates — read past news
+    /share — your own link to share the campaign
     /language — change language
     /forget — erase your data
     /help — this message

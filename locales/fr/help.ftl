@@ -8,6 +8,7 @@ help-text =
     /subscribe — recevoir les nouvelles de Calais
     /unsubscribe — ne plus recevoir les nouvelles
     /updates — relire les nouvelles passées
+    /share — votre lien personnel pour partager la collecte
     /language — changer de langue
     /forget — effacer vos données
     /help — ce message
