@@ -7,7 +7,12 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from bot.donations.ledger import Donation, DonationLedger
+from bot.donations.outbox import Outbox
+from bot.donations.sharing import SharedLinks, Tally
 from bot.referrals import is_referral_code
+from bot.storage.connection import connect
+from bot.storage.users import UserStore
 from tests.conftest import ADMIN_ID, Harness
 from tests.donation_steps import normalise, pay, pledge, wait_for_thanks
 from tests.fakes.telegram import ApiCall, FakeUser
@@ -165,3 +170,27 @@ async def test_forget_ends_a_link_and_organizer_codes_count_as_before(harness: H
     assert "market-stall: €20" in stats
     assert "Supporters' own links (/share): 2 gifts, €15" in stats
     assert code not in stats and new_code not in stats
+
+
+async def test_two_shares_at_once_make_one_code_and_a_sharer_gone_meanwhile_is_told_nothing(
+    redis_url: str,
+) -> None:
+    redis = connect(redis_url)
+    try:
+        links = SharedLinks(redis, UserStore(redis))
+        codes = await asyncio.gather(*(links.code_of(5301) for _ in range(5)))
+        assert len(set(codes)) == 1 and is_referral_code(codes[0])
+        # The owner is read before the gift is recorded; /forget may come in between.
+        shared = await links.gift_through(codes[0], 5302)
+        assert shared is not None and shared.owner == 5301
+        await links.forget(5301, "tg:5301", None)
+        gift = Donation(
+            donation_id="pi_between", amount=700, currency="EUR", kind="once", created=1,
+            locale="en", telegram_user_id=5302, referral=codes[0],
+        )
+        assert await DonationLedger(redis).record(gift, None, None, shared)
+        assert await Outbox(redis).pending() == []
+        assert await links.tally(codes[0]) == Tally()
+        assert await links.campaign_total() == Tally(1, 700)
+    finally:
+        await redis.aclose()
