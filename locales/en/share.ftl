@@ -11,7 +11,7 @@ share-tally = { $count ->
     } { $amount } through your link. Thank you for sharing!
 share-tally-none = Nobody has given through it yet: when someone does, you will see it here.
 share-button = 📤 Share the link
-share-invitation = Refugees are sleeping rough in Calais this winter. I support { -beneficiary }, and you can help too:
+share-invitation = Refugees are sleeping rough in Calais this winter. I support { -beneficiary }: you can help too, through this bot.
 share-first-gift = 💛 Someone just gave through your link — thank you for sharing! Send /share to see how it is doing.
 share-stats-line = Supporters' own links (/share): { $count ->
         [one] 1 gift

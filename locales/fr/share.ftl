@@ -11,7 +11,7 @@ share-tally = { $count ->
     } { $amount } grâce à votre lien. Merci de l'avoir partagé !
 share-tally-none = Personne n'a encore donné par ce lien : dès que quelqu'un le fera, vous le verrez ici.
 share-button = 📤 Partager le lien
-share-invitation = Cet hiver, des réfugiés dorment dehors à Calais. Je soutiens { -beneficiary }, et vous pouvez aider vous aussi :
+share-invitation = Cet hiver, des réfugiés dorment dehors à Calais. Je soutiens { -beneficiary } : vous pouvez aider vous aussi, grâce à ce bot.
 share-first-gift = 💛 Quelqu'un vient de donner grâce à votre lien — merci de l'avoir partagé ! Envoyez /share pour voir où il en est.
 share-stats-line = Liens personnels des soutiens (/share) : { $count ->
         [one] 1 don
