@@ -30,9 +30,7 @@ OTHER = CallbackFormat("don:o", frequency=FREQUENCY)
 CANCEL_TYPING = CallbackFormat("don:x")
 MANAGE_MONTHLY = CallbackFormat("don:m")
 # On the link message: 1 asks for a Checkout with the card fee covered, 0 for the gift alone.
-COVER_FEES = CallbackFormat(
-    "don:c", frequency=FREQUENCY, amount="[0-9]{1,9}", covered="[01]"
-)
+COVER_FEES = CallbackFormat("don:c", frequency=FREQUENCY, amount="[0-9]{1,9}", covered="[01]")
 AWAITING_AMOUNT = "amount:"
 
 _AMOUNT_ERRORS = {

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from babel.numbers import format_decimal
+
 from bot.i18n import SUPPORTED_LOCALES, Localizer, money
 from bot.money import major_to_minor
 
@@ -34,7 +36,9 @@ class ImpactUnit:
     def text(self, locale: str, count: int = 1) -> str:
         """The unit's words in `locale`, for `count` of it."""
         wording = next(w for w in self.wordings if w.locale == locale)
-        return wording.one if count == 1 else wording.several.replace(COUNT, str(count))
+        if count == 1:
+            return wording.one
+        return wording.several.replace(COUNT, format_decimal(count, locale=locale))
 
 
 def read_impact_units(value: Any) -> tuple[ImpactUnit, ...]:
