@@ -12,8 +12,10 @@ import pytest
 from bot.config import ConfigError, load_settings
 from bot.donations.fees import FeeRule
 from bot.donations.impact import impact_lines, impact_sentence
+from bot.donations.ledger import Donation, DonationLedger
 from bot.i18n import Localizer
 from bot.reports.export import COLUMNS
+from bot.storage.connection import connect
 from tests.conftest import ADMIN_ID, Harness
 from tests.donation_steps import normalise, open_donate_menu, pay, pledge, wait_for_thanks
 from tests.fakes.telegram import ApiCall, FakeUser
@@ -195,6 +197,35 @@ async def test_monthly_gift_with_the_fee_covered_splits_every_payment_and_says_w
         ("10.00", "0.41", "monthly", "none"),
         ("30.00", "0.00", "one-off", "none"),
     ]
+
+
+async def test_refunds_take_the_gift_first_whichever_event_comes_first(redis_url: str) -> None:
+    redis = connect(redis_url)
+    ledger = DonationLedger(redis)
+
+    def covered(donation_id: str) -> Donation:
+        return Donation(
+            donation_id=donation_id, amount=1000, currency="EUR", kind="once",
+            created=1_700_000_000, locale="en", covered_fee=41,
+        )
+
+    try:
+        # Part of the charge back: off the gift, the fee still covered.
+        await ledger.record(covered("pi_partial"), None)
+        assert await ledger.refund("pi_partial", 500) == 500
+        # The whole charge back before the payment's own event: the gift, then the fee.
+        assert await ledger.refund("pi_early", 1041) == 0
+        await ledger.record(covered("pi_early"), None)
+        totals = await ledger.totals()
+        assert (totals.raised, totals.gross, totals.refunded) == (500, 2000, 1500)
+        assert totals.fees_covered == 41
+        # The rest of the first charge, replayed: no more than the gift, the fee once.
+        for _ in range(2):
+            await ledger.refund("pi_partial", 1041)
+        totals = await ledger.totals()
+        assert (totals.raised, totals.refunded, totals.fees_covered) == (0, 2000, 0)
+    finally:
+        await redis.aclose()
 
 
 @pytest.mark.parametrize(

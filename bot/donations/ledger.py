@@ -51,10 +51,9 @@ for name, value in pairs(gift.fields) do
   hash[#hash + 1] = name
   hash[#hash + 1] = value
 end
--- The card fee the donor covered is kept beside the gift, never in it: raised, gross, the
--- milestones and the referrals count what donors gave for the cause (the issue: "progress counts
--- what donors gave"), not what paid the card processor. A reversal noted before the gift takes
--- the gift first and only its excess off the fee, as in _REVERSE.
+-- A covered card fee stays beside the gift: raised, gross, milestones and referrals count what
+-- donors gave for the cause, not what paid the card processor. A reversal noted before the gift
+-- takes the gift first, only its excess the fee (as in _REVERSE).
 local fee = tonumber(gift.fee or '0')
 if fee > 0 then
   local reversed_all = tonumber(reversed[1] or '0') + tonumber(reversed[2] or '0')
