@@ -189,7 +189,10 @@ class CampaignBot:
                 raise StartupError(webhook_problem(error, settings).sentence()) from error
         services.notices.start(
             application.bot,
-            functools.partial(notice_message, services.l10n, settings.campaign.currency),
+            functools.partial(
+                notice_message, services.l10n, settings.campaign.currency,
+                impact=settings.campaign.impact,
+            ),
         )
         # Broadcast sends have their own pool to the same Bot API, so a broadcast never makes a
         # reply to a user wait for a connection.

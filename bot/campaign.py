@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.donations.fees import FeeRule, rate_basis_points
+from bot.donations.impact import ImpactUnit, read_impact_units
 from bot.i18n import SUPPORTED_LOCALES
 from bot.money import MINOR_DIGITS, STRIPE_MINIMUM_MINOR, major_to_minor
 
@@ -37,6 +39,9 @@ class Campaign:
     default_locale: str
     # Language of what the beneficiaries receive (l'Auberge des Migrants works in French).
     notify_locale: str = "fr"
+    # What a donor may add to cover the card fees, and what amounts buy (the [[impact]] list).
+    fees: FeeRule = field(default_factory=FeeRule)
+    impact: tuple[ImpactUnit, ...] = ()
 
 
 class CampaignFileError(Exception):
@@ -93,6 +98,11 @@ class _CampaignReader:
         daily = self.field("notifications.daily_summary", "20:00", _clock_time)
         default_locale = self.field("default_locale", "en", _locale)
         notify_locale = self.field("notifications.locale", "fr", _locale)
+        fee_rate = self.field("fees.rate", "1.5", rate_basis_points)
+        fee_fixed = self.field("fees.fixed", "0.25", _amount_or_zero)
+        impact = self.field("impact", [], read_impact_units)
+        if fee_fixed is not None and custom_min is not None and fee_fixed >= custom_min:
+            self.problems.append(f"{self.path}: fees.fixed must be below custom_min")
         if custom_min is not None and custom_min < STRIPE_MINIMUM_MINOR:
             self.problems.append(f"{self.path}: custom_min is below Stripe's minimum of 0.50")
         if custom_min is not None and custom_max is not None and custom_min > custom_max:
@@ -116,6 +126,8 @@ class _CampaignReader:
             daily_summary_at=daily,
             default_locale=default_locale,
             notify_locale=notify_locale,
+            fees=FeeRule(rate_bp=fee_rate, fixed=fee_fixed),
+            impact=impact,
         )
 
     def _photo(self, value: Any) -> Path | None:

@@ -14,9 +14,10 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.botapi.callback_data import CallbackFormat
 from bot.context import CampaignApplication, CampaignContext
+from bot.donations.impact import impact_lines
 from bot.donations.stripe_client import Frequency, Pledge, return_urls
 from bot.i18n import Localizer, money
-from bot.money import AmountProblem, AmountRefused, parse_amount
+from bot.money import STRIPE_MINIMUM_MINOR, AmountProblem, AmountRefused, parse_amount
 from handlers import callbacks
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,8 @@ OTHER = CallbackFormat("don:o", frequency=FREQUENCY)
 # Also under the words-of-support prompt (handlers/thanks): one button stops either wait.
 CANCEL_TYPING = CallbackFormat("don:x")
 MANAGE_MONTHLY = CallbackFormat("don:m")
+# On the link message: 1 asks for a Checkout with the card fee covered, 0 for the gift alone.
+COVER_FEES = CallbackFormat("don:c", frequency=FREQUENCY, amount="[0-9]{1,9}", covered="[01]")
 AWAITING_AMOUNT = "amount:"
 
 _AMOUNT_ERRORS = {
@@ -80,6 +83,7 @@ async def donate_menu(
             callback_data=MANAGE_MONTHLY.data(),
         )])
     text = context.text(locale, "donate-prompt", frequency=frequency.value)
+    text += impact_lines(context.l10n, campaign.impact, campaign.currency, locale)
     return text, InlineKeyboardMarkup(rows)
 
 
@@ -223,7 +227,7 @@ async def offer_checkout(
 
 async def checkout_link(
     context: CampaignContext, user: User, locale: str, amount: int, frequency: Frequency,
-    origin_message_id: int,
+    origin_message_id: int, covered_fee: int = 0,
 ) -> str | Refusal:
     """The URL of the pledge's Checkout Session, or why there is none."""
     state = await context.state_of(user)
@@ -235,11 +239,14 @@ async def checkout_link(
     pledge = Pledge(
         user_id=user.id, amount=amount, currency=settings.campaign.currency, frequency=frequency,
         locale=locale, origin_message_id=origin_message_id, referral=state.referral,
+        covered_fee=covered_fee,
     )
     texts = offer_texts(context.l10n, settings.campaign.currency, locale, amount, frequency)
     urls = landing_pages(settings.http.public_url, context.bot.username, locale)
     try:
-        return await context.payments.create_checkout(pledge, urls, texts.product)
+        return await context.payments.create_checkout(
+            pledge, urls, texts.product, context.text(locale, "fees-line-name")
+        )
     except stripe.StripeError as exc:
         # The SDK already retried; the type and Stripe's request id are enough to investigate.
         log.error(
@@ -267,12 +274,66 @@ async def send_offer(
     if link is Refusal.UNAVAILABLE:
         await context.bot.send_message(user.id, context.text(locale, link.value))
         return
-    currency = context.settings.campaign.currency
-    texts = offer_texts(context.l10n, currency, locale, amount, frequency)
-    await context.bot.send_message(
-        user.id, texts.link,
-        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(texts.button, url=link)]]),
+    text, markup = offer_message(context, locale, amount, frequency, link, covered_fee=0)
+    await context.bot.send_message(user.id, text, reply_markup=markup)
+
+
+def offer_message(
+    context: CampaignContext, locale: str, amount: int, frequency: Frequency, link: str,
+    covered_fee: int,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The link message: the Checkout button, then the switch to cover the card fee or not."""
+    campaign = context.settings.campaign
+    texts = offer_texts(context.l10n, campaign.currency, locale, amount + covered_fee, frequency)
+    rows = [[InlineKeyboardButton(texts.button, url=link)]]
+    fee = covered_fee or campaign.fees.cover(amount)
+    if not fee:
+        # A campaign that set no fee has nothing to offer to cover.
+        return texts.link, InlineKeyboardMarkup(rows)
+    shown = {"fee": money(fee, campaign.currency), "amount": money(amount, campaign.currency)}
+    text = texts.link
+    if covered_fee:
+        text += "\n" + context.text(locale, "fees-link-covered", **shown)
+    rows.append([InlineKeyboardButton(
+        context.text(locale, "fees-toggle-remove" if covered_fee else "fees-toggle-add", **shown),
+        callback_data=COVER_FEES.data(
+            frequency=frequency.value, amount=amount, covered=0 if covered_fee else 1
+        ),
+    )])
+    return text, InlineKeyboardMarkup(rows)
+
+
+async def toggle_fees(update: Update, context: CampaignContext) -> None:
+    """Cover the card fee or stop covering it: the link message gets the matching Checkout."""
+    query = update.callback_query
+    if query is None:
+        return
+    campaign = context.settings.campaign
+    amount = int(context.matched("amount"))
+    locale = await context.locale_for(update)
+    # Forged data must not reach Stripe with an amount the bot would not have offered.
+    offered = amount in campaign.preset_amounts or (
+        max(campaign.custom_min, STRIPE_MINIMUM_MINOR) <= amount <= campaign.custom_max
     )
+    if not offered or query.message is None:
+        await query.answer(context.text(locale, "common-button-expired"), show_alert=True)
+        return
+    frequency = Frequency(context.matched("frequency"))
+    covered_fee = campaign.fees.cover(amount) if context.matched("covered") == "1" else 0
+    answering = asyncio.ensure_future(query.answer())
+    try:
+        # The link message is the pledge's origin: a double tap gets the same session back.
+        link = await checkout_link(
+            context, query.from_user, locale, amount, frequency, query.message.message_id,
+            covered_fee=covered_fee,
+        )
+    finally:
+        await answering
+    if isinstance(link, Refusal):
+        await send_offer(context, query.from_user, locale, amount, frequency, link)
+        return
+    text, markup = offer_message(context, locale, amount, frequency, link, covered_fee)
+    await query.edit_message_text(text, reply_markup=markup)
 
 
 class OfferTexts(NamedTuple):
@@ -316,3 +377,4 @@ def register(application: CampaignApplication) -> None:
     application.add_handler(AMOUNT_TAP)
     application.add_handler(CallbackQueryHandler(other_amount, pattern=OTHER.pattern))
     application.add_handler(CallbackQueryHandler(cancel_typing, pattern=CANCEL_TYPING.pattern))
+    application.add_handler(CallbackQueryHandler(toggle_fees, pattern=COVER_FEES.pattern))

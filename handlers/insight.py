@@ -43,7 +43,7 @@ async def stats(update: Update, context: CampaignContext) -> None:
         refunded=cash(totals.refunded), disputed=cash(totals.disputed),
         en=numbers.subscribers.get("en", 0), fr=numbers.subscribers.get("fr", 0),
         blocked=numbers.inactive_subscribers,
-    )]
+    ), context.text(locale, "fees-stats", fee=cash(totals.fees_covered))]
     lines += ["", context.text(locale, "stats-broadcasts-title")]
     for item in numbers.broadcasts:
         day = datetime.fromtimestamp(item.started_at / 1000, campaign.timezone).date()

@@ -10,6 +10,7 @@ from telegram.ext import CallbackQueryHandler
 
 from bot.botapi.callback_data import CallbackFormat
 from bot.context import CampaignApplication, CampaignContext
+from bot.donations.impact import ImpactUnit, impact_sentence
 from bot.donations.outbox import Notice, NoticeKind
 from bot.donations.public_text import visible_text
 from bot.i18n import Localizer, money
@@ -26,7 +27,7 @@ MAX_NAME = 64
 
 
 def notice_message(
-    l10n: Localizer, currency: str, notice: Notice
+    l10n: Localizer, currency: str, notice: Notice, impact: tuple[ImpactUnit, ...] = ()
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The text and buttons of one notice, in the donor's language (sent by bot/notice_courier)."""
     locale = notice.locale
@@ -42,9 +43,12 @@ def notice_message(
         message_id = "donate-thanks-monthly-renewal" if renewal else "donate-thanks-monthly-first"
     else:
         message_id = "donate-thanks-once"
-    text = f"{l10n.format(locale, message_id, amount=amount)}\n\n" + l10n.format(
-        locale, "donate-thanks-anonymous"
-    )
+    thanks = l10n.format(locale, message_id, amount=amount)
+    # Cached per amount and language: the courier formats a notice for every gift.
+    what = impact_sentence(l10n, impact, currency, locale, int(notice.data.get("amount", 0)))
+    if what is not None:
+        thanks += f"\n{what}"
+    text = f"{thanks}\n\n" + l10n.format(locale, "donate-thanks-anonymous")
     rows = [[InlineKeyboardButton(
         l10n.format(locale, "donate-thanks-follow"), callback_data=callbacks.FOLLOW.data()
     )]]

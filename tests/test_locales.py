@@ -22,6 +22,7 @@ SAMPLE_ARGS: dict[str, Any] = {
     "sum": money(4500, "EUR"), "subscribers": 120, "broadcasts": 1, "average": money(1500, "EUR"),
     "donations": 3, "monthly": 1, "monthlysum": money(1000, "EUR"), "refunded": money(0, "EUR"),
     "disputed": money(0, "EUR"), "code": "school-42", "currency": "EUR", "checked": 14,
+    "fee": money(41, "EUR"), "impact": "2 blankets for a night",
 }
 
 

@@ -53,6 +53,16 @@ for name, value in pairs(gift.fields) do
   hash[#hash + 1] = name
   hash[#hash + 1] = value
 end
+-- A covered card fee stays beside the gift: raised, gross, milestones and referrals count what
+-- donors gave for the cause, not what paid the card processor. A reversal noted before the gift
+-- takes the gift first, only its excess the fee (as in _REVERSE).
+local fee = tonumber(gift.fee or '0')
+if fee > 0 then
+  local reversed_all = tonumber(reversed[1] or '0') + tonumber(reversed[2] or '0')
+  local fee_back = math.min(fee, reversed_all - from_refunds - from_disputes)
+  for _, v in ipairs({'covered_fee', fee, 'fee_reversed', fee_back}) do hash[#hash + 1] = v end
+  redis.call('HINCRBY', KEYS[2], 'fees_covered', fee - fee_back)
+end
 local donor = gift.anonymous_donor
 if linked then
   donor = gift.donor
@@ -135,6 +145,16 @@ end
 redis.call('HINCRBY', KEYS[3], 'refunded', from_refunds - old_refunds)
 redis.call('HINCRBY', KEYS[3], 'disputed', from_disputes - old_disputes)
 redis.call('HINCRBY', KEYS[3], 'raised', -delta)
+-- A covered fee (see _RECORD): what the reversals take beyond the gift comes off the fee, so a
+-- refund of the whole charge takes no more than the gift off raised, and the fee off
+-- fees_covered. A partial refund takes the gift first: raised never shows money given back.
+local fee = tonumber(redis.call('HGET', KEYS[2], 'covered_fee') or '0')
+if fee > 0 then
+  local fee_back = math.min(fee, refunded + disputed - from_refunds - from_disputes)
+  local fee_back_before = tonumber(redis.call('HGET', KEYS[2], 'fee_reversed') or '0')
+  redis.call('HSET', KEYS[2], 'fee_reversed', fee_back)
+  redis.call('HINCRBY', KEYS[3], 'fees_covered', fee_back_before - fee_back)
+end
 return delta
 """
 
@@ -180,6 +200,8 @@ class Totals:
     donations: int = 0
     refunded: int = 0
     disputed: int = 0
+    # Card fees donors chose to cover, net of reversals; never part of raised or gross.
+    fees_covered: int = 0
 
 
 @dataclass(frozen=True)
@@ -196,6 +218,8 @@ class Donation:
     telegram_user_id: int | None = None
     referral: str | None = None
     stripe_ids: dict[str, str] = field(default_factory=dict)
+    # The card fee the donor added on top of `amount` (bot/donations/fees.py), 0 for none.
+    covered_fee: int = 0
 
     def donor_key(self) -> str:
         """One donor per Telegram user, else per Stripe customer, else per payment."""
@@ -406,6 +430,8 @@ def _gift(
         gift.update(shared.script_fields())
     elif donation.referral:
         gift["referral"] = donation.referral
+    if donation.covered_fee:
+        gift["fee"] = str(donation.covered_fee)
     if thanks is not None:
         gift["thanks_id"] = thanks.notice_id
         gift["thanks"] = thanks.to_json()

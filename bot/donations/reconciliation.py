@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import stripe
 
+from bot.donations.fees import split_paid
 from bot.donations.stripe_client import Payments
 from bot.donations.stripe_events import EventResult, StripeEventProcessor
 from bot.donations.stripe_objects import CheckoutSession, Invoice, StripeEvent
@@ -89,4 +90,6 @@ class Reconciler:
 
 
 def _paid(obj: CheckoutSession | Invoice) -> int:
-    return (obj.amount_total or 0) if isinstance(obj, CheckoutSession) else obj.amount_paid
+    paid = (obj.amount_total or 0) if isinstance(obj, CheckoutSession) else obj.amount_paid
+    # The gift alone, as raised counts it: a covered card fee is not money for the cause.
+    return split_paid(paid, obj.metadata)[0]

@@ -41,12 +41,14 @@ class Pledge:
     # The Telegram message the choice was made on: a retried tap on it is the same pledge.
     origin_message_id: int
     referral: str | None = None
+    # The card fee the donor chose to add on top of `amount` (bot/donations/fees.py), 0 for none.
+    covered_fee: int = 0
 
     def idempotency_key(self) -> str:
         """Same pledge, same key: a retried tap returns the Checkout Session already created."""
         raw = (
             f"{self.user_id}:{self.origin_message_id}:{self.amount}:{self.currency}:"
-            f"{self.frequency.value}:{self.locale}:{self.referral or ''}"
+            f"{self.frequency.value}:{self.locale}:{self.referral or ''}:{self.covered_fee}"
         )
         return "pledge-" + hashlib.sha256(raw.encode()).hexdigest()[:40]
 
@@ -58,6 +60,9 @@ class Pledge:
         }
         if self.referral:
             data["referral"] = self.referral
+        if self.covered_fee:
+            # How the webhook splits what was paid (bot/donations/fees.py split_paid).
+            data |= {"gift_amount": str(self.amount), "covered_fee": str(self.covered_fee)}
         return data
 
 
@@ -97,7 +102,7 @@ class Payments:
         )
 
     async def create_checkout(
-        self, pledge: Pledge, urls: ReturnUrls, product_name: str
+        self, pledge: Pledge, urls: ReturnUrls, product_name: str, fee_name: str = ""
     ) -> str:
         """Create (or, for a retried pledge, fetch back) the Checkout Session; returns its URL."""
         price_data: dict[str, Any] = {
@@ -105,8 +110,17 @@ class Payments:
             "unit_amount": pledge.amount,
             "product_data": {"name": product_name},
         }
+        prices = [price_data]
+        if pledge.covered_fee:
+            # A line of its own, so the donor sees on Stripe's page what the gift is and what
+            # the fee; monthly, it recurs with the gift.
+            prices.append({
+                "currency": price_data["currency"],
+                "unit_amount": pledge.covered_fee,
+                "product_data": {"name": fee_name},
+            })
         params: dict[str, Any] = {
-            "line_items": [{"price_data": price_data, "quantity": 1}],
+            "line_items": [{"price_data": price, "quantity": 1} for price in prices],
             "locale": pledge.locale,
             "client_reference_id": str(pledge.user_id),
             "metadata": pledge.metadata(),
@@ -120,7 +134,8 @@ class Payments:
                 "payment_intent_data": {"metadata": pledge.metadata()},
             }
         else:
-            price_data["recurring"] = {"interval": "month"}
+            for price in prices:
+                price["recurring"] = {"interval": "month"}
             params |= {
                 "mode": "subscription",
                 "subscription_data": {"metadata": pledge.metadata()},

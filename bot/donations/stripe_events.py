@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from bot.donations.fees import split_paid
 from bot.donations.ledger import Donation, DonationLedger, ForgetCheck, Recorded
 from bot.donations.monthly_gifts import MonthlyGifts
 from bot.donations.outbox import Notice, NoticeData, NoticeKind, Outbox
@@ -163,9 +164,11 @@ class StripeEventProcessor:
         # Whether the donor used /forget since is read by the ledger's own script: one round trip.
         user_id = _telegram_user(metadata, session.client_reference_id)
         check = self._forget_check(user_id, session.created)
+        gift, covered_fee = split_paid(session.amount_total, metadata)
         donation = Donation(
             donation_id=session.payment_intent or session.id,
-            amount=session.amount_total,
+            amount=gift,
+            covered_fee=covered_fee,
             currency=self._currency,
             kind=Frequency.ONCE.value,
             created=event.created or session.created,
@@ -208,11 +211,14 @@ class StripeEventProcessor:
         if payment_intent is None:
             # Refunds and disputes name the PaymentIntent; the gift must be filed under it.
             payment_intent = await self._payments.invoice_payment_intent(invoice.id)
+        # Each renewal splits the same way: the fee line is on every invoice, its size in metadata.
+        amount, covered_fee = split_paid(amount, metadata)
         if user_id is not None:
             await self._monthly.link(subscription_id, user_id, amount, self._currency, locale)
         donation = Donation(
             donation_id=payment_intent or invoice.id,
             amount=amount,
+            covered_fee=covered_fee,
             currency=self._currency,
             kind=Frequency.MONTHLY.value,
             created=event.created or invoice.created,

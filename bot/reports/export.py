@@ -12,8 +12,9 @@ from bot.donations.ledger import StoredDonation
 from bot.money import minor_to_decimal
 
 COLUMNS = (
-    "date", "amount", "currency", "kind", "referral", "public_name", "refund_status",
-    "refunded", "disputed", "stripe_payment_intent", "stripe_checkout_session",
+    # amount is the gift; covered_fee what its donor added for the card fee, paid beside it.
+    "date", "amount", "covered_fee", "currency", "kind", "referral", "public_name",
+    "refund_status", "refunded", "disputed", "stripe_payment_intent", "stripe_checkout_session",
     "stripe_invoice", "stripe_subscription", "stripe_customer",
 )
 # A cell starting with one of these is run as a formula by spreadsheet programs.
@@ -44,6 +45,7 @@ async def export_csv(rows: AsyncIterator[StoredDonation], zone: ZoneInfo) -> tup
         writer.writerow([
             datetime.fromtimestamp(donation.created, zone).isoformat(timespec="seconds"),
             str(minor_to_decimal(donation.amount)),
+            str(minor_to_decimal(int(fields.get("covered_fee", 0)))),
             fields.get("currency", ""),
             "monthly" if fields.get("kind") == "monthly" else "one-off",
             _cell(fields.get("referral", "")),
