@@ -62,6 +62,7 @@ class NoticeKind(StrEnum):
     THANKS = "thanks"
     PAYMENT_FAILED = "payment-failed"
     MONTHLY_ENDED = "monthly-ended"
+    MONTHLY_RESUMING = "monthly-resuming"
 
 
 class NoticeData(TypedDict, total=False):
