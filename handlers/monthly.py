@@ -6,8 +6,11 @@ resuming and the card page in handlers/monthly_pause.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
+from typing import Any
 
 import stripe
 from babel.dates import format_date
@@ -140,6 +143,24 @@ async def tapped_gift(
     return None
 
 
+GiftButton = Callable[[CallbackQuery, CampaignContext, str, MonthlyGift], Awaitable[None]]
+
+
+def own_gift(
+    handler: GiftButton,
+) -> Callable[[Update, CampaignContext], Coroutine[Any, Any, None]]:
+    """A button's handler, run only for the tapping donor's own active gift (tapped_gift)."""
+
+    @functools.wraps(handler)
+    async def checked(update: Update, context: CampaignContext) -> None:
+        tapped = await tapped_gift(update, context)
+        if tapped is not None:
+            query, locale, gift = tapped
+            await handler(query, context, locale, gift)
+
+    return checked
+
+
 async def stripe_refused(
     query: CallbackQuery, context: CampaignContext, locale: str, action: str,
     error: stripe.StripeError,
@@ -153,12 +174,11 @@ async def stripe_refused(
     await query.answer(context.text(locale, "donate-unavailable"), show_alert=True)
 
 
-async def ask_cancel(update: Update, context: CampaignContext) -> None:
+@own_gift
+async def ask_cancel(
+    query: CallbackQuery, context: CampaignContext, locale: str, gift: MonthlyGift
+) -> None:
     """Ask for confirmation before stopping a monthly gift."""
-    tapped = await tapped_gift(update, context)
-    if tapped is None:
-        return
-    query, locale, gift = tapped
     await query.answer()
     amount = money(gift.amount, gift.currency)
     await query.edit_message_text(
@@ -180,12 +200,11 @@ def keep_button(context: CampaignContext, locale: str) -> InlineKeyboardButton:
     )
 
 
-async def confirm_cancel(update: Update, context: CampaignContext) -> None:
+@own_gift
+async def confirm_cancel(
+    query: CallbackQuery, context: CampaignContext, locale: str, gift: MonthlyGift
+) -> None:
     """Cancel the subscription at Stripe, then forget it locally."""
-    tapped = await tapped_gift(update, context)
-    if tapped is None:
-        return
-    query, locale, gift = tapped
     try:
         await context.payments.cancel_subscription(gift.subscription_id)
     except stripe.StripeError as exc:

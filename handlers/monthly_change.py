@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import stripe
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.ext import CallbackQueryHandler
 
 from bot.botapi.callback_data import CallbackFormat
@@ -18,8 +18,8 @@ from handlers.monthly import (
     SUBSCRIPTION,
     keep_button,
     local_date,
+    own_gift,
     stripe_refused,
-    tapped_gift,
 )
 
 AMOUNT = "[0-9]{1,9}"
@@ -29,12 +29,11 @@ CONFIRM_CHANGE = CallbackFormat("mon:ay", subscription=SUBSCRIPTION, amount=AMOU
 AWAITING_AMOUNT = "monthly-amount:"
 
 
-async def ask_amount(update: Update, context: CampaignContext) -> None:
+@own_gift
+async def ask_amount(
+    query: CallbackQuery, context: CampaignContext, locale: str, gift: MonthlyGift
+) -> None:
     """The presets (but the current amount), another amount, or keep it as it is."""
-    tapped = await tapped_gift(update, context)
-    if tapped is None:
-        return
-    query, locale, gift = tapped
     await query.answer()
     campaign = context.settings.campaign
     presets = [
@@ -77,12 +76,11 @@ def _confirmation(
     ]])
 
 
-async def preset_chosen(update: Update, context: CampaignContext) -> None:
+@own_gift
+async def preset_chosen(
+    query: CallbackQuery, context: CampaignContext, locale: str, gift: MonthlyGift
+) -> None:
     """A preset was tapped: ask to confirm."""
-    tapped = await tapped_gift(update, context)
-    if tapped is None:
-        return
-    query, locale, gift = tapped
     amount = int(context.matched("amount"))
     if amount not in context.settings.campaign.preset_amounts:
         # Only amounts the bot itself offered: a forged button must not bypass the bounds.
@@ -93,12 +91,11 @@ async def preset_chosen(update: Update, context: CampaignContext) -> None:
     await query.edit_message_text(text, reply_markup=markup)
 
 
-async def ask_typed(update: Update, context: CampaignContext) -> None:
+@own_gift
+async def ask_typed(
+    query: CallbackQuery, context: CampaignContext, locale: str, gift: MonthlyGift
+) -> None:
     """Ask for the new amount to be typed, within the campaign's bounds."""
-    tapped = await tapped_gift(update, context)
-    if tapped is None:
-        return
-    query, locale, gift = tapped
     await query.answer()
     campaign = context.settings.campaign
     await context.users.expect_input(
@@ -149,12 +146,11 @@ def _allowed(context: CampaignContext, amount: int) -> bool:
     return lowest <= amount <= campaign.custom_max
 
 
-async def confirm(update: Update, context: CampaignContext) -> None:
+@own_gift
+async def confirm(
+    query: CallbackQuery, context: CampaignContext, locale: str, gift: MonthlyGift
+) -> None:
     """Swap the price at Stripe, from the next payment on, then say so."""
-    tapped = await tapped_gift(update, context)
-    if tapped is None:
-        return
-    query, locale, gift = tapped
     amount = int(context.matched("amount"))
     if not _allowed(context, amount) or query.message is None:
         await query.answer(context.text(locale, "common-button-expired"), show_alert=True)

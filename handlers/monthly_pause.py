@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import stripe
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler
 
 from bot.botapi.callback_data import CallbackFormat
 from bot.context import CampaignApplication, CampaignContext
-from bot.donations.monthly_gifts import add_months, stripe_time
+from bot.donations.monthly_gifts import MonthlyGift, add_months, stripe_time
 from bot.donations.outbox import Notice, NoticeData, NoticeKind
 from bot.donations.stripe_client import donor_action_key, portal_return_url
 from bot.i18n import money
@@ -19,8 +19,8 @@ from handlers.monthly import (
     SUBSCRIPTION,
     keep_button,
     local_date,
+    own_gift,
     stripe_refused,
-    tapped_gift,
 )
 
 PAUSE_FOR = CallbackFormat("mon:pm", subscription=SUBSCRIPTION, months="[1-3]")
@@ -34,12 +34,11 @@ REMINDER_TICK_SECONDS = 3600
 CARD_PAGE_SECONDS = 300
 
 
-async def ask_months(update: Update, context: CampaignContext) -> None:
+@own_gift
+async def ask_months(
+    query: CallbackQuery, context: CampaignContext, locale: str, gift: MonthlyGift
+) -> None:
     """For how long: 1, 2 or 3 months."""
-    tapped = await tapped_gift(update, context)
-    if tapped is None:
-        return
-    query, locale, gift = tapped
     if gift.paused:
         await query.answer(context.text(locale, "monthly-already-paused"), show_alert=True)
         return
@@ -57,12 +56,11 @@ async def ask_months(update: Update, context: CampaignContext) -> None:
     )
 
 
-async def pause_for(update: Update, context: CampaignContext) -> None:
+@own_gift
+async def pause_for(
+    query: CallbackQuery, context: CampaignContext, locale: str, gift: MonthlyGift
+) -> None:
     """Pause collection at Stripe until just before the payment `months` payments away."""
-    tapped = await tapped_gift(update, context)
-    if tapped is None:
-        return
-    query, locale, gift = tapped
     if gift.paused or query.message is None:
         await query.answer(context.text(locale, "monthly-already-paused"), show_alert=True)
         return
@@ -88,12 +86,11 @@ async def pause_for(update: Update, context: CampaignContext) -> None:
     ))
 
 
-async def resume(update: Update, context: CampaignContext) -> None:
+@own_gift
+async def resume(
+    query: CallbackQuery, context: CampaignContext, locale: str, gift: MonthlyGift
+) -> None:
     """Collect again from the next payment on."""
-    tapped = await tapped_gift(update, context)
-    if tapped is None:
-        return
-    query, locale, gift = tapped
     if not gift.paused or query.message is None:
         await query.answer(context.text(locale, "monthly-not-paused"), show_alert=True)
         return
@@ -114,12 +111,11 @@ async def resume(update: Update, context: CampaignContext) -> None:
     ))
 
 
-async def card_page(update: Update, context: CampaignContext) -> None:
+@own_gift
+async def card_page(
+    query: CallbackQuery, context: CampaignContext, locale: str, gift: MonthlyGift
+) -> None:
     """A link to Stripe's page for this gift's card, in the donor's language."""
-    tapped = await tapped_gift(update, context)
-    if tapped is None:
-        return
-    query, locale, gift = tapped
     if query.message is None:
         return
     try:
