@@ -20,6 +20,7 @@ from telegram.ext import CallbackQueryHandler
 from bot.botapi.callback_data import CallbackFormat
 from bot.context import CampaignApplication, CampaignContext
 from bot.donations.monthly_gifts import MonthlyGift
+from bot.donations.stripe_objects import ENDED_STATUSES
 from bot.i18n import money
 from handlers.donate import MANAGE_MONTHLY
 
@@ -162,11 +163,22 @@ def own_gift(
 
 
 async def stripe_refused(
-    query: CallbackQuery, context: CampaignContext, locale: str, action: str,
-    error: stripe.StripeError,
+    query: CallbackQuery, context: CampaignContext, locale: str, gift: MonthlyGift,
+    action: str, error: stripe.StripeError,
 ) -> None:
     """Stripe refused the change or could not be reached, after the SDK's retries: nothing
-    changed, and the donor is told to try again."""
+    changed. A gift Stripe ended without the bot hearing of it yet is ended here and said so;
+    otherwise the donor is told to try again."""
+    if isinstance(error, stripe.InvalidRequestError):
+        try:
+            status = (await context.payments.subscription(gift.subscription_id)).status
+        except stripe.StripeError:
+            status = None
+        if status in ENDED_STATUSES:
+            log.info("monthly gift %s refused: ended at stripe", action)
+            await context.monthly.end(gift.subscription_id)
+            await query.answer(context.text(locale, "monthly-gift-ended"), show_alert=True)
+            return
     log.error(
         "monthly gift %s failed error=%s request_id=%s",
         action, type(error).__name__, getattr(error, "request_id", None),

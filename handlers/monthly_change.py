@@ -133,6 +133,11 @@ async def amount_typed(
         # Ended (or forgotten) while the donor was typing.
         await message.reply_text(context.text(locale, "monthly-gift-ended"))
         return
+    if amount == gift.amount:
+        await message.reply_text(
+            context.text(locale, "monthly-change-same", amount=money(amount, gift.currency))
+        )
+        return
     text, markup = _confirmation(context, locale, gift, amount)
     await message.reply_text(text, reply_markup=markup)
 
@@ -171,7 +176,7 @@ async def confirm(
             gift.subscription_id, amount, gift.currency, key
         )
     except stripe.StripeError as error:
-        await stripe_refused(query, context, locale, "change", error)
+        await stripe_refused(query, context, locale, gift, "change", error)
         return
     await context.monthly.apply(changed, stripe_time())
     await query.answer()

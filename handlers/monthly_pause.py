@@ -76,7 +76,7 @@ async def pause_for(
         resumes_at = add_months(next_payment, months) - RESUME_AHEAD_SECONDS
         paused = await context.payments.pause(gift.subscription_id, resumes_at, key)
     except stripe.StripeError as error:
-        await stripe_refused(query, context, locale, "pause", error)
+        await stripe_refused(query, context, locale, gift, "pause", error)
         return
     await context.monthly.apply(paused, stripe_time())
     await query.answer()
@@ -101,7 +101,7 @@ async def resume(
     try:
         resumed = await context.payments.resume(gift.subscription_id, key)
     except stripe.StripeError as error:
-        await stripe_refused(query, context, locale, "resume", error)
+        await stripe_refused(query, context, locale, gift, "resume", error)
         return
     await context.monthly.apply(resumed, stripe_time())
     await query.answer()
@@ -137,7 +137,7 @@ async def card_page(
         )
         url = await context.payments.card_page(customer, locale, back, key)
     except stripe.StripeError as error:
-        await stripe_refused(query, context, locale, "card page", error)
+        await stripe_refused(query, context, locale, gift, "card page", error)
         return
     await query.answer()
     await context.bot.send_message(

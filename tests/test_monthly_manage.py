@@ -8,9 +8,11 @@ import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import aiohttp
 from babel.dates import format_date
 
 from bot.donations.monthly_gifts import add_months
+from bot.donations.stripe_client import portal_return_url
 from bot.storage import keys
 from tests.conftest import Harness
 from tests.donation_steps import normalise, pay, pledge, wait_for_thanks
@@ -130,7 +132,7 @@ async def test_a_new_amount_applies_from_the_next_payment_counted_once_whatever_
     assert "€30 given so far" in (view.rendered_text or "")
 
 
-async def test_a_typed_amount_and_a_pause_resumed_with_one_reminder_the_day_before(
+async def test_a_typed_amount_is_checked_as_in_donate_then_confirmed(
     harness: Harness,
 ) -> None:
     user = harness.user(7102, "fr")
@@ -144,12 +146,36 @@ async def test_a_typed_amount_and_a_pause_resumed_with_one_reminder_the_day_befo
     refused = await harness.telegram.wait_for_message(user.id, after=mark)
     assert "Le plus petit don possible est de 2 €" in normalise(refused.rendered_text)
     mark = harness.telegram.mark()
+    user.send("10")
+    same = await harness.telegram.wait_for_message(user.id, after=mark)
+    assert "déjà de 10 € : rien à changer" in normalise(same.rendered_text)
+    await tap_and_see(harness, user, prompt, "Autre montant")
+    mark = harness.telegram.mark()
     user.send("15,50")
     confirm = await harness.telegram.wait_for_message(user.id, after=mark)
     assert "sera de 15,50 € au lieu de 10 €" in normalise(confirm.rendered_text)
     done = await tap_and_see(harness, user, confirm, "Oui, le changer")
     assert "votre don mensuel est de 15,50 €" in normalise(done.rendered_text)
+    price = harness.stripe.subscriptions[subscription_id]["items"]["data"][0]["price"]
+    assert price["unit_amount"] == 1550
 
+    # Stripe ends the gift (failed payments) and its word of it is still on the way.
+    harness.stripe.cancel_subscription_event(subscription_id)
+    assert done.message_id is not None
+    alert = await alert_for(harness, user, done.message_id, f"mon:pm:{subscription_id}:1")
+    assert "déjà terminé, rien n'a donc été modifié" in alert
+    assert harness.stripe.subscriptions[subscription_id]["pause_collection"] is None
+    mark = harness.telegram.mark()
+    user.send("/donate")
+    menu = await harness.telegram.wait_for_message(user.id, after=mark)
+    assert "Mes dons mensuels" not in str(menu.buttons)
+
+
+async def test_a_pause_resumes_by_itself_after_one_reminder_or_when_the_donor_says(
+    harness: Harness,
+) -> None:
+    user = harness.user(7106, "fr")
+    subscription_id = await give_monthly(harness, user, "10\xa0€ / mois")
     stripe_sub = harness.stripe.subscriptions[subscription_id]
     period_end = stripe_sub["items"]["data"][0]["current_period_end"]
     view = await open_view(harness, user, "Mes dons mensuels", "Vos dons mensuels")
@@ -170,7 +196,7 @@ async def test_a_typed_amount_and_a_pause_resumed_with_one_reminder_the_day_befo
     mark = harness.telegram.mark()
     await asyncio.gather(job.run(application), job.run(application))
     reminder = await harness.telegram.wait_for_message(user.id, after=mark)
-    assert "don mensuel de 15,50 € reprend demain" in normalise(reminder.rendered_text)
+    assert "don mensuel de 10 € reprend demain" in normalise(reminder.rendered_text)
     await job.run(application)
     await harness.telegram.assert_no_message(user.id, after=reminder.index + 1, within=0.5)
     services.clock.offset = 0
@@ -180,10 +206,11 @@ async def test_a_typed_amount_and_a_pause_resumed_with_one_reminder_the_day_befo
     resumed = await tap_and_see(harness, user, view, "Reprendre")
     assert f"aura lieu le {day(period_end, 'fr')}" in normalise(resumed.rendered_text)
     assert stripe_sub["pause_collection"] is None
-    assert [update["pause_collection"] for update in updates_of(harness, subscription_id)[1:]] \
-        == [{"behavior": "void", "resumes_at": str(resumes_at)}, ""]
-    # Stripe's announcements, in order then the pause again late: still running.
-    pause_event, resume_event = harness.stripe.events_of_type("customer.subscription.updated")[1:]
+    assert [update["pause_collection"] for update in updates_of(harness, subscription_id)] == [
+        {"behavior": "void", "resumes_at": str(resumes_at)}, "",
+    ]
+    # Stripe's announcements out of order: the older pause, arriving last, undoes nothing.
+    pause_event, resume_event = harness.stripe.events_of_type("customer.subscription.updated")
     pause_event["created"] -= 60
     await harness.deliver([resume_event, pause_event])
     view = await open_view(harness, user, "Mes dons mensuels", "Vos dons mensuels")
@@ -214,6 +241,15 @@ async def test_update_card_opens_stripes_card_page_in_the_donors_language(
     assert session["return_url"] == "https://t.me/fake_campaign_bot"
     (request,) = [r for r in harness.stripe.requests if r.path == "/v1/billing_portal/sessions"]
     assert request.idempotency_key
+    # With a public address, the card page sends the donor to the bot's own page.
+    assert portal_return_url("https://bot.example.org", "x", "fr") == (
+        "https://bot.example.org/monthly/card?lang=fr"
+    )
+    async with aiohttp.ClientSession() as http, http.get(
+        f"{harness.http}/monthly/card?lang=fr"
+    ) as response:
+        assert response.status == 200
+        assert "Vos coordonnées bancaires" in await response.text()
 
     # A gift whose customer the bot never kept, and Stripe names none: said so, nothing made.
     assert harness.bot.redis is not None

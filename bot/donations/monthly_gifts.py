@@ -161,6 +161,7 @@ class MonthlyGifts:
 
     async def active(self, user_id: int) -> list[MonthlyGift]:
         """The user's active monthly gifts."""
+        now = stripe_time()
         gifts = []
         for raw_id in sorted(await self._redis.smembers(keys.user_subscriptions(user_id))):
             subscription_id = str(as_text(raw_id))
@@ -172,14 +173,17 @@ class MonthlyGifts:
             if amount is None or currency is None:
                 continue
             paused_until = as_text(values["paused_until"])
+            resumes_at = _number(paused_until)
+            # Past its date Stripe collects again, even if its word of that has not come yet.
+            paused = paused_until is not None and (resumes_at or now) >= now
             gifts.append(MonthlyGift(
                 subscription_id, amount, str(currency),
                 customer=as_text(values["customer"]),
                 since=_number(values["since"]),
                 given=_number(values["given"]) or 0,
                 next_payment=_number(values["next_payment"]),
-                paused=paused_until is not None,
-                paused_until=_number(paused_until),
+                paused=paused,
+                paused_until=resumes_at if paused else None,
                 version=f"{as_text(values['amount_at'])}:{as_text(values['state_at'])}",
             ))
         return gifts

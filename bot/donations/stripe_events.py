@@ -12,6 +12,7 @@ from bot.donations.monthly_gifts import MonthlyGifts
 from bot.donations.outbox import Notice, NoticeData, NoticeKind, Outbox
 from bot.donations.stripe_client import Frequency, Payments
 from bot.donations.stripe_objects import (
+    ENDED_STATUSES,
     Charge,
     CheckoutSession,
     Dispute,
@@ -274,7 +275,7 @@ class StripeEventProcessor:
         self, event: StripeEvent, subscription: Subscription
     ) -> EventOutcome:
         """Amount, pause and status changed at Stripe (by the bot, the dashboard or dunning)."""
-        if subscription.status in ("canceled", "incomplete_expired"):
+        if subscription.status in ENDED_STATUSES:
             return await self._subscription_deleted(subscription)
         applied = await self._monthly.apply(subscription, event.created or subscription.created)
         return EventOutcome(EventResult.SUBSCRIPTION_UPDATED if applied else EventResult.IGNORED)

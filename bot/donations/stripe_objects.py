@@ -96,6 +96,10 @@ class Invoice:
         )
 
 
+# A subscription in one of these will never collect again.
+ENDED_STATUSES = frozenset({"canceled", "incomplete_expired"})
+
+
 @dataclass(frozen=True)
 class Subscription:
     """A Stripe subscription, behind a monthly gift, with its one priced item."""
