@@ -176,10 +176,21 @@ async def amount_typed(
     user = message.from_user
     if user is None:
         return
-    campaign = context.settings.campaign
     frequency = Frequency(expected.removeprefix(AWAITING_AMOUNT))
+    amount = await read_typed_amount(message, context, locale)
+    if amount is None:
+        return
+    await context.users.clear_expected_input(user.id)
+    await offer_checkout(context, user, locale, amount, frequency, message.message_id)
+
+
+async def read_typed_amount(
+    message: Message, context: CampaignContext, locale: str
+) -> int | None:
+    """The typed amount within the campaign's bounds, or None once told in one line why not."""
+    campaign = context.settings.campaign
     try:
-        amount = parse_amount(
+        return parse_amount(
             message.text or "", minimum=campaign.custom_min, maximum=campaign.custom_max
         )
     except AmountRefused as refused:
@@ -191,9 +202,7 @@ async def amount_typed(
             ),
             reply_markup=cancel_button(context, locale),
         )
-        return
-    await context.users.clear_expected_input(user.id)
-    await offer_checkout(context, user, locale, amount, frequency, message.message_id)
+        return None
 
 
 async def cancel_typing(update: Update, context: CampaignContext) -> None:

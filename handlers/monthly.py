@@ -1,16 +1,26 @@
-"""Monthly donors see their monthly gifts and can stop one, which cancels it at Stripe."""
+"""Monthly donors see their monthly gifts and manage each: change, pause, card, or stop it.
+
+The view and the stop are here; changing the amount is in handlers/monthly_change, pausing,
+resuming and the card page in handlers/monthly_pause.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
+from typing import Any
 
 import stripe
+from babel.dates import format_date
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler
 
 from bot.botapi.callback_data import CallbackFormat
 from bot.context import CampaignApplication, CampaignContext
 from bot.donations.monthly_gifts import MonthlyGift
+from bot.donations.stripe_objects import ENDED_STATUSES
 from bot.i18n import money
 from handlers.donate import MANAGE_MONTHLY
 
@@ -20,6 +30,67 @@ SUBSCRIPTION = "sub_[A-Za-z0-9_]{1,60}"
 ASK_CANCEL = CallbackFormat("don:c", subscription=SUBSCRIPTION)
 CONFIRM_CANCEL = CallbackFormat("don:cy", subscription=SUBSCRIPTION)
 KEEP = CallbackFormat("don:cn")
+CHANGE = CallbackFormat("mon:a", subscription=SUBSCRIPTION)
+PAUSE = CallbackFormat("mon:p", subscription=SUBSCRIPTION)
+RESUME = CallbackFormat("mon:r", subscription=SUBSCRIPTION)
+CARD = CallbackFormat("mon:k", subscription=SUBSCRIPTION)
+
+
+def local_date(context: CampaignContext, locale: str, epoch: int | None) -> str:
+    """A day as the donor reads it ("1 December 2026", "1 décembre 2026"), in the campaign's
+    time zone; a dash when Stripe has not told it yet."""
+    if epoch is None:
+        return "—"
+    day = datetime.fromtimestamp(epoch, context.settings.campaign.timezone).date()
+    return format_date(day, format="long", locale=locale)
+
+
+def gift_text(context: CampaignContext, locale: str, gift: MonthlyGift) -> str:
+    """One gift's lines: amount, next payment or pause, since when and how much so far."""
+    shown = {
+        "amount": money(gift.amount, gift.currency),
+        "when": local_date(context, locale, gift.since),
+        "sum": money(gift.given, gift.currency),
+    }
+    if not gift.paused:
+        return context.text(
+            locale, "monthly-gift", date=local_date(context, locale, gift.next_payment), **shown
+        )
+    if gift.paused_until is None:
+        return context.text(locale, "monthly-gift-paused-indefinitely", **shown)
+    return context.text(
+        locale, "monthly-gift-paused", date=local_date(context, locale, gift.paused_until),
+        **shown,
+    )
+
+
+def _gift_buttons(
+    context: CampaignContext, locale: str, gift: MonthlyGift, several: bool
+) -> list[list[InlineKeyboardButton]]:
+    amount = money(gift.amount, gift.currency)
+
+    def button(message_id: str, data: str) -> InlineKeyboardButton:
+        label = context.text(locale, message_id)
+        if several:
+            # Which gift each button is for, when there is more than one.
+            label = context.text(locale, "monthly-button-for", amount=amount, label=label)
+        return InlineKeyboardButton(label, callback_data=data)
+
+    sub = gift.subscription_id
+    pause_or_resume = (
+        button("monthly-button-resume", RESUME.data(subscription=sub)) if gift.paused
+        else button("monthly-button-pause", PAUSE.data(subscription=sub))
+    )
+    return [
+        [button("monthly-button-change", CHANGE.data(subscription=sub)), pause_or_resume],
+        [
+            button("monthly-button-card", CARD.data(subscription=sub)),
+            InlineKeyboardButton(
+                context.text(locale, "donate-monthly-cancel-button", amount=amount),
+                callback_data=ASK_CANCEL.data(subscription=sub),
+            ),
+        ],
+    ]
 
 
 async def monthly_view(
@@ -32,17 +103,13 @@ async def monthly_view(
     lines = [context.text(locale, "donate-monthly-list")]
     buttons = []
     for gift in gifts:
-        amount = money(gift.amount, gift.currency)
-        lines.append(context.text(locale, "donate-monthly-item", amount=amount))
-        buttons.append([InlineKeyboardButton(
-            context.text(locale, "donate-monthly-cancel-button", amount=amount),
-            callback_data=ASK_CANCEL.data(subscription=gift.subscription_id),
-        )])
+        lines += ["", gift_text(context, locale, gift)]
+        buttons += _gift_buttons(context, locale, gift, several=len(gifts) > 1)
     return "\n".join(lines), InlineKeyboardMarkup(buttons)
 
 
 async def list_monthly(update: Update, context: CampaignContext) -> None:
-    """One line and one Stop button per active monthly gift."""
+    """Each active monthly gift with its buttons."""
     query = update.callback_query
     if query is None:
         return
@@ -58,11 +125,11 @@ async def list_monthly(update: Update, context: CampaignContext) -> None:
     await context.bot.send_message(query.from_user.id, text, reply_markup=markup)
 
 
-async def _tapped_gift(
+async def tapped_gift(
     update: Update, context: CampaignContext
 ) -> tuple[CallbackQuery, str, MonthlyGift] | None:
     """The gift a button names, only if it is the tapping user's and still active (callback
-    data can be forged); anyone else gets a polite alert."""
+    data can be forged); anyone else gets a polite alert, and its own donor is told it ended."""
     query = update.callback_query
     if query is None:
         return None
@@ -71,16 +138,59 @@ async def _tapped_gift(
     for gift in await context.monthly.active(query.from_user.id):
         if gift.subscription_id == subscription_id:
             return query, locale, gift
-    await query.answer(context.text(locale, "donate-not-yours"), show_alert=True)
+    owner = await context.monthly.owner(subscription_id)
+    refusal = "monthly-gift-ended" if owner == query.from_user.id else "donate-not-yours"
+    await query.answer(context.text(locale, refusal), show_alert=True)
     return None
 
 
-async def ask_cancel(update: Update, context: CampaignContext) -> None:
+GiftButton = Callable[[CallbackQuery, CampaignContext, str, MonthlyGift], Awaitable[None]]
+
+
+def own_gift(
+    handler: GiftButton,
+) -> Callable[[Update, CampaignContext], Coroutine[Any, Any, None]]:
+    """A button's handler, run only for the tapping donor's own active gift (tapped_gift)."""
+
+    @functools.wraps(handler)
+    async def checked(update: Update, context: CampaignContext) -> None:
+        tapped = await tapped_gift(update, context)
+        if tapped is not None:
+            query, locale, gift = tapped
+            await handler(query, context, locale, gift)
+
+    return checked
+
+
+async def stripe_refused(
+    query: CallbackQuery, context: CampaignContext, locale: str, gift: MonthlyGift,
+    action: str, error: stripe.StripeError,
+) -> None:
+    """Stripe refused the change or could not be reached, after the SDK's retries: nothing
+    changed. A gift Stripe ended without the bot hearing of it yet is ended here and said so;
+    otherwise the donor is told to try again."""
+    if isinstance(error, stripe.InvalidRequestError):
+        try:
+            status = (await context.payments.subscription(gift.subscription_id)).status
+        except stripe.StripeError:
+            status = None
+        if status in ENDED_STATUSES:
+            log.info("monthly gift %s refused: ended at stripe", action)
+            await context.monthly.end(gift.subscription_id)
+            await query.answer(context.text(locale, "monthly-gift-ended"), show_alert=True)
+            return
+    log.error(
+        "monthly gift %s failed error=%s request_id=%s",
+        action, type(error).__name__, getattr(error, "request_id", None),
+    )
+    await query.answer(context.text(locale, "donate-unavailable"), show_alert=True)
+
+
+@own_gift
+async def ask_cancel(
+    query: CallbackQuery, context: CampaignContext, locale: str, gift: MonthlyGift
+) -> None:
     """Ask for confirmation before stopping a monthly gift."""
-    tapped = await _tapped_gift(update, context)
-    if tapped is None:
-        return
-    query, locale, gift = tapped
     await query.answer()
     amount = money(gift.amount, gift.currency)
     await query.edit_message_text(
@@ -90,19 +200,23 @@ async def ask_cancel(update: Update, context: CampaignContext) -> None:
                 context.text(locale, "donate-monthly-confirm-yes"),
                 callback_data=CONFIRM_CANCEL.data(subscription=gift.subscription_id),
             ),
-            InlineKeyboardButton(
-                context.text(locale, "donate-monthly-confirm-no"), callback_data=KEEP.data()
-            ),
+            keep_button(context, locale),
         ]]),
     )
 
 
-async def confirm_cancel(update: Update, context: CampaignContext) -> None:
+def keep_button(context: CampaignContext, locale: str) -> InlineKeyboardButton:
+    """Leave the gift as it is (under every question about it)."""
+    return InlineKeyboardButton(
+        context.text(locale, "donate-monthly-confirm-no"), callback_data=KEEP.data()
+    )
+
+
+@own_gift
+async def confirm_cancel(
+    query: CallbackQuery, context: CampaignContext, locale: str, gift: MonthlyGift
+) -> None:
     """Cancel the subscription at Stripe, then forget it locally."""
-    tapped = await _tapped_gift(update, context)
-    if tapped is None:
-        return
-    query, locale, gift = tapped
     try:
         await context.payments.cancel_subscription(gift.subscription_id)
     except stripe.StripeError as exc:

@@ -21,6 +21,8 @@ from handlers import (
     insight,
     language,
     monthly,
+    monthly_change,
+    monthly_pause,
     progress,
     reconcile,
     share,
@@ -46,6 +48,8 @@ def register_handlers(application: CampaignApplication, settings: Settings) -> N
     language.register(application)
     donate.register(application)
     monthly.register(application)
+    monthly_change.register(application)
+    monthly_pause.register(application)
     thanks.register(application)
     progress.register(application)
     subscriptions.register(application)

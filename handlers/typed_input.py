@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
 
 from bot.context import CampaignApplication, CampaignContext
-from handlers import broadcast_compose, donate, thanks
+from handlers import broadcast_compose, donate, monthly_change, thanks
 
 # Runs before the ordinary handlers, so an expected answer never reaches the free-text hint.
 TYPED_INPUT_GROUP = -1
@@ -24,6 +24,8 @@ async def route_typed_input(update: Update, context: CampaignContext) -> None:
     locale = state.locale
     if expected.startswith(donate.AWAITING_AMOUNT):
         await donate.amount_typed(message, context, locale, expected)
+    elif expected.startswith(monthly_change.AWAITING_AMOUNT):
+        await monthly_change.amount_typed(message, context, locale, expected)
     elif expected.startswith(thanks.AWAITING_WORDS):
         await thanks.words_typed(message, context, locale, expected)
     elif expected.startswith(broadcast_compose.AWAITING):

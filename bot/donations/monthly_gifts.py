@@ -2,30 +2,84 @@
 
 from __future__ import annotations
 
+import calendar
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 
+from bot.donations.stripe_objects import Subscription
 from bot.storage import keys
 from bot.storage.connection import as_text, text_of
 
 # KEYS: subscription hash, the user's set of gifts, every active gift. ARGV: subscription id,
-# then field pairs. A renewal arriving after the cancellation must not revive the gift.
+# user id, currency, locale, customer, invoice id, amount paid, invoice created, period end.
+# Each invoice adds to `given` once. An invoice older than what last set the amount (a late
+# retry) leaves amount and next payment alone. A renewal arriving after the cancellation must
+# not revive the gift.
 _LINK = """
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('HSET', KEYS[1], 'user_id', ARGV[2], 'currency', ARGV[3], 'locale', ARGV[4])
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'customer', ARGV[5]) end
+if redis.call('HSETNX', KEYS[1], 'invoice:' .. ARGV[6], 1) == 1 then
+  redis.call('HINCRBY', KEYS[1], 'given', ARGV[7])
+end
+local created = tonumber(ARGV[8])
+local since = tonumber(redis.call('HGET', KEYS[1], 'since'))
+if not since or created < since then redis.call('HSET', KEYS[1], 'since', created) end
+if created >= (tonumber(redis.call('HGET', KEYS[1], 'amount_at')) or -1) then
+  redis.call('HSET', KEYS[1], 'amount', ARGV[7], 'amount_at', created)
+  if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'next_payment', ARGV[9]) end
+end
 if redis.call('HGET', KEYS[1], 'status') == 'canceled' then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'active')
 redis.call('SADD', KEYS[3], ARGV[1])
 return redis.call('SADD', KEYS[2], ARGV[1])
 """
 
-# KEYS: subscription hash, the user's set of gifts, every active gift. ARGV: subscription id.
-# Returns 1 only the first time, so the donor is told once that the gift ended.
+# KEYS: subscription hash, paused gifts. ARGV: subscription id, as of (epoch s), amount, next
+# payment, paused (1/0), resumes at, since, customer ('' where unknown). What Stripe said at
+# `as of` applies only over what was said earlier: an older event arriving late undoes nothing.
+# A gift never linked, or ended, is left as it is.
+_APPLY = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HGET', KEYS[1], 'status') == 'canceled' then return 0 end
+local at = tonumber(ARGV[2])
+if ARGV[3] ~= '' and at >= (tonumber(redis.call('HGET', KEYS[1], 'amount_at')) or -1) then
+  redis.call('HSET', KEYS[1], 'amount', ARGV[3], 'amount_at', at)
+end
+if at >= (tonumber(redis.call('HGET', KEYS[1], 'state_at')) or -1) then
+  redis.call('HSET', KEYS[1], 'state_at', at)
+  if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'next_payment', ARGV[4]) end
+  if ARGV[5] == '1' then
+    redis.call('HSET', KEYS[1], 'paused_until', ARGV[6])
+    if ARGV[6] ~= '' then redis.call('ZADD', KEYS[2], ARGV[6], ARGV[1])
+    else redis.call('ZREM', KEYS[2], ARGV[1]) end
+  else
+    redis.call('HDEL', KEYS[1], 'paused_until')
+    redis.call('ZREM', KEYS[2], ARGV[1])
+  end
+end
+if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'since', ARGV[7]) end
+if ARGV[8] ~= '' and redis.call('HEXISTS', KEYS[1], 'user_id') == 1 then
+  redis.call('HSET', KEYS[1], 'customer', ARGV[8])
+end
+return 1
+"""
+
+# KEYS: subscription hash, the user's set of gifts, every active gift, paused gifts. ARGV:
+# subscription id. Returns 1 only the first time, so the donor is told once that the gift ended.
 _END = """
 redis.call('HSET', KEYS[1], 'status', 'canceled')
 redis.call('SREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
 return redis.call('SREM', KEYS[2], ARGV[1])
 """
+
+_FIELDS = (
+    "amount", "currency", "customer", "since", "given", "next_payment", "paused_until",
+    "amount_at", "state_at",
+)
 
 
 @dataclass(frozen=True)
@@ -35,42 +89,125 @@ class MonthlyGift:
     subscription_id: str
     amount: int
     currency: str
+    customer: str | None = None
+    since: int | None = None
+    # Every paid invoice of this gift, in minor units.
+    given: int = 0
+    next_payment: int | None = None
+    paused: bool = False
+    # When Stripe resumes collecting by itself (None while paused: only when resumed).
+    paused_until: int | None = None
+    # When Stripe last told the amount and the pause state: a tap on an older view differs.
+    version: str = ""
+
+
+@dataclass(frozen=True)
+class ResumingGift:
+    """A paused gift whose collection resumes soon, and whom to tell."""
+
+    subscription_id: str
+    user_id: int
+    amount: int
+    locale: str
+    resumes_at: int
+
+
+def _number(raw: object) -> int | None:
+    text = None if raw is None else text_of(raw)
+    return int(text) if text else None
 
 
 class MonthlyGifts:
-    """Links subscriptions to supporters so they can see and cancel them from the chat."""
+    """Links subscriptions to supporters so they can see and manage them from the chat."""
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._link = redis.register_script(_LINK)
+        self._apply = redis.register_script(_APPLY)
         self._end = redis.register_script(_END)
 
     async def link(
-        self, subscription_id: str, user_id: int, amount: int, currency: str, locale: str
+        self, subscription_id: str, user_id: int, amount: int, currency: str, locale: str, *,
+        invoice_id: str = "", created: int = 0, customer: str | None = None,
+        period_end: int | None = None,
     ) -> None:
-        """Remember an active monthly gift (each renewal repeats this harmlessly)."""
+        """Remember an active monthly gift and count one paid invoice into it (each renewal
+        repeats this, and a repeated invoice counts once)."""
         await self._link(
             keys=[
                 keys.subscription(subscription_id), keys.user_subscriptions(user_id),
                 keys.active_subscriptions(),
             ],
             args=[
-                subscription_id, "user_id", user_id, "amount", amount, "currency", currency,
-                "locale", locale,
+                subscription_id, user_id, currency, locale, customer or "",
+                invoice_id or f"unnamed-{created}", amount, created,
+                period_end if period_end is not None else "",
             ],
         )
 
+    async def apply(self, subscription: Subscription, as_of: int) -> bool:
+        """Keep a linked gift as Stripe holds it at `as_of` (epoch s: an event's `created`, or
+        the moment the bot's own change returned); False for a gift unknown or ended."""
+        applied = await self._apply(
+            keys=[keys.subscription(subscription.id), keys.paused_subscriptions()],
+            args=[
+                subscription.id, as_of, _blank(subscription.amount),
+                _blank(subscription.current_period_end), 1 if subscription.paused else 0,
+                _blank(subscription.resumes_at), _blank(subscription.start_date),
+                subscription.customer or "",
+            ],
+        )
+        return bool(applied)
+
     async def active(self, user_id: int) -> list[MonthlyGift]:
         """The user's active monthly gifts."""
+        now = stripe_time()
         gifts = []
         for raw_id in sorted(await self._redis.smembers(keys.user_subscriptions(user_id))):
             subscription_id = str(as_text(raw_id))
-            amount, currency = await self._redis.hmget(
-                keys.subscription(subscription_id), "amount", "currency"
-            )
-            if amount is not None and currency is not None:
-                gifts.append(MonthlyGift(subscription_id, int(amount), str(as_text(currency))))
+            values = dict(zip(
+                _FIELDS, await self._redis.hmget(keys.subscription(subscription_id), _FIELDS),
+                strict=True,
+            ))
+            amount, currency = _number(values["amount"]), as_text(values["currency"])
+            if amount is None or currency is None:
+                continue
+            paused_until = as_text(values["paused_until"])
+            resumes_at = _number(paused_until)
+            # Past its date Stripe collects again, even if its word of that has not come yet.
+            paused = paused_until is not None and (resumes_at or now) >= now
+            gifts.append(MonthlyGift(
+                subscription_id, amount, str(currency),
+                customer=as_text(values["customer"]),
+                since=_number(values["since"]),
+                given=_number(values["given"]) or 0,
+                next_payment=_number(values["next_payment"]),
+                paused=paused,
+                paused_until=resumes_at if paused else None,
+                version=f"{as_text(values['amount_at'])}:{as_text(values['state_at'])}",
+            ))
         return gifts
+
+    async def resuming_between(self, start: float, end: float) -> list[ResumingGift]:
+        """Paused gifts Stripe resumes in [start, end), with a donor to tell."""
+        ids = await self._redis.zrangebyscore(
+            keys.paused_subscriptions(), int(start), f"({int(end)}"
+        )
+        found = []
+        for raw_id in ids:
+            subscription_id = text_of(raw_id)
+            user_id, amount, locale, until, status = await self._redis.hmget(
+                keys.subscription(subscription_id),
+                "user_id", "amount", "locale", "paused_until", "status",
+            )
+            owner, resumes_at, minor = _number(user_id), _number(until), _number(amount)
+            # After /forget the gift stays paused at Stripe, but nobody is left to tell.
+            if owner is None or resumes_at is None or minor is None or as_text(status) != "active":
+                continue
+            found.append(ResumingGift(
+                subscription_id, owner, minor, str(as_text(locale) or "en"), resumes_at
+            ))
+        return found
 
     async def owner(self, subscription_id: str) -> int | None:
         raw = as_text(await self._redis.hget(keys.subscription(subscription_id), "user_id"))
@@ -91,12 +228,13 @@ class MonthlyGifts:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.hset(keys.subscription(subscription_id), "status", "canceled")
                 pipe.srem(keys.active_subscriptions(), subscription_id)
+                pipe.zrem(keys.paused_subscriptions(), subscription_id)
                 await pipe.execute()
             return None
         removed = await self._end(
             keys=[
                 keys.subscription(subscription_id), keys.user_subscriptions(user_id),
-                keys.active_subscriptions(),
+                keys.active_subscriptions(), keys.paused_subscriptions(),
             ],
             args=[subscription_id],
         )
@@ -107,7 +245,8 @@ class MonthlyGifts:
         owned = await self._redis.smembers(keys.user_subscriptions(user_id))
         async with self._redis.pipeline(transaction=True) as pipe:
             for raw in owned:
-                pipe.hdel(keys.subscription(text_of(raw)), "user_id")
+                # The Stripe customer is only kept to open the donor's card page for them.
+                pipe.hdel(keys.subscription(text_of(raw)), "user_id", "customer")
             pipe.delete(keys.user_subscriptions(user_id))
             await pipe.execute()
 
@@ -120,3 +259,22 @@ class MonthlyGifts:
                 pipe.hget(keys.subscription(subscription_id), "amount")
             amounts = await pipe.execute()
         return len(ids), sum(int(amount) for amount in amounts if amount is not None)
+
+
+def stripe_time() -> int:
+    """Now, as Stripe stamps its events: the wall clock, which Stripe's follows (not the bot's
+    Clock, which tests move), so the bot's own change and Stripe's event of it order alike."""
+    return int(time.time())
+
+
+def add_months(epoch: int, months: int) -> int:
+    """The same day `months` later, the last of the month where it has fewer days."""
+    start = datetime.fromtimestamp(epoch, tz=UTC)
+    years, month0 = divmod(start.month - 1 + months, 12)
+    year, month = start.year + years, month0 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return int(start.replace(year=year, month=month, day=day).timestamp())
+
+
+def _blank(value: int | None) -> int | str:
+    return "" if value is None else value

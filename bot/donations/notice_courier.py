@@ -73,6 +73,14 @@ class NoticeCourier:
                 self._queued.add(notice_id)
                 self._queue.put_nowait(notice_id)
 
+    async def queue(self, notice: Notice) -> bool:
+        """Queue a notice not owed by a Stripe event (see Outbox.queue: once per id, whichever
+        process asks), and deliver it soon; True if it was queued now."""
+        queued = await self._outbox.queue(notice)
+        if queued:
+            self.deliver_soon([notice.notice_id])
+        return queued
+
     def start(self, bot: ExtBot[Any], compose: Compose) -> None:
         """Start delivering; `compose` writes a notice's text and buttons."""
         self._bot, self._compose = bot, compose

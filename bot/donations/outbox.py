@@ -64,6 +64,7 @@ class NoticeKind(StrEnum):
     MONTHLY_ENDED = "monthly-ended"
     # To a supporter, once: the first gift through their own /share link.
     SHARED_GIFT = "shared-gift"
+    MONTHLY_RESUMING = "monthly-resuming"
 
 
 class NoticeData(TypedDict, total=False):

@@ -88,6 +88,20 @@ def return_urls(public_url: str | None, bot_username: str, locale: str) -> Retur
     )
 
 
+def portal_return_url(public_url: str | None, bot_username: str, locale: str) -> str:
+    """Where the card page sends the donor back: the bot's landing page, else the chat."""
+    if public_url:
+        return f"{public_url}/monthly/card?{urlencode({'lang': locale})}"
+    return f"https://t.me/{bot_username}"
+
+
+def donor_action_key(*parts: object) -> str:
+    """The idempotency key of a change a donor asked for: the same tap (message, choice and the
+    gift as it was then) is the same change, so a double tap makes it once."""
+    raw = ":".join(str(part) for part in parts)
+    return "donor-" + hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
 class Payments:
     """The Stripe calls the bot makes, through the SDK's async client and its own retries."""
 
@@ -168,6 +182,68 @@ class Payments:
             # Already cancelled (by Stripe after failed payments, or a double tap): same outcome.
             if "cancel" not in str(exc.user_message or "").lower():
                 raise
+
+    async def change_amount(
+        self, subscription_id: str, amount: int, currency: str, idempotency_key: str
+    ) -> Subscription:
+        """The gift's amount from its next payment on, with nothing charged or credited now.
+
+        The item's price is swapped for a new one of the new amount, rather than the gift being
+        a quantity of a one-unit price: the subscriptions already running keep their own price
+        of the full amount and change the same way, with no migration, and an invoice keeps
+        reading "1 x EUR 20" instead of "20 x EUR 1"."""
+        current = await self.subscription(subscription_id)
+        if current.item is None or current.product is None:
+            raise stripe.APIError("subscription without a priced item")
+        updated = await self._client.v1.subscriptions.update_async(
+            subscription_id,
+            {
+                "items": [{
+                    "id": current.item,
+                    "price_data": {
+                        "currency": currency.lower(), "product": current.product,
+                        "unit_amount": amount, "recurring": {"interval": "month"},
+                    },
+                }],
+                # No charge or credit for the month under way: the change starts next payment.
+                "proration_behavior": "none",
+            },
+            {"idempotency_key": idempotency_key},
+        )
+        return Subscription.parse(updated.to_dict())
+
+    async def pause(
+        self, subscription_id: str, resumes_at: int, idempotency_key: str
+    ) -> Subscription:
+        """Skip the payments until `resumes_at` (epoch s); Stripe resumes collecting by itself."""
+        updated = await self._client.v1.subscriptions.update_async(
+            subscription_id,
+            {"pause_collection": {"behavior": "void", "resumes_at": resumes_at}},
+            {"idempotency_key": idempotency_key},
+        )
+        return Subscription.parse(updated.to_dict())
+
+    async def resume(self, subscription_id: str, idempotency_key: str) -> Subscription:
+        """Collect again from the next payment on."""
+        updated = await self._client.v1.subscriptions.update_async(
+            subscription_id, {"pause_collection": ""}, {"idempotency_key": idempotency_key}
+        )
+        return Subscription.parse(updated.to_dict())
+
+    async def card_page(
+        self, customer: str, locale: str, return_url: str, idempotency_key: str
+    ) -> str:
+        """A customer-portal page that only updates the card, in the donor's language."""
+        session = await self._client.v1.billing_portal.sessions.create_async(
+            {
+                "customer": customer,
+                "flow_data": {"type": "payment_method_update"},
+                "locale": locale,
+                "return_url": return_url,
+            },
+            {"idempotency_key": idempotency_key},
+        )
+        return str(session.url)
 
     async def paid_since(
         self, since: int

@@ -14,6 +14,7 @@ from bot.donations.outbox import Notice, NoticeData, NoticeKind, Outbox
 from bot.donations.sharing import SharedLinks
 from bot.donations.stripe_client import Frequency, Payments
 from bot.donations.stripe_objects import (
+    ENDED_STATUSES,
     Charge,
     CheckoutSession,
     Dispute,
@@ -41,6 +42,7 @@ class EventResult(StrEnum):
     PAYMENT_FAILED = "payment-failed"
     EXPIRED = "expired"
     SUBSCRIPTION_ENDED = "subscription-ended"
+    SUBSCRIPTION_UPDATED = "subscription-updated"
     REFUNDED = "refunded"
     REFUND_NOTED = "refund-noted"
     DISPUTED = "disputed"
@@ -103,6 +105,8 @@ class StripeEventProcessor:
                 return await self._invoice_paid(event, invoice)
             case EventType.SUBSCRIPTION_DELETED, Subscription() as subscription:
                 return await self._subscription_deleted(subscription)
+            case EventType.SUBSCRIPTION_UPDATED, Subscription() as subscription:
+                return await self._subscription_updated(event, subscription)
             case EventType.CHARGE_REFUNDED, Charge() as charge:
                 return await self._charge_refunded(event, charge)
             case EventType.DISPUTE_CREATED, Dispute() as dispute:
@@ -214,7 +218,11 @@ class StripeEventProcessor:
         # Each renewal splits the same way: the fee line is on every invoice, its size in metadata.
         amount, covered_fee = split_paid(amount, metadata)
         if user_id is not None:
-            await self._monthly.link(subscription_id, user_id, amount, self._currency, locale)
+            await self._monthly.link(
+                subscription_id, user_id, amount, self._currency, locale,
+                invoice_id=invoice.id, created=invoice.created, customer=invoice.customer,
+                period_end=invoice.period_end,
+            )
         donation = Donation(
             donation_id=payment_intent or invoice.id,
             amount=amount,
@@ -273,6 +281,15 @@ class StripeEventProcessor:
         )
         queued = await self._outbox.queue(notice)
         return EventOutcome(EventResult.SUBSCRIPTION_ENDED, (notice.notice_id,) if queued else ())
+
+    async def _subscription_updated(
+        self, event: StripeEvent, subscription: Subscription
+    ) -> EventOutcome:
+        """Amount, pause and status changed at Stripe (by the bot, the dashboard or dunning)."""
+        if subscription.status in ENDED_STATUSES:
+            return await self._subscription_deleted(subscription)
+        applied = await self._monthly.apply(subscription, event.created or subscription.created)
+        return EventOutcome(EventResult.SUBSCRIPTION_UPDATED if applied else EventResult.IGNORED)
 
     async def _charge_refunded(self, event: StripeEvent, charge: Charge) -> EventOutcome:
         if charge.payment_intent is None:

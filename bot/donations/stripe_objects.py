@@ -22,6 +22,7 @@ class EventType(StrEnum):
     CHECKOUT_EXPIRED = "checkout.session.expired"
     INVOICE_PAID = "invoice.paid"
     SUBSCRIPTION_DELETED = "customer.subscription.deleted"
+    SUBSCRIPTION_UPDATED = "customer.subscription.updated"
     CHARGE_REFUNDED = "charge.refunded"
     DISPUTE_CREATED = "charge.dispute.created"
 
@@ -72,6 +73,8 @@ class Invoice:
     payment_intent: str | None = None
     # The subscription's metadata, when the invoice carries a copy of it.
     metadata: dict[str, str] = field(default_factory=dict)
+    # When the period this invoice paid for ends: the gift's next payment date.
+    period_end: int | None = None
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> Invoice:
@@ -89,20 +92,58 @@ class Invoice:
             ),
             payment_intent=_invoice_payment_intent(raw),
             metadata=_metadata(details) or _metadata(_mapping(raw.get("subscription_details"))),
+            period_end=_lines_period_end(raw),
         )
+
+
+# A subscription in one of these will never collect again.
+ENDED_STATUSES = frozenset({"canceled", "incomplete_expired"})
 
 
 @dataclass(frozen=True)
 class Subscription:
-    """A Stripe subscription, behind a monthly gift."""
+    """A Stripe subscription, behind a monthly gift, with its one priced item."""
 
     id: str
     metadata: dict[str, str] = field(default_factory=dict)
     created: int = 0
+    status: str | None = None
+    customer: str | None = None
+    start_date: int | None = None
+    # The item's price times its quantity, per period.
+    amount: int | None = None
+    item: str | None = None
+    product: str | None = None
+    # Current API versions put the period on the items; older ones on the subscription too.
+    current_period_end: int | None = None
+    # Set while collection is paused: when it resumes by itself (None: until resumed).
+    paused: bool = False
+    resumes_at: int | None = None
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> Subscription:
-        return cls(id=str(raw["id"]), metadata=_metadata(raw), created=_amount(raw.get("created")))
+        items = _mapping(raw.get("items")).get("data")
+        first = _mapping(items[0]) if isinstance(items, list) and items else {}
+        price = _mapping(first.get("price"))
+        unit, quantity = _amount_or_none(price.get("unit_amount")), _amount(first.get("quantity"))
+        pause = raw.get("pause_collection")
+        return cls(
+            id=str(raw["id"]),
+            metadata=_metadata(raw),
+            created=_amount(raw.get("created")),
+            status=_text(raw.get("status")),
+            customer=_reference(raw.get("customer")),
+            start_date=_amount_or_none(raw.get("start_date")),
+            amount=unit * quantity if unit is not None else None,
+            item=_text(first.get("id")),
+            product=_reference(price.get("product")),
+            current_period_end=(
+                _amount_or_none(first.get("current_period_end"))
+                or _amount_or_none(raw.get("current_period_end"))
+            ),
+            paused=isinstance(pause, Mapping),
+            resumes_at=_amount_or_none(_mapping(pause).get("resumes_at")),
+        )
 
 
 @dataclass(frozen=True)
@@ -146,6 +187,7 @@ _PARSERS: dict[EventType, Callable[[Mapping[str, Any]], StripeObject]] = {
     EventType.CHECKOUT_EXPIRED: CheckoutSession.parse,
     EventType.INVOICE_PAID: Invoice.parse,
     EventType.SUBSCRIPTION_DELETED: Subscription.parse,
+    EventType.SUBSCRIPTION_UPDATED: Subscription.parse,
     EventType.CHARGE_REFUNDED: Charge.parse,
     EventType.DISPUTE_CREATED: Dispute.parse,
 }
@@ -216,3 +258,12 @@ def _invoice_payment_intent(invoice: Mapping[str, Any]) -> str | None:
         if found:
             return found
     return None
+
+
+def _lines_period_end(invoice: Mapping[str, Any]) -> int | None:
+    lines = _mapping(invoice.get("lines")).get("data")
+    ends = [
+        _amount(_mapping(_mapping(line).get("period")).get("end"))
+        for line in (lines if isinstance(lines, list) else [])
+    ]
+    return max(ends, default=0) or None

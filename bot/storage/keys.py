@@ -253,6 +253,12 @@ def active_subscriptions() -> str:
     return f"{PREFIX}subscriptions:active"
 
 
+def paused_subscriptions() -> str:
+    """Sorted set: paused monthly gifts (subscription id) by when Stripe resumes them (epoch s),
+    for the day-before message. No TTL; a gift leaves it when resumed or ended."""
+    return f"{PREFIX}subscriptions:paused"
+
+
 def telegram_update(update_id: int) -> str:
     """String: a webhook update's claim, the token of the delivery handling it (TTL the claim,
     BROADCAST_RECOVERY_SECONDS, renewed while it is handled), then "done" (TTL 1 day), since

@@ -1,4 +1,4 @@
-"""GET /donate/success and /donate/cancel, and the one page shell all the bot's HTML pages use."""
+"""The landing pages Stripe sends donors back to, and the one page shell all HTML pages use."""
 
 from __future__ import annotations
 
@@ -101,3 +101,8 @@ async def donate_success(request: web.Request) -> web.Response:
 async def donate_cancel(request: web.Request) -> web.Response:
     """Where Stripe sends a donor who left the payment page."""
     return render_page(request, "cancel")
+
+
+async def card_updated(request: web.Request) -> web.Response:
+    """Where Stripe's card page sends a monthly donor back."""
+    return render_page(request, "card")

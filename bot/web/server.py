@@ -37,7 +37,7 @@ from bot.web.connection_guard import (
     connection_cap,
     quiet_accept_errors,
 )
-from bot.web.landing_pages import donate_cancel, donate_success
+from bot.web.landing_pages import card_updated, donate_cancel, donate_success
 from bot.web.request_guard import MAX_BODY_BYTES, whole_requests
 from bot.web.stripe_webhook import stripe_webhook
 from bot.web.telegram_webhook import WEBHOOK_PATH, telegram_webhook
@@ -137,6 +137,7 @@ def build_web_app(
     app.router.add_get("/metrics", prometheus_metrics)
     app.router.add_get("/donate/success", donate_success)
     app.router.add_get("/donate/cancel", donate_cancel)
+    app.router.add_get("/monthly/card", card_updated)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_post("/stripe/webhook", stripe_webhook)

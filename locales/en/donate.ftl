@@ -40,7 +40,6 @@ donate-payment-failed = Your payment of { $amount } did not go through, and noth
 donate-monthly-ended = Your monthly gift has ended. Thank you for everything you gave. You can start again at any time with /donate.
 donate-monthly-none = You have no monthly gift running.
 donate-monthly-list = Your monthly gifts:
-donate-monthly-item = 🔁 { $amount } / month
 donate-monthly-cancel-button = Stop { $amount } / month
 donate-monthly-confirm = Stop your monthly gift of { $amount }? Nothing more will be taken.
 donate-monthly-confirm-yes = Yes, stop it

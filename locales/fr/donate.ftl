@@ -40,7 +40,6 @@ donate-payment-failed = Votre paiement de { $amount } n'a pas abouti et rien n'a
 donate-monthly-ended = Votre don mensuel a pris fin. Merci pour tout ce que vous avez donné. Vous pouvez recommencer à tout moment avec /donate.
 donate-monthly-none = Vous n'avez aucun don mensuel en cours.
 donate-monthly-list = Vos dons mensuels :
-donate-monthly-item = 🔁 { $amount } / mois
 donate-monthly-cancel-button = Arrêter { $amount } / mois
 donate-monthly-confirm = Arrêter votre don mensuel de { $amount } ? Plus rien ne sera prélevé.
 donate-monthly-confirm-yes = Oui, l'arrêter

@@ -4,6 +4,7 @@ Stripe-Signature scheme the real SDK verifies, idempotency keys, Checkout and su
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import re
 import time
@@ -273,3 +274,74 @@ async def test_outages_are_api_errors_the_sdk_retries(
         account = await retrying.v1.accounts.retrieve_current_async()
     assert account.id == "acct_fake_campaign"
     assert [r.status for r in stripe_server.requests[-2:]] == [503, 200]
+
+
+async def test_a_subscription_update_swaps_the_price_pauses_and_is_announced(
+    stripe_server: FakeStripe, client: stripe.StripeClient
+) -> None:
+    session = await create(client, pledge("subscription"))
+    completed, _ = stripe_server.complete_session(session["id"])
+    subscription_id = completed["data"]["object"]["subscription"]
+    item = copy.deepcopy(stripe_server.subscriptions[subscription_id]["items"]["data"][0])
+    price_data: Any = {
+        "currency": "eur", "product": item["price"]["product"], "unit_amount": 2500,
+        "recurring": {"interval": "month"},
+    }  # fmt: skip
+    swap: Any = {"items": [{"id": item["id"], "price_data": price_data}]}
+    with pytest.raises(stripe.InvalidRequestError, match="prorations"):
+        await client.v1.subscriptions.update_async(subscription_id, swap)
+    swap["proration_behavior"] = "none"
+    options: Any = {"idempotency_key": "swap-1"}
+    swapped = await client.v1.subscriptions.update_async(subscription_id, swap, options)
+    again = await client.v1.subscriptions.update_async(subscription_id, swap, options)
+    assert again.to_dict() == swapped.to_dict() and stripe_server.requests[-1].replayed
+    price = swapped.to_dict()["items"]["data"][0]["price"]
+    assert (price["unit_amount"], price["product"]) == (2500, item["price"]["product"])
+    assert price["id"] != item["price"]["id"] and price["id"] in stripe_server.prices
+    (updated,) = stripe_server.events_of_type("customer.subscription.updated")
+    assert updated["request"]["idempotency_key"] == "swap-1"
+    old_items = updated["data"]["previous_attributes"]["items"]["data"]
+    assert old_items[0]["price"]["unit_amount"] == 1500
+    [renewed] = stripe_server.renew_subscription(subscription_id)
+    assert renewed["data"]["object"]["amount_paid"] == 2500
+
+    resumes_at = int(time.time()) + 40 * 86_400
+    pause: Any = {"pause_collection": {"behavior": "void", "resumes_at": resumes_at}}
+    paused = await client.v1.subscriptions.update_async(subscription_id, pause)
+    assert paused.to_dict()["pause_collection"] == pause["pause_collection"]
+    with pytest.raises(ValueError, match="paused"):
+        stripe_server.renew_subscription(subscription_id)
+    resumed = await client.v1.subscriptions.update_async(
+        subscription_id, {"pause_collection": "", "metadata": {"locale": ""}}
+    )
+    assert resumed.pause_collection is None and "locale" not in resumed.metadata
+    _, paused_event, resumed_event = stripe_server.events_of_type("customer.subscription.updated")
+    assert paused_event["data"]["previous_attributes"] == {"pause_collection": None}
+    assert resumed_event["data"]["object"]["pause_collection"] is None
+    await client.v1.subscriptions.cancel_async(subscription_id)
+    with pytest.raises(stripe.InvalidRequestError, match="canceled subscription"):
+        await client.v1.subscriptions.update_async(subscription_id, pause)
+
+
+async def test_a_portal_session_opens_the_card_flow_for_a_customer(
+    stripe_server: FakeStripe, client: stripe.StripeClient
+) -> None:
+    session = await create(client, pledge("subscription"))
+    completed, _ = stripe_server.complete_session(session["id"])
+    customer = completed["data"]["object"]["customer"]
+    params: Any = {
+        "customer": customer, "flow_data": {"type": "payment_method_update"},
+        "locale": "fr", "return_url": "https://example.org/back",
+    }  # fmt: skip
+    options: Any = {"idempotency_key": "card-1"}
+    portal = (await client.v1.billing_portal.sessions.create_async(params, options)).to_dict()
+    assert portal["object"] == "billing_portal.session" and portal["id"].startswith("bps_")
+    assert (portal["customer"], portal["locale"]) == (customer, "fr")
+    assert portal["flow"]["type"] == "payment_method_update"
+    assert portal["return_url"] == "https://example.org/back"
+    assert portal["url"].startswith(stripe_server.url)
+    again = await client.v1.billing_portal.sessions.create_async(params, options)
+    assert again.id == portal["id"] and len(stripe_server.portal_sessions) == 1
+    params["customer"] = "cus_nope"
+    with pytest.raises(stripe.InvalidRequestError, match="No such customer"):
+        await client.v1.billing_portal.sessions.create_async(params)

@@ -92,6 +92,7 @@ def subscription(now: int, items: list[Item], customer_id: str, data: Json) -> J
         "latest_invoice": None,
         "livemode": False,
         "metadata": dict(data.get("metadata", {})),
+        "pause_collection": None,
         "start_date": now,
         "status": "active",
     }

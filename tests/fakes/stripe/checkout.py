@@ -41,7 +41,7 @@ class Plan:
     delayed: bool = False
 
 
-def _check_url(value: str, param: str) -> None:
+def check_url(value: str, param: str) -> None:
     """Stripe refuses redirect URLs that are not absolute http(s) URLs."""
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(value) > 5000:
@@ -210,9 +210,9 @@ def create_session(account: StripeState, params: Json, base_url: str) -> tuple[J
         raise unsupported("automatic tax")
     if "success_url" not in params:
         raise missing_param("success_url")
-    _check_url(params["success_url"], "success_url")
+    check_url(params["success_url"], "success_url")
     if "cancel_url" in params:
-        _check_url(params["cancel_url"], "cancel_url")
+        check_url(params["cancel_url"], "cancel_url")
     _check_mode(params, mode)
     customer, email = params.get("customer"), params.get("customer_email")
     if customer is not None and email is not None:

@@ -78,6 +78,8 @@ class StripeSide(StripeState):
     def renew_subscription(self, subscription_id: str) -> list[Json]:
         """A billing period ends and the renewal charge succeeds."""
         subscription = self._live_subscription(subscription_id)
+        if subscription["pause_collection"] is not None:
+            raise ValueError(f"subscription {subscription_id} is paused: no voided renewals here")
         period_index = self._periods[subscription_id]
         self._periods[subscription_id] = period_index + 1
         anchor = subscription["billing_cycle_anchor"]

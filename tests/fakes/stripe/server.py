@@ -20,7 +20,9 @@ from stripe.params import (
     InvoiceRetrieveParams,
     SubscriptionCancelParams,
     SubscriptionRetrieveParams,
+    SubscriptionUpdateParams,
 )
+from stripe.params import billing_portal as portal_params
 from stripe.params import checkout as checkout_params
 
 from tests.fakes.serving import Served
@@ -31,6 +33,7 @@ from tests.fakes.stripe.params import validate
 from tests.fakes.stripe.scenarios import StripeSide
 from tests.fakes.stripe.signing import post_event, signature_header
 from tests.fakes.stripe.state import API_KEY, API_VERSION, WEBHOOK_SECRET, new_id
+from tests.fakes.stripe.subscription_update import portal_session, update_subscription
 from tests.fakes.stripe.wire import StripeRequest, api_key_of, decode_form
 
 Json = dict[str, Any]
@@ -107,6 +110,8 @@ class FakeStripe(StripeSide, Served):
             ("GET", "/v1/checkout/sessions", self._list_sessions),
             ("GET", f"/v1/subscriptions/{_ID}", subscription),
             ("DELETE", f"/v1/subscriptions/{_ID}", self._cancel_subscription),
+            ("POST", f"/v1/subscriptions/{_ID}", self._update_subscription),
+            ("POST", "/v1/billing_portal/sessions", self._create_portal_session),
             ("GET", "/v1/invoices", self._list_invoices),
             # expand=payments gives the PaymentIntent behind an invoice.
             ("GET", f"/v1/invoices/{_ID}", invoice),
@@ -339,6 +344,24 @@ class FakeStripe(StripeSide, Served):
         request = (call.request_id, call.record.idempotency_key)
         self.end_subscription(subscription, "cancellation_requested", [], request)
         return lists.render(self, subscription, params.get("expand", []))
+
+    def _update_subscription(self, call: _Call) -> Json:
+        """POST /v1/subscriptions/<id>: announced as customer.subscription.updated."""
+        params = validate(call.record.params, SubscriptionUpdateParams)
+        subscription = self.subscriptions.get(call.id)
+        if subscription is None:
+            raise no_such("subscription", call.id, "id", 404)
+        previous = update_subscription(self, subscription, params)
+        request = (call.request_id, call.record.idempotency_key)
+        self.emit(
+            [], "customer.subscription.updated", subscription, previous=previous, request=request
+        )
+        return self.public(subscription)
+
+    def _create_portal_session(self, call: _Call) -> Json:
+        """POST /v1/billing_portal/sessions."""
+        params = validate(call.record.params, portal_params.SessionCreateParams)
+        return portal_session(self, params, self.url)
 
     def _account(self, call: _Call) -> Json:
         """GET /v1/account: the account the key belongs to (the bot's start-up check)."""

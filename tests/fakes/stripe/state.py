@@ -70,6 +70,7 @@ class StripeState:
         self.prices: dict[str, Json] = {}
         self.products: dict[str, Json] = {}
         self.events: dict[str, Json] = {}
+        self.portal_sessions: dict[str, Json] = {}
 
     def now(self) -> int:
         """Stripe's clock (unix seconds)."""
