@@ -8,6 +8,7 @@ from telegram.ext import CallbackQueryHandler
 
 from bot.botapi.callback_data import CallbackFormat
 from bot.context import CampaignApplication, CampaignContext
+from bot.donations.fees import covered_fee
 from bot.donations.monthly_gifts import MonthlyGift, stripe_time
 from bot.donations.stripe_client import donor_action_key
 from bot.i18n import money
@@ -173,15 +174,17 @@ async def confirm(
     )
     try:
         changed = await context.payments.change_amount(
-            gift.subscription_id, amount, gift.currency, key
+            gift.subscription_id, amount, gift.currency, context.settings.campaign.fees, key
         )
     except stripe.StripeError as error:
         await stripe_refused(query, context, locale, gift, "change", error)
         return
     await context.monthly.apply(changed, stripe_time())
     await query.answer()
+    fee = covered_fee(changed.metadata)
     await query.edit_message_text(context.text(
-        locale, "monthly-changed", amount=money(amount, gift.currency),
+        locale, "monthly-changed-with-fee" if fee else "monthly-changed",
+        amount=money(amount, gift.currency), fee=money(fee, gift.currency),
         date=local_date(context, locale, changed.current_period_end or gift.next_payment),
     ))
 

@@ -20,6 +20,7 @@ from tests.conftest import ADMIN_ID, Harness
 from tests.donation_steps import normalise, open_donate_menu, pay, pledge, wait_for_thanks
 from tests.fakes.telegram import ApiCall, FakeUser
 from tests.test_config import VALID
+from tests.test_monthly_manage import open_view, tap_and_see
 
 
 async def _link_edited(harness: Harness, user: FakeUser, mark: int) -> tuple[ApiCall, str]:
@@ -170,6 +171,21 @@ async def test_monthly_gift_with_the_fee_covered_splits_every_payment_and_says_w
     totals = await harness.totals()
     assert (totals.raised, totals.donations, totals.fees_covered) == (2000, 2, 82)
 
+    # A new amount keeps the fees covered: the fee line moves with it (€20 + €0.56).
+    view = await open_view(harness, user, "Mes dons mensuels", "Vos dons mensuels")
+    prompt = await tap_and_see(harness, user, view, "Changer le montant")
+    confirm = await tap_and_see(harness, user, prompt, "20\xa0€ / mois")
+    changed = await tap_and_see(harness, user, confirm, "Oui, le changer")
+    assert "vous couvrez toujours les frais de carte : 0,56 €" in normalise(changed.rendered_text)
+    items = harness.stripe.subscriptions[subscription_id]["items"]["data"]
+    assert [item["price"]["unit_amount"] for item in items] == [2000, 56]
+    assert harness.stripe.subscriptions[subscription_id]["metadata"]["covered_fee"] == "56"
+    mark = harness.telegram.mark()
+    await harness.deliver(harness.stripe.renew_subscription(subscription_id))
+    await wait_for_thanks(harness, user, mark)
+    totals = await harness.totals()
+    assert (totals.raised, totals.donations, totals.fees_covered) == (4000, 3, 138)
+
     # A typed one-off €30, fee not covered: the thank-you says what it is.
     menu = await open_donate_menu(harness, user)
     mark = harness.telegram.mark()
@@ -190,11 +206,12 @@ async def test_monthly_gift_with_the_fee_covered_splits_every_payment_and_says_w
     assert "Vos 30 € : 2 couvertures pour la nuit." in normalise(thanks.rendered_text)
 
     stats, rows = await _admin_reads(harness, "en")
-    assert "Raised: €50 of €10,000" in stats
-    assert "Card fees covered by donors: €0.82" in stats
+    assert "Raised: €70 of €10,000" in stats
+    assert "Card fees covered by donors: €1.38" in stats
     assert rows == [
         ("10.00", "0.41", "monthly", "none"),
         ("10.00", "0.41", "monthly", "none"),
+        ("20.00", "0.56", "monthly", "none"),
         ("30.00", "0.00", "one-off", "none"),
     ]
 

@@ -52,7 +52,11 @@ def split_paid(paid: int, metadata: dict[str, str]) -> tuple[int, int]:
     whose amount changed since (a monthly gift's new amount) still splits right; a missing or
     unreadable fee means none was covered, as for every gift before this feature.
     """
-    raw = metadata.get("covered_fee", "")
-    fee = int(raw) if raw.isascii() and raw.isdigit() else 0
-    fee = min(fee, paid)
+    fee = min(covered_fee(metadata), paid)
     return paid - fee, fee
+
+
+def covered_fee(metadata: dict[str, str]) -> int:
+    """The card fee a pledge's donor chose to cover (minor units), 0 when none or unreadable."""
+    raw = metadata.get("covered_fee", "")
+    return int(raw) if raw.isascii() and raw.isdigit() else 0

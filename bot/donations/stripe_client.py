@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 import stripe
 
+from bot.donations.fees import FeeRule, covered_fee
 from bot.donations.stripe_objects import CheckoutSession, EventType, Invoice, Subscription
 
 log = logging.getLogger(__name__)
@@ -184,30 +185,38 @@ class Payments:
                 raise
 
     async def change_amount(
-        self, subscription_id: str, amount: int, currency: str, idempotency_key: str
+        self, subscription_id: str, amount: int, currency: str, fees: FeeRule,
+        idempotency_key: str,
     ) -> Subscription:
         """The gift's amount from its next payment on, with nothing charged or credited now.
 
         The item's price is swapped for a new one of the new amount, rather than the gift being
         a quantity of a one-unit price: the subscriptions already running keep their own price
         of the full amount and change the same way, with no migration, and an invoice keeps
-        reading "1 x EUR 20" instead of "20 x EUR 1"."""
+        reading "1 x EUR 20" instead of "20 x EUR 1". A donor who covers the card fees keeps
+        covering them: the fee line and the metadata that splits each payment move with it."""
         current = await self.subscription(subscription_id)
         if current.item is None or current.product is None:
             raise stripe.APIError("subscription without a priced item")
+
+        def price(product: str, unit_amount: int) -> dict[str, Any]:
+            return {
+                "currency": currency.lower(), "product": product,
+                "unit_amount": unit_amount, "recurring": {"interval": "month"},
+            }
+
+        items = [{"id": current.item, "price_data": price(current.product, amount)}]
+        params: dict[str, Any] = {
+            "items": items,
+            # No charge or credit for the month under way: the change starts next payment.
+            "proration_behavior": "none",
+        }
+        if covered_fee(current.metadata) and current.fee_item and current.fee_product:
+            fee = fees.cover(amount)
+            items.append({"id": current.fee_item, "price_data": price(current.fee_product, fee)})
+            params["metadata"] = {"gift_amount": str(amount), "covered_fee": str(fee)}
         updated = await self._client.v1.subscriptions.update_async(
-            subscription_id,
-            {
-                "items": [{
-                    "id": current.item,
-                    "price_data": {
-                        "currency": currency.lower(), "product": current.product,
-                        "unit_amount": amount, "recurring": {"interval": "month"},
-                    },
-                }],
-                # No charge or credit for the month under way: the change starts next payment.
-                "proration_behavior": "none",
-            },
+            subscription_id, params,  # type: ignore[arg-type]
             {"idempotency_key": idempotency_key},
         )
         return Subscription.parse(updated.to_dict())

@@ -114,6 +114,9 @@ class Subscription:
     amount: int | None = None
     item: str | None = None
     product: str | None = None
+    # The second item of a gift whose donor covers the card fees (stripe_client's fee line).
+    fee_item: str | None = None
+    fee_product: str | None = None
     # Current API versions put the period on the items; older ones on the subscription too.
     current_period_end: int | None = None
     # Set while collection is paused: when it resumes by itself (None: until resumed).
@@ -124,6 +127,7 @@ class Subscription:
     def parse(cls, raw: Mapping[str, Any]) -> Subscription:
         items = _mapping(raw.get("items")).get("data")
         first = _mapping(items[0]) if isinstance(items, list) and items else {}
+        second = _mapping(items[1]) if isinstance(items, list) and len(items) > 1 else {}
         price = _mapping(first.get("price"))
         unit, quantity = _amount_or_none(price.get("unit_amount")), _amount(first.get("quantity"))
         pause = raw.get("pause_collection")
@@ -137,6 +141,8 @@ class Subscription:
             amount=unit * quantity if unit is not None else None,
             item=_text(first.get("id")),
             product=_reference(price.get("product")),
+            fee_item=_text(second.get("id")),
+            fee_product=_reference(_mapping(second.get("price")).get("product")),
             current_period_end=(
                 _amount_or_none(first.get("current_period_end"))
                 or _amount_or_none(raw.get("current_period_end"))

@@ -22,6 +22,7 @@ monthly-change-confirm = From { $date }, your monthly gift will be <b>{ $amount 
 monthly-change-confirm-yes = Yes, change it
 monthly-change-same = Your monthly gift is already { $amount }: nothing to change.
 monthly-changed = ✅ From { $date }, your monthly gift is <b>{ $amount }</b>. Thank you!
+monthly-changed-with-fee = ✅ From { $date }, your monthly gift is <b>{ $amount }</b>, and you still cover the card fees: { $fee } more each month. Thank you!
 monthly-pause-prompt = Pause your monthly gift of { $amount } for how long? The payments in between are skipped, and it resumes by itself.
 monthly-pause-months = { $count ->
         [one] 1 month

@@ -22,6 +22,7 @@ monthly-change-confirm = À partir du { $date }, votre don mensuel sera de <b>{ 
 monthly-change-confirm-yes = Oui, le changer
 monthly-change-same = Votre don mensuel est déjà de { $amount } : rien à changer.
 monthly-changed = ✅ À partir du { $date }, votre don mensuel est de <b>{ $amount }</b>. Merci !
+monthly-changed-with-fee = ✅ À partir du { $date }, votre don mensuel est de <b>{ $amount }</b>, et vous couvrez toujours les frais de carte : { $fee } de plus chaque mois. Merci !
 monthly-pause-prompt = Mettre en pause votre don mensuel de { $amount } pour combien de temps ? Les paiements entre-temps sont sautés, et il reprend tout seul.
 monthly-pause-months = { $count ->
         [one] 1 mois
