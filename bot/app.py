@@ -31,6 +31,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.context import BotData, CampaignApplication, CampaignContext, Services
 from bot.donations.beneficiary_feed import BeneficiaryFeed
+from bot.donations.donor_gifts import DonorGifts
 from bot.donations.ledger import DonationLedger
 from bot.donations.monthly_gifts import MonthlyGifts
 from bot.donations.notice_courier import NoticeCourier
@@ -270,6 +271,7 @@ def build_services(
     )
     outbox = Outbox(redis)
     monthly = MonthlyGifts(redis)
+    gifts = DonorGifts(redis)
     users = UserStore(redis)
     subscribers = Subscribers(redis)
     broadcasts = BroadcastStore(redis)
@@ -282,7 +284,8 @@ def build_services(
     send_rate = SendRate(redis, settings.broadcast.rate, metrics)
     notices = NoticeCourier(outbox, send_rate, settings.broadcast.recovery_seconds)
     processor = StripeEventProcessor(
-        ledger, outbox, monthly, payments, campaign.currency, metrics, marks
+        ledger, outbox, monthly, payments, campaign.currency, metrics, marks,
+        monthly_suggestion=campaign.monthly_suggestion,
     )
     return Services(
         settings=settings,
@@ -290,6 +293,7 @@ def build_services(
         l10n=l10n,
         ledger=ledger,
         monthly=monthly,
+        gifts=gifts,
         payments=payments,
         subscribers=subscribers,
         broadcasts=broadcasts,
@@ -307,7 +311,7 @@ def build_services(
         charts=ChartCache(bot, ChartFiles(redis), ledger, l10n, campaign, clock),
         erasure=Erasure(
             marks, ledger, outbox, monthly, subscribers, broadcasts, RecipientQueue(redis),
-            drafts, rate_limit, users, AofRewrites(redis),
+            drafts, rate_limit, users, AofRewrites(redis), gifts,
         ),
         rate_limit=rate_limit,
         checkout_cap=CheckoutCap(redis, settings.stripe.checkout_sessions_per_minute, clock),

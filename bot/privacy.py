@@ -14,6 +14,7 @@ from bot.broadcasts.drafts import BroadcastDrafts
 from bot.broadcasts.queue import RecipientQueue
 from bot.broadcasts.store import BroadcastStore
 from bot.broadcasts.subscribers import Subscribers
+from bot.donations.donor_gifts import DonorGifts
 from bot.donations.ledger import DonationLedger
 from bot.donations.monthly_gifts import MonthlyGifts
 from bot.donations.outbox import Outbox
@@ -38,6 +39,7 @@ class Erasure:
     rate_limit: UserRateLimit
     users: UserStore
     rewrites: AofRewrites
+    gifts: DonorGifts
 
     async def start(self) -> None:
         """Before any event is read: an earlier release's reversible fingerprints go."""
@@ -51,6 +53,7 @@ class Erasure:
         await self.marks.mark(user_id)
         anonymised = await self.ledger.anonymise_donor(user_id)
         await self.monthly.unlink_owner(user_id)
+        await self.gifts.forget(user_id)
         await self.outbox.drop_owed_to(user_id)
         await self.subscribers.unsubscribe(user_id)
         # After unsubscribing: a broadcast starting from now on never lists them.

@@ -17,6 +17,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bot.donations.outbox import Notice
+from bot.donations.stripe_client import Frequency
 from bot.storage import keys
 from bot.storage.connection import as_text, text_of
 from bot.storage.script_batch import ScriptBatch
@@ -57,6 +58,21 @@ if linked then
   hash[#hash + 1] = 'telegram_user_id'
   hash[#hash + 1] = gift.user
   if gift.thanks_id then redis.call('HSET', KEYS[6], gift.thanks_id, gift.thanks) end
+end
+-- /mygift (bot/donations/donor_gifts.py): KEYS[11] the donor's one-off gifts and KEYS[12]
+-- their monthly gifts, given for a one-off gift with a Telegram user. The first such gift from
+-- someone giving monthly nowhere is thanked with the monthly suggestion instead: decided here,
+-- so two first gifts at once cannot both be the first.
+if linked and KEYS[11] then
+  if gift.suggesting and redis.call('ZCARD', KEYS[11]) == 0
+      and redis.call('SCARD', KEYS[12]) == 0 then
+    redis.call('HSET', KEYS[6], gift.thanks_id, gift.suggesting)
+  end
+  -- Stripe dates to the second: a gift in the same second as the newest one goes after it.
+  local score = tonumber(gift.created)
+  local newest = redis.call('ZREVRANGE', KEYS[11], 0, 0, 'WITHSCORES')[2]
+  if newest and math.floor(tonumber(newest)) == score then score = tonumber(newest) + 0.001 end
+  redis.call('ZADD', KEYS[11], score, gift.id)
 end
 redis.call('HSET', KEYS[1], unpack(hash))
 redis.call('HINCRBY', KEYS[2], 'gross', amount)
@@ -243,10 +259,16 @@ class DonationLedger:
         self._batch = ScriptBatch(redis)
 
     async def record(
-        self, donation: Donation, thanks: Notice | None, check: ForgetCheck | None = None
+        self, donation: Donation, thanks: Notice | None, check: ForgetCheck | None = None,
+        suggesting: Notice | None = None,
     ) -> Recorded:
         """Count a donation once, with its thank-you, in one step: nothing again for an id seen
-        before; anonymous, without a thank-you, if `check` finds the donor forgot since."""
+        before; anonymous, without a thank-you, if `check` finds the donor forgot since;
+        `suggesting` in place of `thanks` for a donor's first one-off gift if none is monthly."""
+        donor_keys = []
+        if donation.telegram_user_id is not None and donation.kind == Frequency.ONCE.value:
+            user_id = donation.telegram_user_id
+            donor_keys = [keys.user_gifts(user_id), keys.user_subscriptions(user_id)]
         recorded = await self._batch(
             self._record,
             [
@@ -260,8 +282,12 @@ class DonationLedger:
                 keys.milestones_reached(),
                 keys.referral_totals(),
                 keys.erasure_marks(),
+                *donor_keys,
             ],
-            [_gift(donation, thanks, check), self._milestone_step, *self._milestone_amounts],
+            [
+                _gift(donation, thanks, check, suggesting), self._milestone_step,
+                *self._milestone_amounts,
+            ],
         )
         return Recorded(int(recorded))
 
@@ -363,7 +389,10 @@ class DonationLedger:
         return int(anonymised)
 
 
-def _gift(donation: Donation, thanks: Notice | None, check: ForgetCheck | None) -> str:
+def _gift(
+    donation: Donation, thanks: Notice | None, check: ForgetCheck | None,
+    suggesting: Notice | None,
+) -> str:
     """The record script's gift: every value a string, keys absent rather than null."""
     gift: dict[str, object] = {
         "id": donation.donation_id,
@@ -383,6 +412,8 @@ def _gift(donation: Donation, thanks: Notice | None, check: ForgetCheck | None) 
     if thanks is not None:
         gift["thanks_id"] = thanks.notice_id
         gift["thanks"] = thanks.to_json()
+        if suggesting is not None:
+            gift["suggesting"] = suggesting.to_json()
     return json.dumps(gift)
 
 

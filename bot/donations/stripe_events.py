@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -68,8 +69,10 @@ class StripeEventProcessor:
 
     def __init__(
         self, ledger: DonationLedger, outbox: Outbox, monthly: MonthlyGifts, payments: Payments,
-        currency: str, metrics: Metrics, forgotten: ErasureMarks,
+        currency: str, metrics: Metrics, forgotten: ErasureMarks, *,
+        monthly_suggestion: Callable[[int], int | None],
     ) -> None:
+        self._monthly_suggestion = monthly_suggestion
         self._metrics = metrics
         self._forgotten = forgotten
         self._ledger = ledger
@@ -239,7 +242,9 @@ class StripeEventProcessor:
                     kind=donation.kind, renewal=renewal,
                 ),
             )
-        recorded = await self._ledger.record(donation, thanks, check)
+        recorded = await self._ledger.record(
+            donation, thanks, check, self._suggesting(donation, thanks)
+        )
         if not recorded:
             return EventOutcome(EventResult.DUPLICATE)
         self._metrics.donations.labels(donation.kind).inc()
@@ -251,6 +256,16 @@ class StripeEventProcessor:
         if thanks is None or recorded is not Recorded.LINKED:
             return EventOutcome(EventResult.RECORDED)
         return EventOutcome(EventResult.RECORDED, (thanks.notice_id,))
+
+    def _suggesting(self, donation: Donation, thanks: Notice | None) -> Notice | None:
+        """The thank-you with a monthly suggestion, which the ledger queues instead only for a
+        donor's first one-off gift, when they give monthly nowhere."""
+        if thanks is None or donation.kind != Frequency.ONCE.value:
+            return None
+        monthly = self._monthly_suggestion(donation.amount)
+        if monthly is None:
+            return None
+        return replace(thanks, data=NoticeData(**thanks.data, suggest_monthly=monthly))
 
     async def _subscription_deleted(self, subscription: Subscription) -> EventOutcome:
         user_id = await self._monthly.end(subscription.id)

@@ -77,6 +77,13 @@ def user_subscriptions(user_id: int) -> str:
     return f"{PREFIX}user:{user_id}:subscriptions"
 
 
+def user_gifts(user_id: int) -> str:
+    """Sorted set: the user's one-off gifts (donation ids) scored by when Stripe took the money,
+    written by the ledger's record script, for /mygift and the first-gift suggestion. No TTL;
+    /forget."""
+    return f"{PREFIX}user:{user_id}:gifts"
+
+
 def subscription(subscription_id: str) -> str:
     """Hash: a monthly gift (user, amount, currency, locale, status). No TTL."""
     return f"{PREFIX}subscription:{subscription_id}"
