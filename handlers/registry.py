@@ -21,6 +21,7 @@ from handlers import (
     insight,
     language,
     monthly,
+    mygift,
     progress,
     reconcile,
     start,
@@ -45,6 +46,7 @@ def register_handlers(application: CampaignApplication, settings: Settings) -> N
     language.register(application)
     donate.register(application)
     monthly.register(application)
+    mygift.register(application)
     thanks.register(application)
     progress.register(application)
     subscriptions.register(application)

@@ -13,7 +13,7 @@ from bot.context import CampaignApplication, CampaignContext
 from bot.donations.outbox import Notice, NoticeKind
 from bot.donations.public_text import visible_text
 from bot.i18n import Localizer, money
-from handlers import callbacks, donate
+from handlers import callbacks, donate, mygift
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ def notice_message(
                 callback_data=NAME.data(donation=donation_id),
             ),
         ])
+    rows += mygift.thanks_buttons(l10n, currency, notice)
     return text, InlineKeyboardMarkup(rows)
 
 

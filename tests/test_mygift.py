@@ -1,0 +1,224 @@
+"""/mygift: a donor's gifts with Stripe's receipts and Give again, the monthly view for monthly
+donors, the donate menu for everyone else, and the monthly suggestion after a first gift."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.dates import format_date
+
+from bot.campaign import CampaignFileError, load_campaign
+from tests.conftest import ROOT, Harness
+from tests.donation_steps import (
+    normalise,
+    open_donate_menu,
+    pay,
+    pledge,
+    wait_for_link,
+    wait_for_thanks,
+)
+from tests.fakes.telegram import ApiCall, FakeUser
+from tests.forget_steps import forget
+
+ZONE = load_campaign(ROOT / "campaign.toml").timezone
+
+
+def links(call: ApiCall) -> list[str]:
+    """The addresses of the links in a message, as the user's client shows them."""
+    entities: list[dict[str, Any]] = call.result.get("entities", [])
+    return [entity["url"] for entity in entities if entity["type"] == "text_link"]
+
+
+def day_of(harness: Harness, payment_intent: str, locale: str) -> str:
+    """The day a payment was made, as a donor reading `locale` reads it."""
+    created = harness.stripe.payment_intents[payment_intent]["created"]
+    return format_date(datetime.fromtimestamp(created, ZONE).date(), "long", locale=locale)
+
+
+def receipt_of(harness: Harness, payment_intent: str) -> str:
+    charge = harness.stripe.payment_intents[payment_intent]["latest_charge"]
+    return str(harness.stripe.charges[charge]["receipt_url"])
+
+
+async def my_gifts(
+    harness: Harness, user: FakeUser, header: str, command: str = "/mygift"
+) -> ApiCall:
+    """Send /mygift (or `command`); returns the answer whose text has `header`."""
+    mark = harness.telegram.mark()
+    user.send(command)
+    return await harness.telegram.wait_for(
+        lambda call: call.ok and call.chat_id == user.id and header in (call.text or ""),
+        after=mark,
+    )
+
+
+async def alert_after(harness: Harness, user: FakeUser, message_id: int, data: str) -> str:
+    """Tap a button's data (maybe forged) and return the alert the bot answers with."""
+    mark = harness.telegram.mark()
+    user.tap_data(message_id, data)
+    answer = await harness.telegram.wait_for(
+        lambda call: call.method == "answerCallbackQuery" and "text" in call.params, after=mark
+    )
+    return str(answer.params["text"])
+
+
+async def give(harness: Harness, user: FakeUser, label: str, *, monthly: bool = False) -> str:
+    """A paid gift through /donate; returns its PaymentIntent and waits for the thank-you."""
+    _, session_id = await pledge(harness, user, label, monthly=monthly)
+    mark = harness.telegram.mark()
+    await pay(harness, session_id)
+    await wait_for_thanks(harness, user, mark)
+    session = harness.stripe.sessions[session_id]
+    if monthly:
+        return str(harness.stripe.invoices[session["invoice"]]["payment_intent"])
+    return str(session["payment_intent"])
+
+
+async def test_a_one_off_donor_sees_receipts_refunds_gives_again_and_is_offered_monthly_once(
+    harness: Harness,
+) -> None:
+    donor = harness.user(7001, "en")
+    _, first_session = await pledge(harness, donor, "€50")
+    mark = harness.telegram.mark()
+    await pay(harness, first_session)
+    thanks = await wait_for_thanks(harness, donor, mark)
+    first = str(harness.stripe.sessions[first_session]["payment_intent"])
+    # A third of €50 is nearest the €20 preset.
+    suggestion = thanks.button("Make it monthly: €20 / month")
+
+    donor.tap(thanks, "My gifts")
+    listing = await harness.telegram.wait_for(
+        lambda call: "Your gifts" in (call.text or ""), after=mark
+    )
+    assert f"• {day_of(harness, first, 'en')}: €50" in (listing.rendered_text or "")
+    assert links(listing) == [receipt_of(harness, first)]
+
+    await harness.deliver(harness.stripe.refund(first, 1000))
+    (await open_donate_menu(harness, donor)).button("My gifts")
+    listing = await my_gifts(harness, donor, "Your gifts")
+    assert "€50, €10 refunded" in (listing.rendered_text or "")
+
+    # Give again, tapped twice: one Checkout of the same amount, once, for this donor.
+    sessions = len(harness.stripe.sessions)
+    mark = harness.telegram.mark()
+    donor.tap(listing, "Give €50 again")
+    donor.tap(listing, "Give €50 again")
+    link, again_session = await wait_for_link(harness, donor, mark)
+    _, same_session = await wait_for_link(harness, donor, link.index + 1)
+    assert same_session == again_session and len(harness.stripe.sessions) == sessions + 1
+    again = harness.stripe.sessions[again_session]
+    assert (again["mode"], again["amount_total"]) == ("payment", 5000)
+    assert again["metadata"]["telegram_user_id"] == "7001"
+
+    mark = harness.telegram.mark()
+    await pay(harness, again_session)
+    second_thanks = await wait_for_thanks(harness, donor, mark)
+    assert "monthly" not in str(second_thanks.buttons)
+    second = str(harness.stripe.sessions[again_session]["payment_intent"])
+    await harness.deliver(harness.stripe.refund(first))
+    # Stripe down for the receipts: the list still comes, newest first, without links.
+    harness.stripe.fail_next(2, path_prefix="/v1/payment_intents", should_retry=False)
+    listing = await my_gifts(harness, donor, "Your gifts")
+    shown = listing.rendered_text or ""
+    assert shown.index("€50\n") < shown.index("€50, refunded") and links(listing) == []
+    assert "couldn't fetch the receipts" in shown
+
+    # Forged suggestions: someone else's, or another amount: an alert, and no Checkout.
+    data = suggestion.callback_data
+    assert data is not None and data.endswith(":2000")
+    intruder = harness.user(7002, "en")
+    assert "someone else's gift" in await alert_after(harness, intruder, 1, data)
+    forged = data.removesuffix("2000") + "100"
+    assert "no longer valid" in await alert_after(harness, donor, thanks.message_id or 0, forged)
+    assert len(harness.stripe.sessions) == sessions + 1
+
+    mark = harness.telegram.mark()
+    donor.tap(thanks, "Make it monthly")
+    _, monthly_session = await wait_for_link(harness, donor, mark)
+    monthly = harness.stripe.sessions[monthly_session]
+    assert (monthly["mode"], monthly["amount_total"]) == ("subscription", 2000)
+    mark = harness.telegram.mark()
+    await pay(harness, monthly_session)
+    await wait_for_thanks(harness, donor, mark)
+    refusal = await alert_after(harness, donor, thanks.message_id or 0, data)
+    assert "already give every month" in refusal
+    assert len(harness.stripe.sessions) == sessions + 2
+
+    monthly_view = await my_gifts(harness, donor, "Your monthly gifts")
+    assert "€20 / month" in (monthly_view.rendered_text or "")
+    listing = await my_gifts(harness, donor, "Your gifts")
+    assert links(listing) == [receipt_of(harness, second), receipt_of(harness, first)]
+
+
+async def test_never_gave_sees_the_donate_menu_a_monthly_donor_the_monthly_view_until_forget(
+    harness: Harness,
+) -> None:
+    donor = harness.user(7011, "fr")
+    menu = await my_gifts(harness, donor, "Donner à")
+    assert "Mes dons" not in str(menu.buttons)
+    help_text = await my_gifts(harness, donor, "ce que je sais faire", "/help")
+    assert "/mygift — vos dons, leurs reçus et votre don mensuel" in (help_text.text or "")
+    french = {item["command"]: item["description"]
+              for item in harness.telegram.commands_by_language["fr"]}
+    assert french["mygift"] == "Vos dons et leurs reçus"
+
+    await give(harness, donor, "10\xa0€ / mois", monthly=True)
+    menu = await open_donate_menu(harness, donor)
+    mark = harness.telegram.mark()
+    donor.tap(menu, "Mes dons")
+    monthly_view = await harness.telegram.wait_for_message(donor.id, after=mark)
+    assert "Vos dons mensuels" in (monthly_view.text or "")
+    assert "10 € / mois" in normalise(monthly_view.rendered_text)
+    # No one-off gift yet: nothing under the monthly view.
+    await harness.telegram.assert_no_message(donor.id, after=monthly_view.index + 1)
+
+    # A first one-off gift, from someone who already gives monthly: no suggestion.
+    _, session_id = await pledge(harness, donor, "50\xa0€")
+    mark = harness.telegram.mark()
+    await pay(harness, session_id)
+    thanks = await wait_for_thanks(harness, donor, mark)
+    assert "mensuel" not in str(thanks.buttons) and "Mes dons" in str(thanks.buttons)
+    once = str(harness.stripe.sessions[session_id]["payment_intent"])
+    mark = harness.telegram.mark()
+    donor.send("/mygift")
+    monthly_view = await harness.telegram.wait_for(
+        lambda call: "Vos dons mensuels" in (call.text or ""), after=mark
+    )
+    listing = await harness.telegram.wait_for(
+        lambda call: "Vos dons</b>" in (call.text or ""), after=mark
+    )
+    assert f"• {day_of(harness, once, 'fr')} : 50 €" in normalise(listing.rendered_text)
+    assert links(listing) == [receipt_of(harness, once)]
+    listing.button("Redonner 50\xa0€")
+
+    await forget(harness, donor, "Oui")
+    menu = await my_gifts(harness, donor, "Donner à")
+    assert "Mes dons" not in str(menu.buttons)
+
+
+def test_the_suggestion_rule_and_its_switch_come_from_the_campaign_file(tmp_path: Path) -> None:
+    campaign = load_campaign(ROOT / "campaign.toml")
+    assert [campaign.monthly_suggestion(amount) for amount in (500, 3000, 5000, 10000)] == [
+        500, 1000, 2000, 2000,
+    ]  # fmt: skip
+    base = (ROOT / "campaign.toml").read_text(encoding="utf-8")
+    assert tomllib.loads(base)["monthly_suggestion"] == {"enabled": True, "divisor": 3}
+    path = tmp_path / "campaign.toml"
+    # The campaign photo is found beside the file.
+    (tmp_path / "assets").symlink_to(ROOT / "assets")
+    path.write_text(base.replace("enabled = true", "enabled = false"), encoding="utf-8")
+    assert load_campaign(path).monthly_suggestion(5000) is None
+    path.write_text(
+        base.replace("enabled = true", 'enabled = "yes"').replace("divisor = 3", "divisor = 0"),
+        encoding="utf-8",
+    )
+    with pytest.raises(CampaignFileError) as refused:
+        load_campaign(path)
+    assert [problem.split(": ", 1)[1] for problem in refused.value.problems] == [
+        "monthly_suggestion.enabled must be true or false",
+        "monthly_suggestion.divisor must be a whole number from 1 to 12",
+    ]
