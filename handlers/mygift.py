@@ -16,7 +16,7 @@ from datetime import datetime
 import stripe
 from fluent.runtime.types import fluent_date
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.botapi.callback_data import CallbackFormat
 from bot.context import CampaignApplication, CampaignContext
@@ -220,7 +220,10 @@ def _message_id(query: CallbackQuery) -> int:
 
 
 def register(application: CampaignApplication) -> None:
-    application.add_handler(CommandHandler("mygift", my_gifts))
+    # Someone's gifts are theirs alone: never shown in a group, even the beneficiaries'.
+    application.add_handler(
+        CommandHandler("mygift", my_gifts, filters=filters.ChatType.PRIVATE)
+    )
     application.add_handler(CallbackQueryHandler(my_gifts, pattern=callbacks.MY_GIFTS.pattern))
     application.add_handler(CallbackQueryHandler(give_again, pattern=GIVE_AGAIN.pattern))
     application.add_handler(CallbackQueryHandler(make_monthly, pattern=SUGGESTION.pattern))

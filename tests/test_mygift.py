@@ -66,18 +66,6 @@ async def alert_after(harness: Harness, user: FakeUser, message_id: int, data: s
     return str(answer.params["text"])
 
 
-async def give(harness: Harness, user: FakeUser, label: str, *, monthly: bool = False) -> str:
-    """A paid gift through /donate; returns its PaymentIntent and waits for the thank-you."""
-    _, session_id = await pledge(harness, user, label, monthly=monthly)
-    mark = harness.telegram.mark()
-    await pay(harness, session_id)
-    await wait_for_thanks(harness, user, mark)
-    session = harness.stripe.sessions[session_id]
-    if monthly:
-        return str(harness.stripe.invoices[session["invoice"]]["payment_intent"])
-    return str(session["payment_intent"])
-
-
 async def test_a_one_off_donor_sees_receipts_refunds_gives_again_and_is_offered_monthly_once(
     harness: Harness,
 ) -> None:
@@ -166,7 +154,10 @@ async def test_never_gave_sees_the_donate_menu_a_monthly_donor_the_monthly_view_
               for item in harness.telegram.commands_by_language["fr"]}
     assert french["mygift"] == "Vos dons et leurs reçus"
 
-    await give(harness, donor, "10\xa0€ / mois", monthly=True)
+    _, session_id = await pledge(harness, donor, "10\xa0€ / mois", monthly=True)
+    mark = harness.telegram.mark()
+    await pay(harness, session_id)
+    await wait_for_thanks(harness, donor, mark)
     menu = await open_donate_menu(harness, donor)
     mark = harness.telegram.mark()
     donor.tap(menu, "Mes dons")
@@ -191,6 +182,7 @@ async def test_never_gave_sees_the_donate_menu_a_monthly_donor_the_monthly_view_
     listing = await harness.telegram.wait_for(
         lambda call: "Vos dons</b>" in (call.text or ""), after=mark
     )
+    assert monthly_view.index < listing.index
     assert f"• {day_of(harness, once, 'fr')} : 50 €" in normalise(listing.rendered_text)
     assert links(listing) == [receipt_of(harness, once)]
     listing.button("Redonner 50\xa0€")
