@@ -75,7 +75,7 @@ async def donate_menu(
         context.text(locale, "donate-button-other"),
         callback_data=OTHER.data(frequency=frequency.value),
     )])
-    if await context.monthly.active(user_id) or await context.gifts.count(user_id):
+    if await context.gifts.has_given(user_id):
         rows.append([InlineKeyboardButton(
             context.text(locale, "mygift-button"), callback_data=callbacks.MY_GIFTS.data()
         )])
