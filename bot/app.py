@@ -133,6 +133,7 @@ class CampaignBot:
         register_handlers(application, settings)
         if reached:  # else on the next start: the legacy marks are unused, only left over
             await services.erasure.start()
+            await services.gifts.index_earlier_gifts()
 
         stripe_webhook = StripeWebhook(
             payments=self.payments,

@@ -3,6 +3,8 @@ donors, the donate menu for everyone else, and the monthly suggestion after a fi
 
 from __future__ import annotations
 
+import asyncio
+import json
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +14,11 @@ import pytest
 from babel.dates import format_date
 
 from bot.campaign import CampaignFileError, load_campaign
+from bot.donations.donor_gifts import DonorGifts
+from bot.donations.ledger import Donation, DonationLedger
+from bot.donations.outbox import Notice, NoticeData, NoticeKind
+from bot.storage import keys
+from bot.storage.connection import connect
 from tests.conftest import ROOT, Harness
 from tests.donation_steps import (
     normalise,
@@ -25,6 +32,18 @@ from tests.fakes.telegram import ApiCall, FakeUser
 from tests.forget_steps import forget
 
 ZONE = load_campaign(ROOT / "campaign.toml").timezone
+
+
+def gift_with_thanks(
+    donation_id: str, user: int, *, kind: str = "once", created: int = 1_700_000_000
+) -> tuple[Donation, Notice]:
+    """A gift as stripe_events records it, with its thank-you."""
+    donation = Donation(
+        donation_id=donation_id, amount=3000, currency="EUR", kind=kind, created=created,
+        locale="en", telegram_user_id=user, stripe_ids={"payment_intent": donation_id},
+    )
+    data = NoticeData(donation_id=donation_id, amount=3000, kind=kind)
+    return donation, Notice(f"thanks:{donation_id}", NoticeKind.THANKS, user, "en", data)
 
 
 def links(call: ApiCall) -> list[str]:
@@ -214,3 +233,45 @@ def test_the_suggestion_rule_and_its_switch_come_from_the_campaign_file(tmp_path
         "monthly_suggestion.enabled must be true or false",
         "monthly_suggestion.divisor must be a whole number from 1 to 12",
     ]
+
+
+async def test_of_two_first_gifts_at_once_only_one_is_thanked_with_the_suggestion(
+    redis_url: str,
+) -> None:
+    async with connect(redis_url) as redis:
+        ledger = DonationLedger(redis)
+        recorded = []
+        for donation_id in ("pi_first_a", "pi_first_b"):
+            donation, thanks = gift_with_thanks(donation_id, 81_001)
+            suggesting = Notice(
+                thanks.notice_id, thanks.kind, thanks.chat_id, thanks.locale,
+                NoticeData(**thanks.data, suggest_monthly=1000),
+            )
+            recorded.append(ledger.record(donation, thanks, None, suggesting))
+        await asyncio.gather(*recorded)
+        owed = [json.loads(raw)["data"] for raw in (await redis.hgetall(keys.outbox())).values()]
+        assert sorted("suggest_monthly" in data for data in owed) == [False, True]
+
+
+async def test_gifts_recorded_before_the_index_are_indexed_once_and_forgotten_donors_never(
+    redis_url: str,
+) -> None:
+    async with connect(redis_url) as redis:
+        ledger, gifts = DonationLedger(redis), DonorGifts(redis)
+        for donation_id, user, kind, created in (
+            ("pi_old", 81_002, "once", 100), ("pi_newer", 81_002, "once", 200),
+            ("pi_monthly", 81_002, "monthly", 300), ("pi_forgotten", 81_003, "once", 400),
+        ):
+            donation, _ = gift_with_thanks(donation_id, user, kind=kind, created=created)
+            await ledger.record(donation, None)
+        await ledger.anonymise_donor(81_003)
+        # As the release before this one left them: gifts, and no index.
+        await redis.delete(keys.user_gifts(81_002), keys.user_gifts(81_003))
+
+        await gifts.index_earlier_gifts()
+        shown, total = await gifts.newest(81_002, 10)
+        assert ([gift.donation_id for gift in shown], total) == (["pi_newer", "pi_old"], 2)
+        assert not await redis.exists(keys.user_gifts(81_003))
+        await redis.delete(keys.user_gifts(81_002))
+        await gifts.index_earlier_gifts()
+        assert not await redis.exists(keys.user_gifts(81_002)), "indexed once for all processes"
