@@ -31,6 +31,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.context import BotData, CampaignApplication, CampaignContext, Services
 from bot.donations.beneficiary_feed import BeneficiaryFeed
+from bot.donations.donor_gifts import DonorGifts
 from bot.donations.ledger import DonationLedger
 from bot.donations.monthly_gifts import MonthlyGifts
 from bot.donations.notice_courier import NoticeCourier
@@ -133,6 +134,7 @@ class CampaignBot:
         register_handlers(application, settings)
         if reached:  # else on the next start: the legacy marks are unused, only left over
             await services.erasure.start()
+            await services.gifts.index_earlier_gifts()
 
         stripe_webhook = StripeWebhook(
             payments=self.payments,
@@ -274,6 +276,7 @@ def build_services(
     )
     outbox = Outbox(redis)
     monthly = MonthlyGifts(redis)
+    gifts = DonorGifts(redis)
     users = UserStore(redis)
     subscribers = Subscribers(redis)
     broadcasts = BroadcastStore(redis)
@@ -287,7 +290,8 @@ def build_services(
     notices = NoticeCourier(outbox, send_rate, settings.broadcast.recovery_seconds)
     sharing = SharedLinks(redis, users)
     processor = StripeEventProcessor(
-        ledger, outbox, monthly, payments, campaign.currency, metrics, marks, sharing
+        ledger, outbox, monthly, payments, campaign.currency, metrics, marks, sharing,
+        monthly_suggestion=campaign.monthly_suggestion,
     )
     return Services(
         settings=settings,
@@ -295,6 +299,7 @@ def build_services(
         l10n=l10n,
         ledger=ledger,
         monthly=monthly,
+        gifts=gifts,
         payments=payments,
         subscribers=subscribers,
         broadcasts=broadcasts,
@@ -312,7 +317,7 @@ def build_services(
         charts=ChartCache(bot, ChartFiles(redis), ledger, l10n, campaign, clock),
         erasure=Erasure(
             marks, ledger, outbox, monthly, subscribers, broadcasts, RecipientQueue(redis),
-            drafts, rate_limit, users, AofRewrites(redis), sharing,
+            drafts, rate_limit, users, AofRewrites(redis), sharing, gifts,
         ),
         sharing=sharing,
         rate_limit=rate_limit,

@@ -42,6 +42,18 @@ class Campaign:
     # What a donor may add to cover the card fees, and what amounts buy (the [[impact]] list).
     fees: FeeRule = field(default_factory=FeeRule)
     impact: tuple[ImpactUnit, ...] = ()
+    # After a first one-off gift, a monthly gift of that gift / divisor is suggested; None: off.
+    monthly_suggestion_divisor: int | None = 3
+
+    def monthly_suggestion(self, amount: int) -> int | None:
+        """The monthly amount suggested after a one-off gift of `amount`: its share rounded to
+        the nearest preset (the smaller of two as near), so never below the smallest."""
+        divisor = self.monthly_suggestion_divisor
+        if divisor is None:
+            return None
+        return min(
+            self.preset_amounts, key=lambda preset: (abs(preset * divisor - amount), preset)
+        )
 
 
 class CampaignFileError(Exception):
@@ -103,6 +115,8 @@ class _CampaignReader:
         impact = self.field("impact", [], read_impact_units)
         if fee_fixed is not None and custom_min is not None and fee_fixed >= custom_min:
             self.problems.append(f"{self.path}: fees.fixed must be below custom_min")
+        suggesting = self.field("monthly_suggestion.enabled", True, _switch)
+        divisor = self.field("monthly_suggestion.divisor", 3, _divisor)
         if custom_min is not None and custom_min < STRIPE_MINIMUM_MINOR:
             self.problems.append(f"{self.path}: custom_min is below Stripe's minimum of 0.50")
         if custom_min is not None and custom_max is not None and custom_min > custom_max:
@@ -128,6 +142,7 @@ class _CampaignReader:
             notify_locale=notify_locale,
             fees=FeeRule(rate_bp=fee_rate, fixed=fee_fixed),
             impact=impact,
+            monthly_suggestion_divisor=divisor if suggesting else None,
         )
 
     def _photo(self, value: Any) -> Path | None:
@@ -180,6 +195,18 @@ def _percent_list(value: Any) -> tuple[int, ...]:
 def _positive_int(value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise ValueError("must be a whole number greater than zero")
+    return value
+
+
+def _switch(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+def _divisor(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 12:
+        raise ValueError("must be a whole number from 1 to 12")
     return value
 
 

@@ -17,6 +17,7 @@ from bot.broadcasts.subscribers import Subscribers
 from bot.clock import Clock
 from bot.config import Settings
 from bot.donations.beneficiary_feed import BeneficiaryFeed
+from bot.donations.donor_gifts import DonorGifts
 from bot.donations.ledger import DonationLedger
 from bot.donations.monthly_gifts import MonthlyGifts
 from bot.donations.notice_courier import NoticeCourier
@@ -41,6 +42,8 @@ class Services:
     l10n: Localizer
     ledger: DonationLedger
     monthly: MonthlyGifts
+    # Each donor's one-off gifts, for /mygift.
+    gifts: DonorGifts
     payments: Payments
     subscribers: Subscribers
     broadcasts: BroadcastStore
@@ -100,6 +103,10 @@ class CampaignContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, An
     @property
     def monthly(self) -> MonthlyGifts:
         return self.services.monthly
+
+    @property
+    def gifts(self) -> DonorGifts:
+        return self.services.gifts
 
     @property
     def payments(self) -> Payments:

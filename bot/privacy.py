@@ -14,6 +14,7 @@ from bot.broadcasts.drafts import BroadcastDrafts
 from bot.broadcasts.queue import RecipientQueue
 from bot.broadcasts.store import BroadcastStore
 from bot.broadcasts.subscribers import Subscribers
+from bot.donations.donor_gifts import DonorGifts
 from bot.donations.ledger import DonationLedger, telegram_donor_key
 from bot.donations.monthly_gifts import MonthlyGifts
 from bot.donations.outbox import Outbox
@@ -40,6 +41,7 @@ class Erasure:
     users: UserStore
     rewrites: AofRewrites
     sharing: SharedLinks
+    gifts: DonorGifts
 
     async def start(self) -> None:
         """Before any event is read: an earlier release's reversible fingerprints go."""
@@ -57,6 +59,7 @@ class Erasure:
         await self.sharing.forget(
             user_id, telegram_donor_key(user_id), await self.users.referral(user_id)
         )
+        await self.gifts.forget(user_id)
         await self.outbox.drop_owed_to(user_id)
         await self.subscribers.unsubscribe(user_id)
         # After unsubscribing: a broadcast starting from now on never lists them.

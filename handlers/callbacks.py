@@ -17,6 +17,8 @@ DONATE = CallbackFormat("donate")
 STORY = CallbackFormat("story")
 FOLLOW = CallbackFormat("follow")
 LANGUAGE = CallbackFormat("language")
+# /mygift, from the thank-you and from /donate.
+MY_GIFTS = CallbackFormat("mygift")
 
 # After the gate (rate limit, chats), before typed input and every feature.
 NO_DATA_GROUP = -5

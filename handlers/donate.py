@@ -28,6 +28,7 @@ PRESET = CallbackFormat("don:a", frequency=FREQUENCY, amount="[0-9]{1,9}")
 OTHER = CallbackFormat("don:o", frequency=FREQUENCY)
 # Also under the words-of-support prompt (handlers/thanks): one button stops either wait.
 CANCEL_TYPING = CallbackFormat("don:x")
+# On /donate menus sent before /mygift, which still list the monthly gifts (handlers/monthly).
 MANAGE_MONTHLY = CallbackFormat("don:m")
 # On the link message: 1 asks for a Checkout with the card fee covered, 0 for the gift alone.
 COVER_FEES = CallbackFormat("don:c", frequency=FREQUENCY, amount="[0-9]{1,9}", covered="[01]")
@@ -77,10 +78,9 @@ async def donate_menu(
         context.text(locale, "donate-button-other"),
         callback_data=OTHER.data(frequency=frequency.value),
     )])
-    if await context.monthly.active(user_id):
+    if await context.gifts.has_given(user_id):
         rows.append([InlineKeyboardButton(
-            context.text(locale, "donate-button-manage-monthly"),
-            callback_data=MANAGE_MONTHLY.data(),
+            context.text(locale, "mygift-button"), callback_data=callbacks.MY_GIFTS.data()
         )])
     text = context.text(locale, "donate-prompt", frequency=frequency.value)
     text += impact_lines(context.l10n, campaign.impact, campaign.currency, locale)

@@ -23,6 +23,7 @@ from handlers import (
     monthly,
     monthly_change,
     monthly_pause,
+    mygift,
     progress,
     reconcile,
     share,
@@ -50,6 +51,7 @@ def register_handlers(application: CampaignApplication, settings: Settings) -> N
     monthly.register(application)
     monthly_change.register(application)
     monthly_pause.register(application)
+    mygift.register(application)
     thanks.register(application)
     progress.register(application)
     subscriptions.register(application)

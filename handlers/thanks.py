@@ -14,7 +14,7 @@ from bot.donations.impact import ImpactUnit, impact_sentence
 from bot.donations.outbox import Notice, NoticeKind
 from bot.donations.public_text import visible_text
 from bot.i18n import Localizer, money
-from handlers import callbacks, donate
+from handlers import callbacks, donate, mygift
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ def notice_message(
                 callback_data=NAME.data(donation=donation_id),
             ),
         ])
+    rows += mygift.thanks_buttons(l10n, currency, notice)
     return text, InlineKeyboardMarkup(rows)
 
 

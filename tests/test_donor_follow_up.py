@@ -80,7 +80,7 @@ async def test_monthly_donor_stops_the_gift_from_the_chat(harness: Harness) -> N
     mark = harness.telegram.mark()
     user.send("/donate")
     menu = await harness.telegram.wait_for_message(4006, after=mark)
-    user.tap(menu, "Mes dons mensuels")
+    user.tap(menu, "Mes dons")
     listing = await harness.telegram.wait_for(
         lambda call: call.chat_id == 4006 and "Vos dons mensuels" in (call.rendered_text or ""),
         after=mark,
@@ -102,7 +102,7 @@ async def test_monthly_donor_stops_the_gift_from_the_chat(harness: Harness) -> N
     mark = harness.telegram.mark()
     user.send("/donate")
     menu = await harness.telegram.wait_for_message(4006, after=mark)
-    assert "Mes dons mensuels" not in str(menu.buttons)
+    assert "Mes dons" not in str(menu.buttons)
 
 
 async def test_gift_ended_by_stripe_is_announced_once(harness: Harness) -> None:

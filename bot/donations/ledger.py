@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 
 from bot.donations.outbox import Notice
 from bot.donations.sharing import SharedGift, script_keys
+from bot.donations.stripe_client import Frequency
 from bot.storage import keys
 from bot.storage.connection import as_text, text_of
 from bot.storage.script_batch import ScriptBatch
@@ -27,7 +28,8 @@ READ_BATCH = 500
 
 # KEYS: donation, totals, donors, timeline, reversal, outbox, beneficiary feed, milestones
 # reached, referral totals, erasure marks, supporters' links' total, the supporter's link and
-# its donors (both "" for a gift through none).
+# its donors (both "" for a gift through none), and for a one-off gift with a Telegram user
+# their one-off gifts and monthly gifts (absent otherwise).
 # ARGV: the gift as JSON (`_gift`: one argument costs the client far less than twenty), the
 # milestone step (0 for none), then the milestone amounts.
 # The beneficiaries' feed and the milestones are written here too, so a crash can lose neither
@@ -69,6 +71,21 @@ if linked then
   hash[#hash + 1] = 'telegram_user_id'
   hash[#hash + 1] = gift.user
   if gift.thanks_id then redis.call('HSET', KEYS[6], gift.thanks_id, gift.thanks) end
+end
+-- /mygift (bot/donations/donor_gifts.py): KEYS[14] the donor's one-off gifts and KEYS[15]
+-- their monthly gifts, given for a one-off gift with a Telegram user. The first such gift from
+-- someone giving monthly nowhere is thanked with the monthly suggestion instead: decided here,
+-- so two first gifts at once cannot both be the first.
+if linked and KEYS[14] then
+  if gift.suggesting and redis.call('ZCARD', KEYS[14]) == 0
+      and redis.call('SCARD', KEYS[15]) == 0 then
+    redis.call('HSET', KEYS[6], gift.thanks_id, gift.suggesting)
+  end
+  -- Stripe dates to the second: a gift in the same second as the newest one goes after it.
+  local score = tonumber(gift.created)
+  local newest = redis.call('ZREVRANGE', KEYS[14], 0, 0, 'WITHSCORES')[2]
+  if newest and math.floor(tonumber(newest)) == score then score = tonumber(newest) + 0.001 end
+  redis.call('ZADD', KEYS[14], score, gift.id)
 end
 redis.call('HSET', KEYS[1], unpack(hash))
 redis.call('HINCRBY', KEYS[2], 'gross', amount)
@@ -284,10 +301,15 @@ class DonationLedger:
 
     async def record(
         self, donation: Donation, thanks: Notice | None, check: ForgetCheck | None = None,
-        shared: SharedGift | None = None,
+        shared: SharedGift | None = None, suggesting: Notice | None = None,
     ) -> Recorded:
         """Count a donation once, with its thank-you, in one step: nothing again for an id seen
-        before; anonymous, without a thank-you, if `check` finds the donor forgot since."""
+        before; anonymous, without a thank-you, if `check` finds the donor forgot since;
+        `suggesting` in place of `thanks` for a donor's first one-off gift if none is monthly."""
+        donor_keys = []
+        if donation.telegram_user_id is not None and donation.kind == Frequency.ONCE.value:
+            user_id = donation.telegram_user_id
+            donor_keys = [keys.user_gifts(user_id), keys.user_subscriptions(user_id)]
         recorded = await self._batch(
             self._record,
             [
@@ -302,9 +324,10 @@ class DonationLedger:
                 keys.referral_totals(),
                 keys.erasure_marks(),
                 *script_keys(shared),
+                *donor_keys,
             ],
             [
-                _gift(donation, thanks, check, shared), self._milestone_step,
+                _gift(donation, thanks, check, shared, suggesting), self._milestone_step,
                 *self._milestone_amounts,
             ],
         )
@@ -410,7 +433,7 @@ class DonationLedger:
 
 def _gift(
     donation: Donation, thanks: Notice | None, check: ForgetCheck | None,
-    shared: SharedGift | None,
+    shared: SharedGift | None, suggesting: Notice | None,
 ) -> str:
     """The record script's gift: every value a string, keys absent rather than null."""
     gift: dict[str, object] = {
@@ -435,6 +458,8 @@ def _gift(
     if thanks is not None:
         gift["thanks_id"] = thanks.notice_id
         gift["thanks"] = thanks.to_json()
+        if suggesting is not None:
+            gift["suggesting"] = suggesting.to_json()
     return json.dumps(gift)
 
 

@@ -75,6 +75,8 @@ class NoticeData(TypedDict, total=False):
     # The gift's Frequency value ("once" or "monthly"), and whether it is a monthly renewal.
     kind: str
     renewal: bool
+    # A first one-off gift's thank-you: the monthly amount it suggests (handlers/mygift).
+    suggest_monthly: int
 
 
 @dataclass(frozen=True)

@@ -175,6 +175,15 @@ class Payments:
         )
         return Invoice.parse(invoice.to_dict()).payment_intent
 
+    async def receipt_url(self, payment_intent_id: str) -> str | None:
+        """The address of Stripe's receipt for a payment: its latest charge's."""
+        found = await self._client.v1.payment_intents.retrieve_async(
+            payment_intent_id, {"expand": ["latest_charge"]}
+        )
+        charge = found.to_dict().get("latest_charge")
+        url = charge.get("receipt_url") if isinstance(charge, dict) else None
+        return url if isinstance(url, str) and url.startswith("https://") else None
+
     async def cancel_subscription(self, subscription_id: str) -> None:
         """Cancel a monthly gift at once; cancelling twice is harmless."""
         try:

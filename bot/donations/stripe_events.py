@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -72,9 +73,11 @@ class StripeEventProcessor:
 
     def __init__(
         self, ledger: DonationLedger, outbox: Outbox, monthly: MonthlyGifts, payments: Payments,
-        currency: str, metrics: Metrics, forgotten: ErasureMarks, sharing: SharedLinks,
+        currency: str, metrics: Metrics, forgotten: ErasureMarks, sharing: SharedLinks, *,
+        monthly_suggestion: Callable[[int], int | None],
     ) -> None:
         self._sharing = sharing
+        self._monthly_suggestion = monthly_suggestion
         self._metrics = metrics
         self._forgotten = forgotten
         self._ledger = ledger
@@ -256,7 +259,9 @@ class StripeEventProcessor:
                 ),
             )
         shared = await self._sharing.gift_through(donation.referral, donation.telegram_user_id)
-        recorded = await self._ledger.record(donation, thanks, check, shared)
+        recorded = await self._ledger.record(
+            donation, thanks, check, shared, self._suggesting(donation, thanks)
+        )
         if not recorded:
             return EventOutcome(EventResult.DUPLICATE)
         self._metrics.donations.labels(donation.kind).inc()
@@ -270,6 +275,16 @@ class StripeEventProcessor:
             # Queued only by a link's first gift; the courier skips it if this was not.
             owed.append(shared.first_gift.notice_id)
         return EventOutcome(EventResult.RECORDED, tuple(owed))
+
+    def _suggesting(self, donation: Donation, thanks: Notice | None) -> Notice | None:
+        """The thank-you with a monthly suggestion, which the ledger queues instead only for a
+        donor's first one-off gift, when they give monthly nowhere."""
+        if thanks is None or donation.kind != Frequency.ONCE.value:
+            return None
+        monthly = self._monthly_suggestion(donation.amount)
+        if monthly is None:
+            return None
+        return replace(thanks, data=NoticeData(**thanks.data, suggest_monthly=monthly))
 
     async def _subscription_deleted(self, subscription: Subscription) -> EventOutcome:
         user_id = await self._monthly.end(subscription.id)

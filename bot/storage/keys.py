@@ -77,6 +77,26 @@ def user_subscriptions(user_id: int) -> str:
     return f"{PREFIX}user:{user_id}:subscriptions"
 
 
+def user_gifts(user_id: int) -> str:
+    """Sorted set: the user's one-off gifts (donation ids) scored by when Stripe took the money,
+    written by the ledger's record script, for /mygift and the first-gift suggestion. No TTL;
+    /forget."""
+    before, after = user_gifts_around()
+    return f"{before}{user_id}{after}"
+
+
+def user_gifts_around() -> tuple[str, str]:
+    """What user_gifts(id) puts before and after the id: the script indexing the gifts of an
+    earlier release builds the keys of the donors it finds."""
+    return f"{PREFIX}user:", ":gifts"
+
+
+def user_gifts_indexed() -> str:
+    """String: set once every one-off gift recorded before user_gifts existed was indexed there.
+    No TTL."""
+    return f"{PREFIX}user-gifts:indexed"
+
+
 def subscription(subscription_id: str) -> str:
     """Hash: a monthly gift (user, amount, currency, locale, status). No TTL."""
     return f"{PREFIX}subscription:{subscription_id}"

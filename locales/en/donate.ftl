@@ -12,7 +12,6 @@ donate-button-selected = ✅ { $label }
 donate-button-amount = { $amount }
 donate-button-amount-monthly = { $amount } / month
 donate-button-other = ✏️ Other amount
-donate-button-manage-monthly = 🔁 My monthly gifts
 donate-product-name = Donation to l'Auberge des Migrants (Calais)
 donate-product-name-monthly = Monthly donation to l'Auberge des Migrants (Calais)
 donate-other-prompt = Type the amount you want to give, in euros (between { $min } and { $max }), for example 15 or 15.50.

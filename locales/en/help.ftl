@@ -4,6 +4,7 @@ help-text =
     /start — welcome and progress of the campaign
     /story — our full story and video
     /donate — give once or every month, securely with Stripe
+    /mygift — your gifts, their receipts, and your monthly gift
     /progress — how much has been raised so far
     /subscribe — receive news from Calais
     /unsubscribe — stop receiving news

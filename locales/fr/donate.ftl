@@ -12,7 +12,6 @@ donate-button-selected = ✅ { $label }
 donate-button-amount = { $amount }
 donate-button-amount-monthly = { $amount } / mois
 donate-button-other = ✏️ Autre montant
-donate-button-manage-monthly = 🔁 Mes dons mensuels
 donate-product-name = Don à l'Auberge des Migrants (Calais)
 donate-product-name-monthly = Don mensuel à l'Auberge des Migrants (Calais)
 donate-other-prompt = Écrivez le montant que vous souhaitez donner, en euros (entre { $min } et { $max }), par exemple 15 ou 15,50.

@@ -4,6 +4,7 @@ help-text =
     /start — accueil et avancée de la collecte
     /story — toute notre histoire et notre vidéo
     /donate — donner une fois ou chaque mois, en sécurité avec Stripe
+    /mygift — vos dons, leurs reçus et votre don mensuel
     /progress — le montant collecté jusqu'ici
     /subscribe — recevoir les nouvelles de Calais
     /unsubscribe — ne plus recevoir les nouvelles

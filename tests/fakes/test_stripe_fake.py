@@ -225,6 +225,32 @@ async def test_a_one_off_gift_completes_with_its_payment_intent(
     assert refunded["data"]["previous_attributes"] == {"amount_refunded": 0}
 
 
+async def test_a_payment_intent_expands_its_latest_charge_with_the_receipt(
+    stripe_server: FakeStripe, client: stripe.StripeClient
+) -> None:
+    session = await create(client, pledge(submit_type="donate"))
+    [completed] = stripe_server.complete_session(session["id"])
+    pi_id = completed["data"]["object"]["payment_intent"]
+    plain = await client.v1.payment_intents.retrieve_async(pi_id)
+    assert (plain.object, plain.status) == ("payment_intent", "succeeded")
+    assert isinstance(plain.latest_charge, str) and plain.latest_charge.startswith("ch_")
+    stripe_server.refund(pi_id, 500)
+    expanded = await client.v1.payment_intents.retrieve_async(
+        pi_id, {"expand": ["latest_charge"]}
+    )
+    charge = expanded.to_dict()["latest_charge"]
+    assert (charge["object"], charge["id"], charge["payment_intent"]) == (
+        "charge", plain.latest_charge, pi_id,
+    )  # fmt: skip
+    assert charge["amount_refunded"] == 500
+    assert re.fullmatch(r"https://pay\.stripe\.com/receipts/payment/\w+", charge["receipt_url"])
+    with pytest.raises(stripe.InvalidRequestError, match="cannot be expanded"):
+        await client.v1.payment_intents.retrieve_async(pi_id, {"expand": ["customer"]})
+    with pytest.raises(stripe.InvalidRequestError, match="No such payment_intent") as missing:
+        await client.v1.payment_intents.retrieve_async("pi_missing")
+    assert missing.value.http_status == 404
+
+
 async def test_a_monthly_gift_is_a_subscription_with_paid_invoices(
     stripe_server: FakeStripe, client: stripe.StripeClient
 ) -> None:

@@ -73,6 +73,10 @@ def render(account: StripeState, obj: Json, expand: list[str]) -> Json:
     """The public form of a stored object with the requested expansions."""
     out = account.public(obj)
     for path in expand:
+        if out.get("object") == "payment_intent" and path == "latest_charge":
+            charge = account.charges.get(str(out["latest_charge"]))
+            out["latest_charge"] = None if charge is None else account.public(charge)
+            continue
         if out.get("object") != "invoice" or path != "payments":
             raise bad(f"This property cannot be expanded ({path}).", "expand")
         # An invoice's payments are only ever returned expanded.

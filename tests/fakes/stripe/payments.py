@@ -72,6 +72,9 @@ def payment(
         "paid": succeeded,
         "payment_intent": pi_id,
         "receipt_email": email,
+        "receipt_number": None,
+        # Stripe's hosted receipt page, kept up to date with refunds.
+        "receipt_url": receipt_url(),
         "refunded": False,
         "status": "succeeded" if succeeded else "pending",
     }
@@ -94,6 +97,11 @@ def payment(
         "status": state,
     }
     return payment_intent, charge
+
+
+def receipt_url() -> str:
+    """The address of a charge's receipt page, shaped as Stripe's."""
+    return f"https://pay.stripe.com/receipts/payment/{rand(64)}"
 
 
 def settle(payment_intent: Json, charge: Json, *, succeeded: bool) -> None:

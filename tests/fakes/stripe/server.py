@@ -18,6 +18,7 @@ from aiohttp import web
 from stripe.params import (
     InvoiceListParams,
     InvoiceRetrieveParams,
+    PaymentIntentRetrieveParams,
     SubscriptionCancelParams,
     SubscriptionRetrieveParams,
     SubscriptionUpdateParams,
@@ -105,6 +106,9 @@ class FakeStripe(StripeSide, Served):
         subscription = functools.partial(
             self._retrieve, "subscription", SubscriptionRetrieveParams
         )
+        payment_intent = functools.partial(
+            self._retrieve, "payment_intent", PaymentIntentRetrieveParams
+        )
         routes: list[tuple[str, str, Callable[[_Call], Json]]] = [
             ("POST", "/v1/checkout/sessions", self._create_session),
             ("GET", "/v1/checkout/sessions", self._list_sessions),
@@ -115,9 +119,14 @@ class FakeStripe(StripeSide, Served):
             ("GET", "/v1/invoices", self._list_invoices),
             # expand=payments gives the PaymentIntent behind an invoice.
             ("GET", f"/v1/invoices/{_ID}", invoice),
+            # expand=latest_charge gives the charge, with its receipt_url (/mygift).
+            ("GET", f"/v1/payment_intents/{_ID}", payment_intent),
             ("GET", "/v1/account", self._account),
         ]
-        self._stores = {"invoice": self.invoices, "subscription": self.subscriptions}
+        self._stores = {
+            "invoice": self.invoices, "subscription": self.subscriptions,
+            "payment_intent": self.payment_intents,
+        }
         self._routes = [(method, re.compile(path), handler) for method, path, handler in routes]
 
     # --- lifecycle ---
