@@ -172,7 +172,7 @@ async def test_monthly_gift_with_the_fee_covered_splits_every_payment_and_says_w
     assert (totals.raised, totals.donations, totals.fees_covered) == (2000, 2, 82)
 
     # A new amount keeps the fees covered: the fee line moves with it (€20 + €0.56).
-    view = await open_view(harness, user, "Mes dons mensuels", "Vos dons mensuels")
+    view = await open_view(harness, user, "Mes dons", "Vos dons mensuels")
     prompt = await tap_and_see(harness, user, view, "Changer le montant")
     confirm = await tap_and_see(harness, user, prompt, "20\xa0€ / mois")
     changed = await tap_and_see(harness, user, confirm, "Oui, le changer")

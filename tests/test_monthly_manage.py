@@ -35,7 +35,7 @@ async def give_monthly(harness: Harness, user: FakeUser, label: str) -> str:
 
 
 async def open_view(harness: Harness, user: FakeUser, manage: str, heading: str) -> ApiCall:
-    """/donate, then the button that lists the donor's monthly gifts."""
+    """/donate, then the button that shows the donor's gifts (/mygift)."""
     mark = harness.telegram.mark()
     user.send("/donate")
     menu = await harness.telegram.wait_for_message(user.id, after=mark)
@@ -82,7 +82,7 @@ async def test_a_new_amount_applies_from_the_next_payment_counted_once_whatever_
     stripe_sub = harness.stripe.subscriptions[subscription_id]
     product = stripe_sub["items"]["data"][0]["price"]["product"]
     next_payment = stripe_sub["items"]["data"][0]["current_period_end"]
-    view = await open_view(harness, user, "My monthly gifts", "Your monthly gifts")
+    view = await open_view(harness, user, "My gifts", "Your monthly gifts")
     shown = view.rendered_text or ""
     assert "€10 / month" in shown and f"Next payment: {day(next_payment, 'en')}" in shown
     assert f"Giving since {day(stripe_sub['start_date'], 'en')}: €10 given so far" in shown
@@ -118,7 +118,7 @@ async def test_a_new_amount_applies_from_the_next_payment_counted_once_whatever_
     stale["created"] -= 60
     stale["data"]["object"]["items"]["data"][0]["price"]["unit_amount"] = 1000
     await harness.deliver([changed, stale])
-    view = await open_view(harness, user, "My monthly gifts", "Your monthly gifts")
+    view = await open_view(harness, user, "My gifts", "Your monthly gifts")
     assert "€20 / month" in (view.rendered_text or "")
     renewal = harness.stripe.renew_subscription(subscription_id)
     mark = harness.telegram.mark()
@@ -127,7 +127,7 @@ async def test_a_new_amount_applies_from_the_next_payment_counted_once_whatever_
     assert "monthly gift of €20 arrived again" in (thanks.rendered_text or "")
     totals = await harness.totals()
     assert (totals.raised, totals.donations) == (3000, 2)
-    view = await open_view(harness, user, "My monthly gifts", "Your monthly gifts")
+    view = await open_view(harness, user, "My gifts", "Your monthly gifts")
     assert "€20 / month" in (view.rendered_text or "")
     assert "€30 given so far" in (view.rendered_text or "")
 
@@ -137,7 +137,7 @@ async def test_a_typed_amount_is_checked_as_in_donate_then_confirmed(
 ) -> None:
     user = harness.user(7102, "fr")
     subscription_id = await give_monthly(harness, user, "10\xa0€ / mois")
-    view = await open_view(harness, user, "Mes dons mensuels", "Vos dons mensuels")
+    view = await open_view(harness, user, "Mes dons", "Vos dons mensuels")
     prompt = await tap_and_see(harness, user, view, "Changer le montant")
     asked = await tap_and_see(harness, user, prompt, "Autre montant")
     assert "entre 2 € et 10 000 €" in normalise(asked.rendered_text)
@@ -178,7 +178,7 @@ async def test_a_pause_resumes_by_itself_after_one_reminder_or_when_the_donor_sa
     subscription_id = await give_monthly(harness, user, "10\xa0€ / mois")
     stripe_sub = harness.stripe.subscriptions[subscription_id]
     period_end = stripe_sub["items"]["data"][0]["current_period_end"]
-    view = await open_view(harness, user, "Mes dons mensuels", "Vos dons mensuels")
+    view = await open_view(harness, user, "Mes dons", "Vos dons mensuels")
     months = await tap_and_see(harness, user, view, "Mettre en pause")
     assert [button.text for button in months.buttons[0]] == ["1 mois", "2 mois", "3 mois"]
     paused = await tap_and_see(harness, user, months, "2 mois")
@@ -201,7 +201,7 @@ async def test_a_pause_resumes_by_itself_after_one_reminder_or_when_the_donor_sa
     await harness.telegram.assert_no_message(user.id, after=reminder.index + 1, within=0.5)
     services.clock.offset = 0
 
-    view = await open_view(harness, user, "Mes dons mensuels", "Vos dons mensuels")
+    view = await open_view(harness, user, "Mes dons", "Vos dons mensuels")
     assert f"en pause jusqu'au {day(resumes_at, 'fr')}" in normalise(view.rendered_text)
     resumed = await tap_and_see(harness, user, view, "Reprendre")
     assert f"aura lieu le {day(period_end, 'fr')}" in normalise(resumed.rendered_text)
@@ -213,7 +213,7 @@ async def test_a_pause_resumes_by_itself_after_one_reminder_or_when_the_donor_sa
     pause_event, resume_event = harness.stripe.events_of_type("customer.subscription.updated")
     pause_event["created"] -= 60
     await harness.deliver([resume_event, pause_event])
-    view = await open_view(harness, user, "Mes dons mensuels", "Vos dons mensuels")
+    view = await open_view(harness, user, "Mes dons", "Vos dons mensuels")
     assert "Prochain paiement" in (view.rendered_text or "")
     assert "Mettre en pause" in str(view.buttons)
 
@@ -223,7 +223,7 @@ async def test_update_card_opens_stripes_card_page_in_the_donors_language(
 ) -> None:
     user = harness.user(7103, "fr")
     subscription_id = await give_monthly(harness, user, "5\xa0€ / mois")
-    view = await open_view(harness, user, "Mes dons mensuels", "Vos dons mensuels")
+    view = await open_view(harness, user, "Mes dons", "Vos dons mensuels")
     mark = harness.telegram.mark()
     user.tap(view, "Changer de carte")
     link = await harness.telegram.wait_for(
@@ -264,7 +264,7 @@ async def test_update_card_opens_stripes_card_page_in_the_donors_language(
 async def test_forged_buttons_and_an_ended_gift_change_nothing(harness: Harness) -> None:
     donor = harness.user(7104, "en")
     subscription_id = await give_monthly(harness, donor, "€10 / month")
-    view = await open_view(harness, donor, "My monthly gifts", "Your monthly gifts")
+    view = await open_view(harness, donor, "My gifts", "Your monthly gifts")
     assert view.message_id is not None
     buttons = {
         label: view.button(label).callback_data
