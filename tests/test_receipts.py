@@ -188,7 +188,16 @@ async def test_with_an_issuer_each_gift_kept_is_listed_once_numbered_and_forget_
     # Issued receipts stay with the association, tied to nobody on Telegram; the rest goes.
     await harness.deliver(harness.stripe.refund(later))
     unissued = await give(harness, ana, "10\xa0€")
+    # Paid before /forget, reaching the bot after: counted anonymous, so with no name either.
+    _, held = await pledge(harness, ana, "20\xa0€")
+    held_back = harness.stripe.complete_session(held, name="Ana Lima", address=ANA)
+    mark = harness.telegram.mark()
     await forget(harness, ana, "Oui")
+    confirm = await harness.telegram.wait_for_message(ana.id, after=mark)
+    assert "reçus fiscaux déjà émis pour vos dons restent chez L'Auberge des Migrants" in (
+        confirm.rendered_text or ""
+    )
+    await harness.deliver(held_back)
     redis_url = harness.env["REDIS_URL"]
     assert await traces_of(redis_url, str(ana.id)) == []
     assert sorted(await traces_of(redis_url, "Ana Lima")) == sorted(
@@ -198,6 +207,7 @@ async def test_with_an_issuer_each_gift_kept_is_listed_once_numbered_and_forget_
     # The refunded fifth is left out, its number not given again.
     assert [(row["receipt number"], row["donor"]) for row in final] == [
         *((row["receipt number"], row["donor"]) for row in rows), ("6", "unknown"),
+        ("7", "unknown"),
     ]
     assert final[-1]["city"] == "unknown"
     assert unissued not in await traces_of(redis_url, "Ana Lima")

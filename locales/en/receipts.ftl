@@ -30,6 +30,7 @@ receipts-column-issuer-address = issuer's address
 receipts-column-issuer-object = issuer's object
 receipts-column-issuer-identifier = SIREN or RNA number
 receipts-column-signatory = signatory
+receipts-forget = Tax receipts already issued for your gifts stay with { $name }, which must keep them for the tax office: with your name and address, but no longer linked to your Telegram account. From the gifts whose receipt was not issued yet, your name and address are erased.
 receipts-statement-button = 📄 My { $year } statement
 receipts-statement-title = <b>Your gifts in { $year }</b>
 receipts-statement-not-receipt = This is not a tax receipt: this collection is run by volunteers, and gifts give no tax reduction.

@@ -30,6 +30,7 @@ receipts-column-issuer-address = adresse de l'organisme
 receipts-column-issuer-object = objet de l'organisme
 receipts-column-issuer-identifier = numéro SIREN ou RNA
 receipts-column-signatory = signataire
+receipts-forget = Les reçus fiscaux déjà émis pour vos dons restent chez { $name }, qui doit les conserver pour l'administration fiscale : avec vos nom et adresse, mais sans plus aucun lien avec votre compte Telegram. Des dons dont le reçu n'a pas encore été émis, vos nom et adresse sont effacés.
 receipts-statement-button = 📄 Mon récapitulatif { $year }
 receipts-statement-title = <b>Vos dons en { $year }</b>
 receipts-statement-not-receipt = Ceci n'est pas un reçu fiscal : cette collecte est menée par des bénévoles, et les dons ne donnent pas de réduction d'impôt.
