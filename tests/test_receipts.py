@@ -25,7 +25,7 @@ from tests.fakes.telegram import FakeBotAPI, FakeUser
 from tests.forget_steps import forget
 from tests.keyspace import traces_of
 from tests.test_config import VALID
-from tests.test_mygift import my_gifts
+from tests.test_mygift import alert_after, my_gifts
 
 ISSUER = """[receipts.issuer]
 name = "L'Auberge des Migrants"
@@ -123,6 +123,10 @@ async def test_with_no_issuer_donate_help_and_the_statement_say_there_is_no_tax_
     shown = await statement(harness, donor, f"Mon récapitulatif {year_now()}", "Vos dons en")
     assert "Ceci n'est pas un reçu fiscal" in shown and "reçu n°" not in shown
     assert f"Total en {year_now()} : 20 €" in shown
+    # A forged year beyond this one: a polite alert, no statement.
+    mark = harness.telegram.mark()
+    assert "n'est plus valable" in await alert_after(harness, donor, 1, "rc:y:2999")
+    await harness.telegram.assert_no_message(donor.id, after=mark)
 
     refused = await my_gifts(harness, harness.user(ADMIN_ID, "fr"), "reçu", "/export receipts")
     assert "Aucun reçu fiscal ne peut être émis" in (refused.rendered_text or "")
