@@ -36,6 +36,7 @@ from bot.donations.ledger import DonationLedger
 from bot.donations.monthly_gifts import MonthlyGifts
 from bot.donations.notice_courier import NoticeCourier
 from bot.donations.outbox import Outbox
+from bot.donations.receipt_numbers import ReceiptNumbers
 from bot.donations.reconciliation import Reconciler
 from bot.donations.sharing import SharedLinks
 from bot.donations.stripe_client import Payments
@@ -292,6 +293,7 @@ def build_services(
     processor = StripeEventProcessor(
         ledger, outbox, monthly, payments, campaign.currency, metrics, marks, sharing,
         monthly_suggestion=campaign.monthly_suggestion,
+        receipt_details=campaign.receipt_issuer is not None,
     )
     return Services(
         settings=settings,
@@ -320,6 +322,7 @@ def build_services(
             drafts, rate_limit, users, AofRewrites(redis), sharing, gifts,
         ),
         sharing=sharing,
+        receipts=ReceiptNumbers(redis),
         rate_limit=rate_limit,
         checkout_cap=CheckoutCap(redis, settings.stripe.checkout_sessions_per_minute, clock),
     )

@@ -14,6 +14,7 @@ from bot.donations.fees import FeeRule, rate_basis_points
 from bot.donations.impact import ImpactUnit, read_impact_units
 from bot.i18n import SUPPORTED_LOCALES
 from bot.money import MINOR_DIGITS, STRIPE_MINIMUM_MINOR, major_to_minor
+from bot.reports.receipt_issuer import NONE, ReceiptIssuer, read_receipt_issuer
 
 
 def percent_of_goal(raised: int, goal: int) -> int:
@@ -44,6 +45,8 @@ class Campaign:
     impact: tuple[ImpactUnit, ...] = ()
     # After a first one-off gift, a monthly gift of that gift / divisor is suggested; None: off.
     monthly_suggestion_divisor: int | None = 3
+    # The association that issues tax receipts ([receipts] issuer); None: gifts give none.
+    receipt_issuer: ReceiptIssuer | None = None
 
     def monthly_suggestion(self, amount: int) -> int | None:
         """The monthly amount suggested after a one-off gift of `amount`: its share rounded to
@@ -117,6 +120,7 @@ class _CampaignReader:
             self.problems.append(f"{self.path}: fees.fixed must be below custom_min")
         suggesting = self.field("monthly_suggestion.enabled", True, _switch)
         divisor = self.field("monthly_suggestion.divisor", 3, _divisor)
+        issuer = self.receipt_issuer()
         if custom_min is not None and custom_min < STRIPE_MINIMUM_MINOR:
             self.problems.append(f"{self.path}: custom_min is below Stripe's minimum of 0.50")
         if custom_min is not None and custom_max is not None and custom_min > custom_max:
@@ -143,7 +147,17 @@ class _CampaignReader:
             fees=FeeRule(rate_bp=fee_rate, fixed=fee_fixed),
             impact=impact,
             monthly_suggestion_divisor=divisor if suggesting else None,
+            receipt_issuer=issuer,
         )
+
+    def receipt_issuer(self) -> ReceiptIssuer | None:
+        """[receipts] issuer, each of its problems on a line of its own."""
+        table = self.raw.get("receipts", {})
+        issuer, problems = read_receipt_issuer(
+            table.get("issuer", NONE) if isinstance(table, dict) else table
+        )
+        self.problems += [f"{self.path}: receipts.issuer {problem}" for problem in problems]
+        return issuer
 
     def _photo(self, value: Any) -> Path | None:
         if value in ("", None):

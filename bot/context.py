@@ -21,6 +21,7 @@ from bot.donations.donor_gifts import DonorGifts
 from bot.donations.ledger import DonationLedger
 from bot.donations.monthly_gifts import MonthlyGifts
 from bot.donations.notice_courier import NoticeCourier
+from bot.donations.receipt_numbers import ReceiptNumbers
 from bot.donations.reconciliation import Reconciler
 from bot.donations.sharing import SharedLinks
 from bot.donations.stripe_client import Payments
@@ -63,6 +64,8 @@ class Services:
     # /progress and /stats send the chart through it: drawn once per change of the totals.
     charts: ChartCache
     sharing: SharedLinks
+    # Tax receipt numbers, given by /export receipts.
+    receipts: ReceiptNumbers
 
 
 class BotData:

@@ -18,6 +18,7 @@ from bot.donations.impact import impact_lines
 from bot.donations.stripe_client import Frequency, Pledge, return_urls
 from bot.i18n import Localizer, money
 from bot.money import STRIPE_MINIMUM_MINOR, AmountProblem, AmountRefused, parse_amount
+from bot.reports.receipts import tax_receipt_line
 from handlers import callbacks
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ async def donate_menu(
             context.text(locale, "mygift-button"), callback_data=callbacks.MY_GIFTS.data()
         )])
     text = context.text(locale, "donate-prompt", frequency=frequency.value)
+    text += "\n" + tax_receipt_line(context.l10n, campaign.receipt_issuer, locale)
     text += impact_lines(context.l10n, campaign.impact, campaign.currency, locale)
     return text, InlineKeyboardMarkup(rows)
 
@@ -248,7 +250,7 @@ async def checkout_link(
     pledge = Pledge(
         user_id=user.id, amount=amount, currency=settings.campaign.currency, frequency=frequency,
         locale=locale, origin_message_id=origin_message_id, referral=state.referral,
-        covered_fee=covered_fee,
+        covered_fee=covered_fee, collect_address=settings.campaign.receipt_issuer is not None,
     )
     texts = offer_texts(context.l10n, settings.campaign.currency, locale, amount, frequency)
     urls = landing_pages(settings.http.public_url, context.bot.username, locale)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -21,6 +23,9 @@ async def ask_to_forget(update: Update, context: CampaignContext) -> None:
     lines = [context.text(locale, "forget-confirm")]
     if await context.monthly.active(user.id):
         lines.append(context.text(locale, "forget-monthly-warning"))
+    issuer = context.settings.campaign.receipt_issuer
+    if issuer is not None:
+        lines.append(context.text(locale, "receipts-forget", name=html.escape(issuer.name)))
     await context.bot.send_message(
         chat.id, "\n\n".join(lines),
         reply_markup=InlineKeyboardMarkup([[

@@ -17,6 +17,7 @@ from bot.referrals import is_referral_code
 from bot.reports.export import export_csv
 from bot.reports.stats import collect_stats
 from handlers.access import organizers, stats_readers
+from handlers.receipts import export_receipts
 
 
 async def stats(update: Update, context: CampaignContext) -> None:
@@ -74,6 +75,9 @@ async def export(update: Update, context: CampaignContext) -> None:
     """Every donation as CSV, sent to the organizer as a document."""
     chat = update.effective_chat
     if chat is None:
+        return
+    if context.args == ["receipts"]:
+        await export_receipts(update, context)
         return
     locale = await context.locale_for(update)
     zone = context.settings.campaign.timezone

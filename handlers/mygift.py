@@ -27,6 +27,7 @@ from bot.i18n import Localizer, MoneyAmount, money
 from handlers import callbacks
 from handlers.donate import donate_menu, offer_checkout
 from handlers.monthly import monthly_view
+from handlers.receipts import with_statement_button
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,8 @@ async def my_gifts(update: Update, context: CampaignContext) -> None:
     views = [view for view in (monthly, once) if view is not None]
     if not views:
         views = [await donate_menu(context, locale, user.id, Frequency.ONCE)]
+    else:
+        views[-1] = with_statement_button(context, locale, views[-1])
     for text, markup in views:
         await context.bot.send_message(user.id, text, reply_markup=markup)
 

@@ -25,6 +25,7 @@ from handlers import (
     monthly_pause,
     mygift,
     progress,
+    receipts,
     reconcile,
     share,
     start,
@@ -52,6 +53,7 @@ def register_handlers(application: CampaignApplication, settings: Settings) -> N
     monthly_change.register(application)
     monthly_pause.register(application)
     mygift.register(application)
+    receipts.register(application)
     thanks.register(application)
     progress.register(application)
     subscriptions.register(application)

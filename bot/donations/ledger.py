@@ -72,6 +72,14 @@ if linked then
   hash[#hash + 1] = gift.user
   if gift.thanks_id then redis.call('HSET', KEYS[6], gift.thanks_id, gift.thanks) end
 end
+-- Tax receipts (bot/reports/receipts.py): the donor's name and address, kept only on a gift
+-- that names its donor, so one who used /forget before this ran leaves none behind.
+if linked and gift.details then
+  for name, value in pairs(gift.details) do
+    hash[#hash + 1] = name
+    hash[#hash + 1] = value
+  end
+end
 -- /mygift (bot/donations/donor_gifts.py): KEYS[14] the donor's one-off gifts and KEYS[15]
 -- their monthly gifts, given for a one-off gift with a Telegram user. The first such gift from
 -- someone giving monthly nowhere is thanked with the monthly suggestion instead: decided here,
@@ -184,6 +192,12 @@ if redis.call('SREM', KEYS[1], ARGV[1]) == 1 then redis.call('SADD', KEYS[1], AR
 for i = 3, #KEYS do
   redis.call('HDEL', KEYS[i], 'telegram_user_id', 'public_name', 'public_words')
   redis.call('LREM', KEYS[2], 0, ARGV[i])
+  -- A tax receipt issued (numbered, bot/donations/receipt_numbers.py) must stay with the
+  -- association, which answers for it to the tax office: its name and address stay, no
+  -- longer tied to Telegram. Those of a gift whose receipt was not issued go.
+  if redis.call('HEXISTS', KEYS[i], 'receipt') == 0 then
+    redis.call('HDEL', KEYS[i], 'donor_name', 'donor_address')
+  end
 end
 return #KEYS - 2
 """
@@ -237,6 +251,9 @@ class Donation:
     stripe_ids: dict[str, str] = field(default_factory=dict)
     # The card fee the donor added on top of `amount` (bot/donations/fees.py), 0 for none.
     covered_fee: int = 0
+    # What a tax receipt needs (donor_name, donor_address, payment_method), only when the
+    # campaign has a receipt issuer; stored only while the gift names its donor.
+    donor_details: dict[str, str] = field(default_factory=dict)
 
     def donor_key(self) -> str:
         """One donor per Telegram user, else per Stripe customer, else per payment."""
@@ -455,6 +472,8 @@ def _gift(
         gift["referral"] = donation.referral
     if donation.covered_fee:
         gift["fee"] = str(donation.covered_fee)
+    if donation.donor_details:
+        gift["details"] = donation.donor_details
     if thanks is not None:
         gift["thanks_id"] = thanks.notice_id
         gift["thanks"] = thanks.to_json()

@@ -44,6 +44,8 @@ class Pledge:
     referral: str | None = None
     # The card fee the donor chose to add on top of `amount` (bot/donations/fees.py), 0 for none.
     covered_fee: int = 0
+    # With a receipt issuer, Checkout asks for the donor's postal address for the receipt.
+    collect_address: bool = False
 
     def idempotency_key(self) -> str:
         """Same pledge, same key: a retried tap returns the Checkout Session already created."""
@@ -51,6 +53,9 @@ class Pledge:
             f"{self.user_id}:{self.origin_message_id}:{self.amount}:{self.currency}:"
             f"{self.frequency.value}:{self.locale}:{self.referral or ''}:{self.covered_fee}"
         )
+        if self.collect_address:
+            # Other parameters: a pledge made before an issuer was named must not share a key.
+            raw += ":address"
         return "pledge-" + hashlib.sha256(raw.encode()).hexdigest()[:40]
 
     def metadata(self) -> dict[str, str]:
@@ -142,6 +147,8 @@ class Payments:
             "success_url": urls.success,
             "cancel_url": urls.cancel,
         }
+        if pledge.collect_address:
+            params["billing_address_collection"] = "required"
         if pledge.frequency is Frequency.ONCE:
             params |= {
                 "mode": "payment",

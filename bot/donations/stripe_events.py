@@ -12,6 +12,7 @@ from bot.donations.fees import split_paid
 from bot.donations.ledger import Donation, DonationLedger, ForgetCheck, Recorded
 from bot.donations.monthly_gifts import MonthlyGifts
 from bot.donations.outbox import Notice, NoticeData, NoticeKind, Outbox
+from bot.donations.receipt_numbers import donor_details
 from bot.donations.sharing import SharedLinks
 from bot.donations.stripe_client import Frequency, Payments
 from bot.donations.stripe_objects import (
@@ -74,8 +75,10 @@ class StripeEventProcessor:
     def __init__(
         self, ledger: DonationLedger, outbox: Outbox, monthly: MonthlyGifts, payments: Payments,
         currency: str, metrics: Metrics, forgotten: ErasureMarks, sharing: SharedLinks, *,
-        monthly_suggestion: Callable[[int], int | None],
+        monthly_suggestion: Callable[[int], int | None], receipt_details: bool = False,
     ) -> None:
+        # With a receipt issuer: the donor's name and address go on each gift (nothing without).
+        self._receipt_details = receipt_details
         self._sharing = sharing
         self._monthly_suggestion = monthly_suggestion
         self._metrics = metrics
@@ -186,6 +189,9 @@ class StripeEventProcessor:
                 session=session.id, payment_intent=session.payment_intent,
                 customer=session.customer,
             ),
+            donor_details=self._donor_details(
+                session.customer_name, session.customer_address, session.payment_method_types
+            ),
         )
         return await self._record(event, donation, renewal=False, check=check)
 
@@ -240,9 +246,18 @@ class StripeEventProcessor:
                 invoice=invoice.id, subscription=subscription_id,
                 payment_intent=payment_intent, customer=invoice.customer,
             ),
+            donor_details=self._donor_details(
+                invoice.customer_name, invoice.customer_address, ()
+            ),
         )
         renewal = invoice.billing_reason == "subscription_cycle"
         return await self._record(event, donation, renewal=renewal)
+
+    def _donor_details(
+        self, name: str | None, address: dict[str, str], methods: tuple[str, ...]
+    ) -> dict[str, str]:
+        # Personal data a receipt needs, kept only when there will be a receipt.
+        return donor_details(name, address, methods) if self._receipt_details else {}
 
     async def _record(
         self, event: StripeEvent, donation: Donation, *, renewal: bool,

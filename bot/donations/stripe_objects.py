@@ -41,10 +41,18 @@ class CheckoutSession:
     payment_intent: str | None = None
     customer: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    # Who paid, for a tax receipt: the card holder's name, and the postal address when
+    # billing_address_collection asked for it (customer_details).
+    customer_name: str | None = None
+    customer_address: dict[str, str] = field(default_factory=dict)
+    # The ways the page let the donor pay: the method used, when there was only one.
+    payment_method_types: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> CheckoutSession:
         reference = raw.get("client_reference_id")
+        details = _mapping(raw.get("customer_details"))
+        methods = raw.get("payment_method_types")
         return cls(
             id=str(raw["id"]),
             mode=_text(raw.get("mode")),
@@ -56,6 +64,12 @@ class CheckoutSession:
             payment_intent=_reference(raw.get("payment_intent")),
             customer=_reference(raw.get("customer")),
             metadata=_metadata(raw),
+            customer_name=_text(details.get("name")),
+            customer_address=_address(details.get("address")),
+            payment_method_types=tuple(
+                method for method in (methods if isinstance(methods, list) else [])
+                if isinstance(method, str)
+            ),
         )
 
 
@@ -75,6 +89,9 @@ class Invoice:
     metadata: dict[str, str] = field(default_factory=dict)
     # When the period this invoice paid for ends: the gift's next payment date.
     period_end: int | None = None
+    # The customer's name and address as the invoice was finalized with them (tax receipts).
+    customer_name: str | None = None
+    customer_address: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> Invoice:
@@ -93,6 +110,8 @@ class Invoice:
             payment_intent=_invoice_payment_intent(raw),
             metadata=_metadata(details) or _metadata(_mapping(raw.get("subscription_details"))),
             period_end=_lines_period_end(raw),
+            customer_name=_text(raw.get("customer_name")),
+            customer_address=_address(raw.get("customer_address")),
         )
 
 
@@ -251,6 +270,15 @@ def _reference(value: object) -> str | None:
 
 def _metadata(obj: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in _mapping(obj.get("metadata")).items()}
+
+
+# The parts of a Stripe address; a part left blank is left out.
+ADDRESS_PARTS = ("line1", "line2", "postal_code", "city", "state", "country")
+
+
+def _address(value: object) -> dict[str, str]:
+    address = _mapping(value)
+    return {part: address[part] for part in ADDRESS_PARTS if _text(address.get(part))}
 
 
 def _invoice_payment_intent(invoice: Mapping[str, Any]) -> str | None:

@@ -21,7 +21,8 @@ COLUMNS = (
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value: str) -> str:
+def cell(value: str) -> str:
+    """A value a spreadsheet program shows as text, never runs as a formula."""
     return f"'{value}" if value.startswith(_FORMULA_START) else value
 
 
@@ -48,8 +49,8 @@ async def export_csv(rows: AsyncIterator[StoredDonation], zone: ZoneInfo) -> tup
             str(minor_to_decimal(int(fields.get("covered_fee", 0)))),
             fields.get("currency", ""),
             "monthly" if fields.get("kind") == "monthly" else "one-off",
-            _cell(fields.get("referral", "")),
-            _cell(fields.get("public_name", "")),
+            cell(fields.get("referral", "")),
+            cell(fields.get("public_name", "")),
             _refund_status(donation),
             str(minor_to_decimal(int(fields.get("refunded", 0)))),
             str(minor_to_decimal(int(fields.get("disputed", 0)))),

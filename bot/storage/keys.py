@@ -338,3 +338,9 @@ def daily_summary_chats(day: str) -> str:
     before its send, so a process taking over a run cut short sends only to the others (never
     twice). TTL 3 days."""
     return f"{PREFIX}daily-summary-chats:{day}"
+
+
+def receipt_counter() -> str:
+    """String: the last tax receipt number given (INCR, bot/donations/receipt_numbers.py); each
+    number is also on its donation's hash as `receipt`. No TTL: numbers are never given twice."""
+    return f"{PREFIX}receipts:last"

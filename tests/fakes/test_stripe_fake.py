@@ -371,3 +371,38 @@ async def test_a_portal_session_opens_the_card_flow_for_a_customer(
     params["customer"] = "cus_nope"
     with pytest.raises(stripe.InvalidRequestError, match="No such customer"):
         await client.v1.billing_portal.sessions.create_async(params)
+
+
+async def test_a_required_billing_address_comes_back_on_the_session_customer_and_invoice(
+    stripe_server: FakeStripe, client: stripe.StripeClient
+) -> None:
+    with pytest.raises(stripe.InvalidRequestError, match="must be one of auto, required"):
+        await create(client, pledge(billing_address_collection="always"))
+    asked = await create(client, pledge(billing_address_collection="required"), key="with-address")
+    assert (asked["billing_address_collection"], asked["payment_method_types"]) == (
+        "required", ["card"],
+    )  # fmt: skip
+    # A pledge asked again with the address now required is other parameters for Stripe.
+    with pytest.raises(stripe.IdempotencyError, match="same parameters"):
+        await create(client, pledge(), key="with-address")
+    typed = {"line1": "12 quai de la Colonne", "postal_code": "62100", "city": "Calais"}
+    [completed] = stripe_server.complete_session(asked["id"], name="Ana Lima", address=typed)
+    details = completed["data"]["object"]["customer_details"]
+    assert details["name"] == "Ana Lima"
+    assert details["address"] == {
+        "city": "Calais", "country": "FR", "line1": "12 quai de la Colonne", "line2": None,
+        "postal_code": "62100", "state": None,
+    }  # fmt: skip
+
+    plain = await create(client, pledge())
+    [completed] = stripe_server.complete_session(plain["id"], name="Ana Lima")
+    assert completed["data"]["object"]["billing_address_collection"] is None
+    assert completed["data"]["object"]["customer_details"]["address"] is None
+
+    monthly = await create(client, pledge("subscription", billing_address_collection="required"))
+    _, paid = stripe_server.complete_session(monthly["id"], name="Ana Lima")
+    invoice = (await client.v1.invoices.retrieve_async(paid["data"]["object"]["id"])).to_dict()
+    customer = stripe_server.customers[invoice["customer"]]
+    assert invoice["customer_name"] == customer["name"] == "Ana Lima"
+    assert invoice["customer_address"] == customer["address"]
+    assert invoice["customer_address"]["line1"] == "1 rue de la Paix"

@@ -127,7 +127,10 @@ def invoice(
         "created": now,
         "currency": subscription["currency"],
         "customer": customer["id"],
+        # Copied from the customer when the invoice is finalized.
+        "customer_address": customer.get("address"),
         "customer_email": customer["email"],
+        "customer_name": customer.get("name"),
         "lines": {
             "object": "list",
             "data": lines,

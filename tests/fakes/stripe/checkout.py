@@ -243,6 +243,7 @@ def create_session(account: StripeState, params: Json, base_url: str) -> tuple[J
         "object": "checkout.session",
         "amount_subtotal": total,
         "amount_total": total,
+        "billing_address_collection": params.get("billing_address_collection"),
         "cancel_url": params.get("cancel_url"),
         "client_reference_id": reference,
         "created": now,
@@ -258,6 +259,8 @@ def create_session(account: StripeState, params: Json, base_url: str) -> tuple[J
         "metadata": _without_blanks(params)["metadata"],
         "mode": mode,
         "payment_intent": None,
+        # The account offers cards only unless the session names other methods.
+        "payment_method_types": list(params.get("payment_method_types", ["card"])),
         "payment_status": "unpaid",
         "status": "open",
         "submit_type": params.get("submit_type"),

@@ -22,11 +22,12 @@ def format_money(amount: int, currency: str) -> str:
     return f"{amount // 100}.{amount % 100:02d} {currency}"
 
 
-def customer(now: int, email: str | None, name: str | None) -> Json:
-    """A new Customer."""
+def customer(now: int, email: str | None, name: str | None, address: Json | None = None) -> Json:
+    """A new Customer; Checkout saves the billing address it collected on the one it creates."""
     return {
         "id": new_id("cus", 14),
         "object": "customer",
+        "address": address,
         "created": now,
         "email": email,
         "invoice_prefix": rand(8).upper(),

@@ -11,6 +11,13 @@ from tests.fakes.stripe.state import StripeState, new_id
 
 Json = dict[str, Any]
 
+# What a donor types on a page that requires a billing address, unless a test says otherwise;
+# every part of a Stripe address, null where left blank.
+TEST_ADDRESS: Json = {
+    "city": "Calais", "country": "FR", "line1": "1 rue de la Paix", "line2": None,
+    "postal_code": "62100", "state": None,
+}
+
 
 class StripeSide(StripeState):
     """The account plus what Stripe does on its own: payments, renewals, refunds, disputes."""
@@ -23,10 +30,14 @@ class StripeSide(StripeState):
     # --- checkout ---
 
     def complete_session(
-        self, session_id: str, *, email: str | None = None, name: str | None = None
+        self, session_id: str, *, email: str | None = None, name: str | None = None,
+        address: Json | None = None,
     ) -> list[Json]:
-        """The donor pays by card: money captured at once."""
-        return self._finish_session(session_id, paid=True, email=email, name=name)
+        """The donor pays by card: money captured at once. `address` is the billing address
+        the donor typed (a test one where the session requires it and none is given)."""
+        return self._finish_session(
+            session_id, paid=True, email=email, name=name, address=address
+        )
 
     def complete_session_async(
         self, session_id: str, *, email: str | None = None, name: str | None = None
@@ -171,7 +182,8 @@ class StripeSide(StripeState):
     # --- what the helpers share ---
 
     def _finish_session(
-        self, session_id: str, *, paid: bool, email: str | None, name: str | None
+        self, session_id: str, *, paid: bool, email: str | None, name: str | None,
+        address: Json | None = None,
     ) -> list[Json]:
         """Complete an open session and create what Stripe creates for its mode."""
         session = self._open_session(session_id)
@@ -180,14 +192,18 @@ class StripeSide(StripeState):
         known = self.customers.get(customer_id or "", {})
         email = email or session["customer_email"] or known.get("email") or "donor@example.com"
         name = name or known.get("name") or "Test Donor"
+        # Checkout asks for the full billing address only when the session requires it.
+        if session["billing_address_collection"] == "required":
+            address = {**TEST_ADDRESS, **(address or {})}
+        address = None if address is None else {part: address.get(part) for part in TEST_ADDRESS}
         # Payment mode makes a guest (no Customer) unless customer_creation=always.
         if customer_id is None and (
             session["mode"] == "subscription" or plan.customer_creation == "always"
         ):
-            customer = payments.customer(self.now(), email, name)
+            customer = payments.customer(self.now(), email, name, address)
             self.customers[customer["id"]] = customer
             customer_id = customer["id"]
-        details = {"address": None, "email": email, "name": name, "phone": None}
+        details = {"address": address, "email": email, "name": name, "phone": None}
         session.update(
             status="complete",
             payment_status="paid" if paid else "unpaid",
