@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from redis.asyncio import Redis
 
 from bot.storage.connection import text_of
@@ -37,8 +39,12 @@ async def keyspace(redis_url: str) -> dict[str, object]:
 
 
 async def traces_of(redis_url: str, needle: str) -> list[str]:
-    """Every key whose name or value contains `needle`, whatever the type."""
+    """Every key whose name or value contains `needle`, whatever the type.
+
+    Not inside a longer number: a user id such as 5202 is no trace in a timestamp 1764995202.
+    """
+    found = re.compile(rf"(?<![0-9]){re.escape(needle)}(?![0-9])").search
     return [
         key for key, value in (await keyspace(redis_url)).items()
-        if needle in key or needle in text_of(repr(value))
+        if found(key) or found(text_of(repr(value)))
     ]
