@@ -23,6 +23,8 @@ SAMPLE_ARGS: dict[str, Any] = {
     "donations": 3, "monthly": 1, "monthlysum": money(1000, "EUR"), "refunded": money(0, "EUR"),
     "disputed": money(0, "EUR"), "code": "school-42", "currency": "EUR", "checked": 14,
     "fee": money(41, "EUR"), "impact": "2 blankets for a night",
+    "need": "Blankets", "target": 500, "filled": "yes", "bar": "▰▰▱▱▱",
+    "pool": money(12000, "EUR"), "ids": "blankets, tents",
 }
 
 

@@ -44,6 +44,8 @@ class Pledge:
     referral: str | None = None
     # The card fee the donor chose to add on top of `amount` (bot/donations/fees.py), 0 for none.
     covered_fee: int = 0
+    # The need the gift is for (bot/donations/needs.py); None for "where it helps most".
+    need: str | None = None
 
     def idempotency_key(self) -> str:
         """Same pledge, same key: a retried tap returns the Checkout Session already created."""
@@ -51,6 +53,10 @@ class Pledge:
             f"{self.user_id}:{self.origin_message_id}:{self.amount}:{self.currency}:"
             f"{self.frequency.value}:{self.locale}:{self.referral or ''}:{self.covered_fee}"
         )
+        if self.need:
+            # Added only when set, so a pledge without a need keeps the key it always had.
+            raw += f":need={self.need}"
+
         return "pledge-" + hashlib.sha256(raw.encode()).hexdigest()[:40]
 
     def metadata(self) -> dict[str, str]:
@@ -61,6 +67,8 @@ class Pledge:
         }
         if self.referral:
             data["referral"] = self.referral
+        if self.need:
+            data["need"] = self.need
         if self.covered_fee:
             # How the webhook splits what was paid (bot/donations/fees.py split_paid).
             data |= {"gift_amount": str(self.amount), "covered_fee": str(self.covered_fee)}
