@@ -8,8 +8,10 @@ import html
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.botapi.callback_data import CallbackFormat
+from bot.botapi.campaign_photo import photo_fingerprint, send_campaign_photo
 from bot.context import CampaignApplication, CampaignContext
-from bot.donations.needs import NeedsBoard, find_need
+from bot.donations.needs import NEED_ID, NeedProgress, NeedsBoard, find_need
 from bot.donations.stripe_client import Frequency
 from bot.i18n import money
 from handlers import callbacks, donate
@@ -17,20 +19,23 @@ from handlers.need_choice import CHOOSE, GENERAL, OPEN_PICKER, chosen_need
 
 # As often as the beneficiaries' feed is looked at (handlers/beneficiary).
 ANNOUNCE_TICK_SECONDS = 20
+PHOTO = CallbackFormat("nd:ph", need=NEED_ID)
+
+
+def need_line(context: CampaignContext, locale: str, progress: NeedProgress) -> str:
+    """"Blankets ▰▰▰▱▱ 312 of 500", marked once filled."""
+    return context.text(
+        locale, "needs-line", need=html.escape(progress.need.text(locale)), bar=progress.bar(),
+        count=progress.count, target=progress.need.target,
+        filled="yes" if progress.filled else "no",
+    )
 
 
 def board_text(context: CampaignContext, locale: str, board: NeedsBoard) -> str:
     """One line per need with its bar, filled ones marked, then what waits to be shared out."""
     currency = context.settings.campaign.currency
     lines = [context.text(locale, "needs-title")]
-    lines += [
-        context.text(
-            locale, "needs-line", need=html.escape(progress.need.text(locale)), bar=progress.bar(),
-            count=progress.count, target=progress.need.target,
-            filled="yes" if progress.filled else "no",
-        )
-        for progress in board.needs
-    ]
+    lines += [need_line(context, locale, progress) for progress in board.needs]
     if board.unallocated > 0:
         lines += ["", context.text(
             locale, "needs-general-pool", amount=money(board.unallocated, currency)
@@ -50,11 +55,40 @@ async def show_needs(update: Update, context: CampaignContext) -> None:
         await context.bot.send_message(chat.id, context.text(locale, "needs-none"))
         return
     text = board_text(context, locale, await context.needs.board())
-    await context.bot.send_message(chat.id, text, reply_markup=InlineKeyboardMarkup([[
+    photos = [
         InlineKeyboardButton(
-            context.text(locale, "start-button-donate"), callback_data=callbacks.DONATE.data()
+            context.text(locale, "needs-button-photo", need=need.text(locale)),
+            callback_data=PHOTO.data(need=need.need_id),
         )
-    ]]))
+        for need in context.settings.campaign.needs if need.photo is not None
+    ]
+    await context.bot.send_message(chat.id, text, reply_markup=InlineKeyboardMarkup([
+        *(photos[i : i + 2] for i in range(0, len(photos), 2)),
+        [InlineKeyboardButton(
+            context.text(locale, "start-button-donate"), callback_data=callbacks.DONATE.data()
+        )],
+    ]))
+
+
+async def show_photo(update: Update, context: CampaignContext) -> None:
+    """A need's photo from the campaign file, with its line of the board as the caption."""
+    query = update.callback_query
+    if query is None:
+        return
+    locale = await context.locale_for(update)
+    need = find_need(context.settings.campaign.needs, context.matched("need"))
+    if need is None or need.photo is None:
+        await query.answer(context.text(locale, "needs-unknown"), show_alert=True)
+        return
+    await query.answer()
+    progress = next(p for p in (await context.needs.board()).needs if p.need == need)
+    await send_campaign_photo(
+        context.bot, context.users, query.from_user.id, need.photo,
+        await context.users.photo_file_id(photo_fingerprint(need.photo)),
+        need_line(context, locale, progress), InlineKeyboardMarkup([[InlineKeyboardButton(
+            context.text(locale, "start-button-donate"), callback_data=callbacks.DONATE.data()
+        )]]),
+    )
 
 
 def board_button(context: CampaignContext, locale: str) -> list[InlineKeyboardButton]:
@@ -131,6 +165,7 @@ def register(application: CampaignApplication) -> None:
     application.add_handler(CallbackQueryHandler(show_needs, pattern=callbacks.NEEDS.pattern))
     application.add_handler(CallbackQueryHandler(open_picker, pattern=OPEN_PICKER.pattern))
     application.add_handler(CallbackQueryHandler(choose, pattern=CHOOSE.pattern))
+    application.add_handler(CallbackQueryHandler(show_photo, pattern=PHOTO.pattern))
     services = application.bot_data.services
     if application.job_queue is not None and services is not None and (
         services.settings.campaign.needs

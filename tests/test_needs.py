@@ -35,7 +35,8 @@ en = "Tents"
 fr = "Tentes"
 unit_price = 90
 target = 2
-"""
+photo = "PHOTO"
+""".replace("PHOTO", str(ROOT / "assets/campaign-photo.png"))
 
 
 def campaign_file(tmp_path: Path, needs: str) -> Path:
@@ -73,10 +74,14 @@ async def board(
         yield harness
 
 
-async def needs_board(harness: Harness, user: FakeUser) -> str:
+async def open_board(harness: Harness, user: FakeUser) -> ApiCall:
     mark = harness.telegram.mark()
     user.send("/needs")
-    return normalise((await harness.telegram.wait_for_message(user.id, after=mark)).rendered_text)
+    return await harness.telegram.wait_for_message(user.id, after=mark)
+
+
+async def needs_board(harness: Harness, user: FakeUser) -> str:
+    return normalise((await open_board(harness, user)).rendered_text)
 
 
 async def choose_need(harness: Harness, user: FakeUser, pick: str, choice: str) -> ApiCall:
@@ -101,7 +106,11 @@ async def test_gifts_move_their_need_once_and_the_rest_waits_in_the_general_pool
     board: Harness,
 ) -> None:
     english, french = board.user(7001, "en"), board.user(7002, "fr")
-    assert "Blankets ▱▱▱▱▱ 0 of 4\nTents ▱▱▱▱▱ 0 of 2" in await needs_board(board, english)
+    opened = await open_board(board, english)
+    assert "Blankets ▱▱▱▱▱ 0 of 4\nTents ▱▱▱▱▱ 0 of 2" in (opened.rendered_text or "")
+    photo = await tap_and_see(board, english, opened, "📷 Tents")
+    assert photo.method == "sendPhoto"
+    assert photo.rendered_text == "Tents ▱▱▱▱▱ 0 of 2"
     mark = board.telegram.mark()
     english.send("/start")
     welcome = await board.telegram.wait_for_message(english.id, after=mark)

@@ -51,6 +51,10 @@ class UserStore:
             mapping={"locale": supported_locale(locale), "chosen": int(chosen)},
         )
 
+    async def photo_file_id(self, fingerprint: str) -> str | None:
+        """The file_id of a photo uploaded before (set_photo_file_id), if any."""
+        return as_text(await self._redis.get(keys.photo_file_id(fingerprint)))
+
     async def set_photo_file_id(self, fingerprint: str, file_id: str) -> None:
         await self._redis.set(keys.photo_file_id(fingerprint), file_id)
 

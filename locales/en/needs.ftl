@@ -9,6 +9,7 @@ needs-line = { $need } { $bar } { $count } of { $target }{ $filled ->
 needs-general-pool = Given “where it helps most”, still to be shared out: { $amount }
 needs-none = The campaign lists no needs of its own: every gift goes where it helps most.
 needs-general = where it helps most
+needs-button-photo = 📷 { $need }
 needs-button-for = For: { $need } ▾
 needs-pick-title = What should your gift pay for? Each need shows how many are already paid for.
 needs-choice = { $need } ({ $count } of { $target }){ $filled ->

@@ -9,6 +9,7 @@ needs-line = { $need } { $bar } { $count } sur { $target }{ $filled ->
 needs-general-pool = Dons « là où c'est le plus utile » encore à répartir : { $amount }
 needs-none = La collecte ne liste pas de besoins précis : chaque don va là où il est le plus utile.
 needs-general = là où c'est le plus utile
+needs-button-photo = 📷 { $need }
 needs-button-for = Pour : { $need } ▾
 needs-pick-title = À quoi votre don doit-il servir ? Chaque besoin indique combien sont déjà financés.
 needs-choice = { $need } ({ $count } sur { $target }){ $filled ->
