@@ -58,8 +58,10 @@ async def allocate(update: Update, context: CampaignContext) -> None:
         await message.reply_text(context.text(locale, "allocate-too-large", **shown))
         return
     token = await context.needs.propose(user.id, need, amount)
+    given = next(progress.cents for progress in board.needs if progress.need == need)
+    more = max(0, given + amount) // need.unit_price - max(0, given) // need.unit_price
     await message.reply_text(
-        context.text(locale, "allocate-preview", count=amount // need.unit_price, **shown),
+        context.text(locale, "allocate-preview", count=more, **shown),
         reply_markup=InlineKeyboardMarkup([[
             InlineKeyboardButton(
                 context.text(locale, "allocate-button-confirm"),
@@ -81,7 +83,7 @@ async def confirm(update: Update, context: CampaignContext) -> None:
     locale = await context.locale_for(update)
     token = context.matched("token")
     proposal = await context.needs.proposed(token)
-    if proposal is None:
+    if proposal is None or proposal.admin_id != query.from_user.id:
         await query.answer(context.text(locale, "allocate-already"), show_alert=True)
         return
     result, pool = await context.needs.confirm(token, proposal)

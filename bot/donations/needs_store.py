@@ -72,6 +72,8 @@ class Allocation:
 
     need: Need
     amount: int
+    # The organizer who asked for it: only their tap confirms it.
+    admin_id: int
 
 
 class NeedsStore:
@@ -109,7 +111,7 @@ class NeedsStore:
         need = find_need(self.needs, fields.get("need"))
         if need is None or not fields.get("amount", "").isdigit():
             return None
-        return Allocation(need, int(fields["amount"]))
+        return Allocation(need, int(fields["amount"]), int(fields.get("admin") or 0))
 
     async def confirm(self, token: str, allocation: Allocation) -> tuple[AllocationResult, int]:
         """Allocate once per token; with TOO_LARGE, the pool as it is."""

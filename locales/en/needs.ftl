@@ -30,6 +30,7 @@ allocate-bad-amount = That amount is not one I can read: write it like 150 or 15
 allocate-too-large = { $amount } is more than the { $pool } given “where it helps most” that is not shared out yet. Nothing was allocated.
 allocate-preview =
     Give { $amount } of the gifts “where it helps most” to <b>{ $need }</b>: { $count ->
+        [0] not one more yet
         [one] one more
        *[other] { $count } more
     }. Still to be shared out: { $pool }.

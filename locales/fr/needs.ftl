@@ -30,6 +30,7 @@ allocate-bad-amount = Je ne sais pas lire ce montant : écrivez-le comme 150 ou 
 allocate-too-large = { $amount }, c'est plus que les { $pool } de dons « là où c'est le plus utile » qui restent à répartir. Rien n'a été attribué.
 allocate-preview =
     Attribuer { $amount } des dons « là où c'est le plus utile » à <b>{ $need }</b> : { $count ->
+        [0] pas encore un de plus
         [one] un de plus
        *[other] { $count } de plus
     }. Reste à répartir : { $pool }.
