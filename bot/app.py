@@ -34,6 +34,7 @@ from bot.donations.beneficiary_feed import BeneficiaryFeed
 from bot.donations.donor_gifts import DonorGifts
 from bot.donations.ledger import DonationLedger
 from bot.donations.monthly_gifts import MonthlyGifts
+from bot.donations.needs_store import NeedsAnnouncer, NeedsStore
 from bot.donations.notice_courier import NoticeCourier
 from bot.donations.outbox import Outbox
 from bot.donations.receipt_numbers import ReceiptNumbers
@@ -274,6 +275,7 @@ def build_services(
         milestone_amounts=tuple(
             campaign.goal * percent // 100 for percent in campaign.milestone_percents
         ),
+        needs=campaign.needs,
     )
     outbox = Outbox(redis)
     monthly = MonthlyGifts(redis)
@@ -290,6 +292,7 @@ def build_services(
     send_rate = SendRate(redis, settings.broadcast.rate, metrics)
     notices = NoticeCourier(outbox, send_rate, settings.broadcast.recovery_seconds)
     sharing = SharedLinks(redis, users)
+    needs = NeedsStore(redis, campaign.needs)
     processor = StripeEventProcessor(
         ledger, outbox, monthly, payments, campaign.currency, metrics, marks, sharing,
         monthly_suggestion=campaign.monthly_suggestion,
@@ -323,6 +326,11 @@ def build_services(
         ),
         sharing=sharing,
         receipts=ReceiptNumbers(redis),
+        needs=needs,
+        needs_announcer=NeedsAnnouncer(
+            needs, broadcasts, l10n, campaign.currency, min(settings.admin_ids),
+            campaign.default_locale, runs,
+        ),
         rate_limit=rate_limit,
         checkout_cap=CheckoutCap(redis, settings.stripe.checkout_sessions_per_minute, clock),
     )

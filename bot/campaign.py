@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.donations.fees import FeeRule, rate_basis_points
 from bot.donations.impact import ImpactUnit, read_impact_units
+from bot.donations.needs import Need, read_needs
 from bot.i18n import SUPPORTED_LOCALES
 from bot.money import MINOR_DIGITS, STRIPE_MINIMUM_MINOR, major_to_minor
 from bot.reports.receipt_issuer import NONE, ReceiptIssuer, read_receipt_issuer
@@ -47,6 +48,8 @@ class Campaign:
     monthly_suggestion_divisor: int | None = 3
     # The association that issues tax receipts ([receipts] issuer); None: gifts give none.
     receipt_issuer: ReceiptIssuer | None = None
+    # What the money buys, each with its bar on /needs (the [[needs]] list); () hides the board.
+    needs: tuple[Need, ...] = ()
 
     def monthly_suggestion(self, amount: int) -> int | None:
         """The monthly amount suggested after a one-off gift of `amount`: its share rounded to
@@ -116,6 +119,7 @@ class _CampaignReader:
         fee_rate = self.field("fees.rate", "1.5", rate_basis_points)
         fee_fixed = self.field("fees.fixed", "0.25", _amount_or_zero)
         impact = self.field("impact", [], read_impact_units)
+        needs = self.field("needs", [], lambda value: read_needs(value, self._photo))
         if fee_fixed is not None and custom_min is not None and fee_fixed >= custom_min:
             self.problems.append(f"{self.path}: fees.fixed must be below custom_min")
         suggesting = self.field("monthly_suggestion.enabled", True, _switch)
@@ -148,6 +152,7 @@ class _CampaignReader:
             impact=impact,
             monthly_suggestion_divisor=divisor if suggesting else None,
             receipt_issuer=issuer,
+            needs=needs,
         )
 
     def receipt_issuer(self) -> ReceiptIssuer | None:

@@ -20,6 +20,7 @@ from bot.donations.beneficiary_feed import BeneficiaryFeed
 from bot.donations.donor_gifts import DonorGifts
 from bot.donations.ledger import DonationLedger
 from bot.donations.monthly_gifts import MonthlyGifts
+from bot.donations.needs_store import NeedsAnnouncer, NeedsStore
 from bot.donations.notice_courier import NoticeCourier
 from bot.donations.receipt_numbers import ReceiptNumbers
 from bot.donations.reconciliation import Reconciler
@@ -66,6 +67,9 @@ class Services:
     sharing: SharedLinks
     # Tax receipt numbers, given by /export receipts.
     receipts: ReceiptNumbers
+    # The needs board, and the one broadcast of each need filled.
+    needs: NeedsStore
+    needs_announcer: NeedsAnnouncer
 
 
 class BotData:
@@ -146,6 +150,10 @@ class CampaignContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, An
     @property
     def sharing(self) -> SharedLinks:
         return self.services.sharing
+
+    @property
+    def needs(self) -> NeedsStore:
+        return self.services.needs
 
     def matched(self, field: str) -> str:
         """A named group of the callback format whose pattern routed this update here."""

@@ -19,6 +19,8 @@ FOLLOW = CallbackFormat("follow")
 LANGUAGE = CallbackFormat("language")
 # /mygift, from the thank-you and from /donate.
 MY_GIFTS = CallbackFormat("mygift")
+# /needs, from /start and /progress.
+NEEDS = CallbackFormat("needs")
 
 # After the gate (rate limit, chats), before typed input and every feature.
 NO_DATA_GROUP = -5

@@ -20,6 +20,7 @@ from bot.i18n import Localizer, money
 from bot.money import STRIPE_MINIMUM_MINOR, AmountProblem, AmountRefused, parse_amount
 from bot.reports.receipts import tax_receipt_line
 from handlers import callbacks
+from handlers.need_choice import chosen_need, need_row
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,9 @@ async def donate_menu(
         context.text(locale, "donate-button-other"),
         callback_data=OTHER.data(frequency=frequency.value),
     )])
+    need_buttons = await need_row(context, locale, user_id, frequency)
+    if need_buttons:
+        rows.append(need_buttons)
     if await context.gifts.has_given(user_id):
         rows.append([InlineKeyboardButton(
             context.text(locale, "mygift-button"), callback_data=callbacks.MY_GIFTS.data()
@@ -247,10 +251,12 @@ async def checkout_link(
     if not (cap.verdict(state.sessions) if state.sessions else await cap.take()):
         return Refusal.BUSY
     settings = context.settings
+    need = await chosen_need(context, user.id)
     pledge = Pledge(
         user_id=user.id, amount=amount, currency=settings.campaign.currency, frequency=frequency,
         locale=locale, origin_message_id=origin_message_id, referral=state.referral,
         covered_fee=covered_fee, collect_address=settings.campaign.receipt_issuer is not None,
+        need=need.need_id if need else None,
     )
     texts = offer_texts(context.l10n, settings.campaign.currency, locale, amount, frequency)
     urls = landing_pages(settings.http.public_url, context.bot.username, locale)

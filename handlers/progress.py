@@ -10,6 +10,7 @@ from telegram.ext import CommandHandler
 from bot.context import CampaignApplication, CampaignContext
 from bot.reports.progress import progress_line
 from handlers import callbacks
+from handlers.needs import board_button
 
 WORDS_SHOWN = 3
 
@@ -40,7 +41,7 @@ async def show_progress(update: Update, context: CampaignContext) -> None:
         "\n".join(lines),
         reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
             context.text(locale, "start-button-donate"), callback_data=callbacks.DONATE.data()
-        )]]),
+        )], *([row] if (row := board_button(context, locale)) else [])]),
     )
     if totals.donations:
         await context.services.charts.send(message.chat_id, locale)

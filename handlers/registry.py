@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.config import Settings
 from bot.context import CampaignApplication
 from handlers import (
+    allocate,
     beneficiary,
     broadcast_compose,
     callbacks,
@@ -24,6 +25,7 @@ from handlers import (
     monthly_change,
     monthly_pause,
     mygift,
+    needs,
     progress,
     receipts,
     reconcile,
@@ -54,6 +56,7 @@ def register_handlers(application: CampaignApplication, settings: Settings) -> N
     monthly_pause.register(application)
     mygift.register(application)
     receipts.register(application)
+    needs.register(application)
     thanks.register(application)
     progress.register(application)
     subscriptions.register(application)
@@ -62,6 +65,7 @@ def register_handlers(application: CampaignApplication, settings: Settings) -> N
     # Organizers only (and /stats for beneficiaries too): declared in handlers/access.
     broadcast_compose.register(application, settings)
     insight.register(application, settings)
+    allocate.register(application, settings)
     forget.register(application)
     beneficiary.register(application)
     reconcile.register(application)

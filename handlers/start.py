@@ -29,11 +29,13 @@ def welcome(
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The welcome's text with the progress it shows, and the main buttons under it."""
     progress = progress_line(l10n, locale, totals, campaign)
-    return l10n.format(locale, "start-welcome", progress=progress), main_menu(l10n, locale)
+    return l10n.format(locale, "start-welcome", progress=progress), main_menu(
+        l10n, locale, with_needs=bool(campaign.needs)
+    )
 
 
-def main_menu(l10n: Localizer, locale: str) -> InlineKeyboardMarkup:
-    """Donate, Full story, Follow updates, Language."""
+def main_menu(l10n: Localizer, locale: str, with_needs: bool = False) -> InlineKeyboardMarkup:
+    """Donate, Full story, Follow updates, What your gifts buy (with needs), Language."""
     def button(message_id: str, target: CallbackFormat) -> InlineKeyboardButton:
         return InlineKeyboardButton(l10n.format(locale, message_id), callback_data=target.data())
 
@@ -44,6 +46,7 @@ def main_menu(l10n: Localizer, locale: str) -> InlineKeyboardMarkup:
                 button("start-button-story", callbacks.STORY),
                 button("start-button-follow", callbacks.FOLLOW),
             ],
+            *([[button("needs-button-board", callbacks.NEEDS)]] if with_needs else []),
             [button("start-button-language", callbacks.LANGUAGE)],
         ]
     )

@@ -24,6 +24,8 @@ SAMPLE_ARGS: dict[str, Any] = {
     "disputed": money(0, "EUR"), "code": "school-42", "currency": "EUR", "checked": 14,
     "fee": money(41, "EUR"), "impact": "2 blankets for a night",
     "year": "2026", "receipt": "12", "method": "card",
+    "need": "Blankets", "target": 500, "filled": "yes", "bar": "▰▰▱▱▱",
+    "pool": money(12000, "EUR"), "ids": "blankets, tents",
 }
 
 

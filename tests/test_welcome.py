@@ -40,7 +40,7 @@ async def test_french_user_gets_french_welcome_with_photo_and_buttons(harness: H
     assert "aucun donateur" in caption
     labels = [button.text for row in welcome.buttons for button in row]
     assert labels == ["💶 Faire un don", "📖 Toute l'histoire", "🔔 Suivre les nouvelles",
-                      "🌐 Langue"]
+                      "🧺 Ce que vos dons achètent", "🌐 Langue"]
     assert len(welcome.rendered_text or "") <= 1024
 
 

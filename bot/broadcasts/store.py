@@ -273,14 +273,23 @@ class BroadcastStore:
     ) -> Settlement:
         """The broadcast of the draft with this token, created by the first of any number of
         taps or retries; the others get the same broadcast id back (`now` False)."""
+        return await self.create_once(
+            keys.broadcast_draft(created_by), token, content, created_by=created_by,
+            admin_locale=admin_locale, progress_chat=progress_chat,
+            progress_message=progress_message, send_at=send_at,
+        )
+
+    async def create_once(
+        self, marker: str, token: str, content: BroadcastContent, *, created_by: int,
+        admin_locale: str, progress_chat: int, progress_message: int, send_at: int | None = None,
+    ) -> Settlement:
+        """The broadcast a durable marker stands for (a hash whose `token` field is `token`: a
+        draft, or a need just filled), created once: the marker is deleted in the same step."""
         head, fields = _creation(
             content, created_by, admin_locale, progress_chat, progress_message, send_at
         )
         answer = await self._create(
-            keys=[
-                *_creation_keys(), keys.broadcast_draft(created_by),
-                keys.broadcast_draft_outcome(token),
-            ],
+            keys=[*_creation_keys(), marker, keys.broadcast_draft_outcome(token)],
             args=[*head, token, OUTCOME_TTL_SECONDS, *fields],
         )
         return settlement_of(answer)

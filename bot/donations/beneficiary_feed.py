@@ -20,6 +20,7 @@ from bot.broadcasts.subscribers import Subscribers
 from bot.campaign import Campaign, percent_of_goal
 from bot.clock import Clock
 from bot.donations.ledger import DonationLedger
+from bot.donations.needs import find_need
 from bot.i18n import Localizer, money
 from bot.storage import keys
 from bot.storage.connection import as_text, text_of
@@ -137,10 +138,23 @@ class BeneficiaryFeed:
                     f"beneficiary-{entry['kind']}", amount=self._money(int(entry["amount"])),
                     total=self._money(total),
                 )
+            elif entry["kind"] == "need_filled":
+                text = self._need_filled(str(entry["need"]))
             else:
                 continue
             announcements.append(_Announcement(split_message(text), (item,)))
         return announcements
+
+    def _need_filled(self, need_id: str) -> str:
+        """A need reached its target (needs.py); one removed from the campaign file since is
+        named by its id, so its entry still leaves the feed."""
+        need = find_need(self._campaign.needs, need_id)
+        if need is None:
+            return self._text("beneficiary-need-filled", need=need_id, target=0, amount="")
+        return self._text(
+            "beneficiary-need-filled", need=html.escape(need.text(self._locale)),
+            target=need.target, amount=self._money(need.goal),
+        )
 
     async def _batch_due(self) -> bool:
         now = self._clock.now()

@@ -16,6 +16,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from bot.donations.needs import Need, find_need, gift_need_fields
 from bot.donations.outbox import Notice
 from bot.donations.sharing import SharedGift, script_keys
 from bot.donations.stripe_client import Frequency
@@ -29,7 +30,8 @@ READ_BATCH = 500
 # KEYS: donation, totals, donors, timeline, reversal, outbox, beneficiary feed, milestones
 # reached, referral totals, erasure marks, supporters' links' total, the supporter's link and
 # its donors (both "" for a gift through none), and for a one-off gift with a Telegram user
-# their one-off gifts and monthly gifts (absent otherwise).
+# their one-off gifts and monthly gifts (absent otherwise), then the needs board's keys when the
+# campaign lists needs (see its block).
 # ARGV: the gift as JSON (`_gift`: one argument costs the client far less than twenty), the
 # milestone step (0 for none), then the milestone amounts.
 # The beneficiaries' feed and the milestones are written here too, so a crash can lose neither
@@ -84,7 +86,7 @@ end
 -- their monthly gifts, given for a one-off gift with a Telegram user. The first such gift from
 -- someone giving monthly nowhere is thanked with the monthly suggestion instead: decided here,
 -- so two first gifts at once cannot both be the first.
-if linked and KEYS[14] then
+if linked and (KEYS[14] or '') ~= '' then
   if gift.suggesting and redis.call('ZCARD', KEYS[14]) == 0
       and redis.call('SCARD', KEYS[15]) == 0 then
     redis.call('HSET', KEYS[6], gift.thanks_id, gift.suggesting)
@@ -138,10 +140,30 @@ for _, m in ipairs(crossed) do
     redis.call('RPUSH', KEYS[7], cjson.encode({kind = 'milestone', amount = m}))
   end
 end
+-- The needs board (bot/donations/needs.py), when the campaign lists needs: KEYS[needs_at] its
+-- summary, the next key the announcement marker of the gift's need ("" for a general gift), and
+-- KEYS[14] and KEYS[15] are "" when not given. Counted with the gift, so a replayed event counts
+-- once; the gift that fills its need leaves the marker its one broadcast is made from and tells
+-- the beneficiaries, decided here so two gifts filling it together announce it once. The
+-- gift's hash keeps its need ("" for the general pool) so a reversal takes it back from there.
+if gift.needs_at then
+  local board = KEYS[tonumber(gift.needs_at)]
+  redis.call('HSET', KEYS[1], 'need', gift.need or '')
+  if gift.need then
+    local cents = redis.call('HINCRBY', board, 'need:' .. gift.need, counted)
+    if cents >= tonumber(gift.need_goal)
+        and redis.call('HSETNX', board, 'filled:' .. gift.need, gift.id) == 1 then
+      redis.call('HSET', KEYS[tonumber(gift.needs_at) + 1], 'token', gift.need_token)
+      redis.call('RPUSH', KEYS[7], cjson.encode({kind = 'need_filled', need = gift.need}))
+    end
+  else
+    redis.call('HINCRBY', board, 'general', counted)
+  end
+end
 return linked and 1 or 2
 """
 
-# KEYS: reversal, donation, totals, beneficiary feed
+# KEYS: reversal, donation, totals, beneficiary feed, and the needs board when there are needs
 # ARGV: kind ('refund' | 'dispute'), reference (dispute id), amount, payment intent
 # Refunds carry Stripe's cumulative amount_refunded, so a replay or a late, smaller refund event
 # changes nothing; disputes are counted once per dispute id. Returns the change to `raised`.
@@ -170,6 +192,16 @@ end
 redis.call('HINCRBY', KEYS[3], 'refunded', from_refunds - old_refunds)
 redis.call('HINCRBY', KEYS[3], 'disputed', from_disputes - old_disputes)
 redis.call('HINCRBY', KEYS[3], 'raised', -delta)
+-- The needs board (bot/donations/needs.py), when the campaign lists needs: KEYS[5] its summary.
+-- What is given back leaves the need the gift went to (or the general pool): the board never
+-- counts money returned, as raised does not. A need already announced as filled is not
+-- announced again if it fills anew: "filled" stays set.
+if KEYS[5] then
+  local need = redis.call('HGET', KEYS[2], 'need')
+  if need then
+    redis.call('HINCRBY', KEYS[5], need == '' and 'general' or 'need:' .. need, -delta)
+  end
+end
 -- A covered fee (see _RECORD): what the reversals take beyond the gift comes off the fee, so a
 -- refund of the whole charge takes no more than the gift off raised, and the fee off
 -- fees_covered. A partial refund takes the gift first: raised never shows money given back.
@@ -254,6 +286,8 @@ class Donation:
     # What a tax receipt needs (donor_name, donor_address, payment_method), only when the
     # campaign has a receipt issuer; stored only while the gift names its donor.
     donor_details: dict[str, str] = field(default_factory=dict)
+    # The need the donor chose (bot/donations/needs.py); None for "where it helps most".
+    need: str | None = None
 
     def donor_key(self) -> str:
         """One donor per Telegram user, else per Stripe customer, else per payment."""
@@ -305,9 +339,11 @@ class DonationLedger:
     """Records donations and reversals atomically; reads totals and donations."""
 
     def __init__(
-        self, redis: Redis, *, milestone_step: int = 0, milestone_amounts: tuple[int, ...] = ()
+        self, redis: Redis, *, milestone_step: int = 0, milestone_amounts: tuple[int, ...] = (),
+        needs: tuple[Need, ...] = (),
     ) -> None:
         self._redis = redis
+        self._needs = needs
         self._milestone_step = milestone_step
         self._milestone_amounts = milestone_amounts
         self._record = redis.register_script(_RECORD)
@@ -327,24 +363,32 @@ class DonationLedger:
         if donation.telegram_user_id is not None and donation.kind == Frequency.ONCE.value:
             user_id = donation.telegram_user_id
             donor_keys = [keys.user_gifts(user_id), keys.user_subscriptions(user_id)]
+        listed = [
+            keys.donation(donation.donation_id),
+            keys.totals(),
+            keys.donors(),
+            keys.donation_timeline(),
+            keys.reversal(donation.donation_id),
+            keys.outbox(),
+            keys.beneficiary_feed(),
+            keys.milestones_reached(),
+            keys.referral_totals(),
+            keys.erasure_marks(),
+            *script_keys(shared),
+            *donor_keys,
+        ]
+        board: dict[str, str] = {}
+        if self._needs:
+            # The board's keys go after the donor's two, given as "" when the gift has none.
+            listed += [] if donor_keys else ["", ""]
+            need = find_need(self._needs, donation.need)
+            board = {"needs_at": str(len(listed) + 1), **gift_need_fields(need)}
+            listed += [keys.needs_summary(), keys.need_announcement(need.need_id) if need else ""]
         recorded = await self._batch(
             self._record,
+            listed,
             [
-                keys.donation(donation.donation_id),
-                keys.totals(),
-                keys.donors(),
-                keys.donation_timeline(),
-                keys.reversal(donation.donation_id),
-                keys.outbox(),
-                keys.beneficiary_feed(),
-                keys.milestones_reached(),
-                keys.referral_totals(),
-                keys.erasure_marks(),
-                *script_keys(shared),
-                *donor_keys,
-            ],
-            [
-                _gift(donation, thanks, check, shared, suggesting), self._milestone_step,
+                _gift(donation, thanks, check, shared, suggesting, board), self._milestone_step,
                 *self._milestone_amounts,
             ],
         )
@@ -365,7 +409,7 @@ class DonationLedger:
             self._reverse,
             [
                 keys.reversal(payment_intent_id), keys.donation(payment_intent_id), keys.totals(),
-                keys.beneficiary_feed(),
+                keys.beneficiary_feed(), *([keys.needs_summary()] if self._needs else []),
             ],
             [kind, ref, amount, payment_intent_id],
         )
@@ -450,7 +494,7 @@ class DonationLedger:
 
 def _gift(
     donation: Donation, thanks: Notice | None, check: ForgetCheck | None,
-    shared: SharedGift | None, suggesting: Notice | None,
+    shared: SharedGift | None, suggesting: Notice | None, board: dict[str, str],
 ) -> str:
     """The record script's gift: every value a string, keys absent rather than null."""
     gift: dict[str, object] = {
@@ -474,6 +518,7 @@ def _gift(
         gift["fee"] = str(donation.covered_fee)
     if donation.donor_details:
         gift["details"] = donation.donor_details
+    gift.update(board)
     if thanks is not None:
         gift["thanks_id"] = thanks.notice_id
         gift["thanks"] = thanks.to_json()

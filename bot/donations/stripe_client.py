@@ -46,6 +46,8 @@ class Pledge:
     covered_fee: int = 0
     # With a receipt issuer, Checkout asks for the donor's postal address for the receipt.
     collect_address: bool = False
+    # The need the gift is for (bot/donations/needs.py); None for "where it helps most".
+    need: str | None = None
 
     def idempotency_key(self) -> str:
         """Same pledge, same key: a retried tap returns the Checkout Session already created."""
@@ -56,6 +58,10 @@ class Pledge:
         if self.collect_address:
             # Other parameters: a pledge made before an issuer was named must not share a key.
             raw += ":address"
+        if self.need:
+            # Added only when set, so a pledge without a need keeps the key it always had.
+            raw += f":need={self.need}"
+
         return "pledge-" + hashlib.sha256(raw.encode()).hexdigest()[:40]
 
     def metadata(self) -> dict[str, str]:
@@ -66,6 +72,8 @@ class Pledge:
         }
         if self.referral:
             data["referral"] = self.referral
+        if self.need:
+            data["need"] = self.need
         if self.covered_fee:
             # How the webhook splits what was paid (bot/donations/fees.py split_paid).
             data |= {"gift_amount": str(self.amount), "covered_fee": str(self.covered_fee)}

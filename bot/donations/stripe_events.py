@@ -185,6 +185,7 @@ class StripeEventProcessor:
             locale=metadata.get("locale", "en"),
             telegram_user_id=user_id,
             referral=metadata.get("referral"),
+            need=metadata.get("need"),
             stripe_ids=_ids(
                 session=session.id, payment_intent=session.payment_intent,
                 customer=session.customer,
@@ -242,6 +243,7 @@ class StripeEventProcessor:
             locale=locale,
             telegram_user_id=user_id,
             referral=metadata.get("referral"),
+            need=metadata.get("need"),
             stripe_ids=_ids(
                 invoice=invoice.id, subscription=subscription_id,
                 payment_intent=payment_intent, customer=invoice.customer,

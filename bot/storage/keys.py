@@ -6,7 +6,8 @@ PREFIX = "calais:"
 
 
 def user(user_id: int) -> str:
-    """Hash: locale, whether it was chosen, referral code. No TTL; deleted by /forget."""
+    """Hash: locale, whether it was chosen, referral code, the need chosen to give for. No TTL;
+    deleted by /forget."""
     return f"{PREFIX}user:{user_id}"
 
 
@@ -344,3 +345,27 @@ def receipt_counter() -> str:
     """String: the last tax receipt number given (INCR, bot/donations/receipt_numbers.py); each
     number is also on its donation's hash as `receipt`. No TTL: numbers are never given twice."""
     return f"{PREFIX}receipts:last"
+
+
+def needs_summary() -> str:
+    """Hash: the needs board (bot/donations/needs.py): need:<id> -> cents given to that need,
+    filled:<id> -> what filled it (announced once), general -> cents given "where it helps
+    most" net of reversals, allocated -> cents of it organizers gave to needs. No TTL."""
+    return f"{PREFIX}needs"
+
+
+def need_announcement(need_id: str) -> str:
+    """Hash: token -> the broadcast token of a need just filled, left by the script that filled
+    it; deleted in the step that creates its one broadcast. No TTL."""
+    return f"{PREFIX}need-filled:{need_id}"
+
+
+def need_allocation(token: str) -> str:
+    """Hash: an organizer's /allocate awaiting confirmation (need, amount, admin). TTL 1 day."""
+    return f"{PREFIX}need-allocation:{token}"
+
+
+def need_allocation_done(token: str) -> str:
+    """String: what confirming an allocation did, so a second tap answers instead of acting.
+    TTL 1 day, as long as the preview's buttons can matter."""
+    return f"{PREFIX}need-allocation-done:{token}"

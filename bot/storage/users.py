@@ -51,6 +51,10 @@ class UserStore:
             mapping={"locale": supported_locale(locale), "chosen": int(chosen)},
         )
 
+    async def photo_file_id(self, fingerprint: str) -> str | None:
+        """The file_id of a photo uploaded before (set_photo_file_id), if any."""
+        return as_text(await self._redis.get(keys.photo_file_id(fingerprint)))
+
     async def set_photo_file_id(self, fingerprint: str, file_id: str) -> None:
         await self._redis.set(keys.photo_file_id(fingerprint), file_id)
 
@@ -61,6 +65,17 @@ class UserStore:
     async def referral(self, user_id: int) -> str | None:
         """The code the supporter first arrived with, if any."""
         return as_text(await self._redis.hget(keys.user(user_id), "referral"))
+
+    async def choose_need(self, user_id: int, need_id: str | None) -> None:
+        """Remember which need the supporter's next gifts are for; None: where it helps most."""
+        if need_id is None:
+            await self._redis.hdel(keys.user(user_id), "need")
+        else:
+            await self._redis.hset(keys.user(user_id), "need", need_id)
+
+    async def chosen_need(self, user_id: int) -> str | None:
+        """The need chosen on the amount step, if any (kept in the user's hash: /forget)."""
+        return as_text(await self._redis.hget(keys.user(user_id), "need"))
 
     async def expect_input(self, user_id: int, what: str) -> None:
         """Remember what the bot just asked the user to type ("amount:once", "words:<id>")."""

@@ -6,6 +6,7 @@ help-text =
     /donate — donner une fois ou chaque mois, en sécurité avec Stripe
     /mygift — vos dons, leurs reçus et votre don mensuel
     /progress — le montant collecté jusqu'ici
+    /needs — ce que vos dons achètent : couvertures, tentes et plus
     /subscribe — recevoir les nouvelles de Calais
     /unsubscribe — ne plus recevoir les nouvelles
     /updates — relire les nouvelles passées

@@ -1,0 +1,43 @@
+"""The need a gift is for, chosen on the amount step: its button formats and the menu's row.
+
+Apart from handlers/needs so that /donate can draw the row without importing the handlers that
+redraw /donate.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton
+
+from bot.botapi.callback_data import CallbackFormat
+from bot.context import CampaignContext
+from bot.donations.needs import NEED_ID, Need, find_need
+from bot.donations.stripe_client import Frequency
+
+FREQUENCY = "|".join(option.value for option in Frequency)
+# "*" stands for "where it helps most": no need id can be it.
+GENERAL = "*"
+OPEN_PICKER = CallbackFormat("nd:p", frequency=FREQUENCY)
+CHOOSE = CallbackFormat("nd:c", frequency=FREQUENCY, need=f"\\*|{NEED_ID}")
+
+
+async def chosen_need(context: CampaignContext, user_id: int) -> Need | None:
+    """The need the supporter's next gift is for; None for where it helps most, also when the
+    campaign file no longer lists the one they chose."""
+    needs = context.settings.campaign.needs
+    if not needs:
+        return None
+    return find_need(needs, await context.users.chosen_need(user_id))
+
+
+async def need_row(
+    context: CampaignContext, locale: str, user_id: int, frequency: Frequency
+) -> list[InlineKeyboardButton]:
+    """The "For: ... ▾" button under the amounts; nothing when the campaign lists no needs."""
+    if not context.settings.campaign.needs:
+        return []
+    need = await chosen_need(context, user_id)
+    target = need.text(locale) if need else context.text(locale, "needs-general")
+    return [InlineKeyboardButton(
+        context.text(locale, "needs-button-for", need=target),
+        callback_data=OPEN_PICKER.data(frequency=frequency.value),
+    )]
