@@ -38,6 +38,8 @@ from bot.donations.notice_courier import NoticeCourier
 from bot.donations.outbox import Outbox
 from bot.donations.reconciliation import Reconciler
 from bot.donations.sharing import SharedLinks
+from bot.donations.spending import SpendingRecord
+from bot.donations.spending_drafts import DRAFT_TTL_SECONDS, SpendingDrafts
 from bot.donations.stripe_client import Payments
 from bot.donations.stripe_events import StripeEventProcessor
 from bot.i18n import Localizer
@@ -156,6 +158,7 @@ class CampaignBot:
             storage=StorageHealth(self.redis),
             l10n=services.l10n,
             ledger=services.ledger,
+            spending=services.spending,
             campaign=settings.campaign,
             metrics=metrics,
             stripe=stripe_webhook,
@@ -320,6 +323,8 @@ def build_services(
             drafts, rate_limit, users, AofRewrites(redis), sharing, gifts,
         ),
         sharing=sharing,
+        spending=SpendingRecord(redis, outcome_ttl=DRAFT_TTL_SECONDS),
+        spending_drafts=SpendingDrafts(redis),
         rate_limit=rate_limit,
         checkout_cap=CheckoutCap(redis, settings.stripe.checkout_sessions_per_minute, clock),
     )

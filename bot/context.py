@@ -23,6 +23,8 @@ from bot.donations.monthly_gifts import MonthlyGifts
 from bot.donations.notice_courier import NoticeCourier
 from bot.donations.reconciliation import Reconciler
 from bot.donations.sharing import SharedLinks
+from bot.donations.spending import SpendingRecord
+from bot.donations.spending_drafts import SpendingDrafts
 from bot.donations.stripe_client import Payments
 from bot.donations.stripe_events import StripeEventProcessor
 from bot.i18n import Localizer, resolve_locale
@@ -63,6 +65,9 @@ class Services:
     # /progress and /stats send the chart through it: drawn once per change of the totals.
     charts: ChartCache
     sharing: SharedLinks
+    # What the campaign spent (/spent, /spending), and the organizers' entries being written.
+    spending: SpendingRecord
+    spending_drafts: SpendingDrafts
 
 
 class BotData:
@@ -143,6 +148,14 @@ class CampaignContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, An
     @property
     def sharing(self) -> SharedLinks:
         return self.services.sharing
+
+    @property
+    def spending(self) -> SpendingRecord:
+        return self.services.spending
+
+    @property
+    def spending_drafts(self) -> SpendingDrafts:
+        return self.services.spending_drafts
 
     def matched(self, field: str) -> str:
         """A named group of the callback format whose pattern routed this update here."""

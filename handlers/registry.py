@@ -27,6 +27,8 @@ from handlers import (
     progress,
     reconcile,
     share,
+    spending,
+    spent,
     start,
     story,
     subscriptions,
@@ -57,9 +59,11 @@ def register_handlers(application: CampaignApplication, settings: Settings) -> N
     subscriptions.register(application)
     share.register(application)
     updates_archive.register(application, settings)
+    spending.register(application, settings)
     # Organizers only (and /stats for beneficiaries too): declared in handlers/access.
     broadcast_compose.register(application, settings)
     insight.register(application, settings)
+    spent.register(application, settings)
     forget.register(application)
     beneficiary.register(application)
     reconcile.register(application)

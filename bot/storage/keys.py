@@ -338,3 +338,43 @@ def daily_summary_chats(day: str) -> str:
     before its send, so a process taking over a run cut short sends only to the others (never
     twice). TTL 3 days."""
     return f"{PREFIX}daily-summary-chats:{day}"
+
+
+def spending_sequence() -> str:
+    """String counter: the last spending entry number handed out. No TTL."""
+    return f"{PREFIX}spending:seq"
+
+
+def spending_entry(entry_id: int) -> str:
+    """Hash: one spending entry (amount in minor units, text per locale, photo file_id, need,
+    recorded and corrected times in ms). The organizers' record, not anyone's personal data:
+    /forget has nothing to take from it. No TTL; deleted when an organizer removes it."""
+    return f"{spending_prefix()}{entry_id}"
+
+
+def spending_prefix() -> str:
+    """What spending_entry(id) puts before the id: the script that draws the id names the key."""
+    return f"{PREFIX}spending:entry:"
+
+
+def spending_entries() -> str:
+    """Sorted set: spending entry ids scored by when they were recorded (ms). No TTL."""
+    return f"{PREFIX}spending:entries"
+
+
+def spending_summary() -> str:
+    """Hash: spent (minor units) and count of the spending entries, moved by the same script as
+    each entry, so /progress and the widget read one hash. No TTL."""
+    return f"{PREFIX}spending:summary"
+
+
+def spending_draft(admin_id: int) -> str:
+    """Hash: an organizer's spending entry being written or corrected (token, amount, texts,
+    photo, need, the entry corrected). TTL 1 day."""
+    return f"{PREFIX}spending-draft:{admin_id}"
+
+
+def spending_draft_outcome(token: str) -> str:
+    """String: the entry a spending draft's Confirm recorded or corrected, or "discarded", by
+    the draft's token, so a second tap answers instead of recording twice. TTL 1 day."""
+    return f"{PREFIX}spending-draft-done:{token}"

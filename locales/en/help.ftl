@@ -6,6 +6,7 @@ help-text =
     /donate — give once or every month, securely with Stripe
     /mygift — your gifts, their receipts, and your monthly gift
     /progress — how much has been raised so far
+    /spending — what the money paid for, with receipts
     /subscribe — receive news from Calais
     /unsubscribe — stop receiving news
     /updates — read past news

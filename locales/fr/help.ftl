@@ -6,6 +6,7 @@ help-text =
     /donate — donner une fois ou chaque mois, en sécurité avec Stripe
     /mygift — vos dons, leurs reçus et votre don mensuel
     /progress — le montant collecté jusqu'ici
+    /spending — ce que l'argent a payé, avec les justificatifs
     /subscribe — recevoir les nouvelles de Calais
     /unsubscribe — ne plus recevoir les nouvelles
     /updates — relire les nouvelles passées
