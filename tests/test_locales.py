@@ -23,6 +23,9 @@ SAMPLE_ARGS: dict[str, Any] = {
     "donations": 3, "monthly": 1, "monthlysum": money(1000, "EUR"), "refunded": money(0, "EUR"),
     "disputed": money(0, "EUR"), "code": "school-42", "currency": "EUR", "checked": 14,
     "fee": money(41, "EUR"), "impact": "2 blankets for a night",
+    # Spending (/spent, /spending, what a gift paid for).
+    "text": "40 blankets", "entry": 3, "spent": money(12000, "EUR"), "left": money(7000, "EUR"),
+    "over": "no",
 }
 
 
