@@ -292,6 +292,7 @@ def build_services(
     send_rate = SendRate(redis, settings.broadcast.rate, metrics)
     notices = NoticeCourier(outbox, send_rate, settings.broadcast.recovery_seconds)
     sharing = SharedLinks(redis, users)
+    spending_drafts = SpendingDrafts(redis)
     processor = StripeEventProcessor(
         ledger, outbox, monthly, payments, campaign.currency, metrics, marks, sharing,
         monthly_suggestion=campaign.monthly_suggestion,
@@ -320,11 +321,11 @@ def build_services(
         charts=ChartCache(bot, ChartFiles(redis), ledger, l10n, campaign, clock),
         erasure=Erasure(
             marks, ledger, outbox, monthly, subscribers, broadcasts, RecipientQueue(redis),
-            drafts, rate_limit, users, AofRewrites(redis), sharing, gifts,
+            drafts, rate_limit, users, AofRewrites(redis), sharing, gifts, spending_drafts,
         ),
         sharing=sharing,
         spending=SpendingRecord(redis, outcome_ttl=DRAFT_TTL_SECONDS),
-        spending_drafts=SpendingDrafts(redis),
+        spending_drafts=spending_drafts,
         rate_limit=rate_limit,
         checkout_cap=CheckoutCap(redis, settings.stripe.checkout_sessions_per_minute, clock),
     )

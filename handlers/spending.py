@@ -145,7 +145,8 @@ async def paid_for(update: Update, context: CampaignContext) -> None:
     )
     starts = [moment for moment in (first_once, *(g.since for g in monthly)) if moment]
     if not starts:
-        await context.bot.send_message(user_id, context.text(locale, "spending-empty"))
+        # No gift of theirs (any more): the button came from an older /mygift.
+        await context.bot.send_message(user_id, context.text(locale, "common-button-expired"))
         return
     first = min(starts)
     zone = context.settings.campaign.timezone

@@ -19,7 +19,6 @@ from bot.donations.spending import EntryChange
 from bot.i18n import money
 from handlers import spending
 from handlers.access import UserCallbackQueryHandler, organizers
-from handlers.broadcast_confirm import _answer, _edit
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +54,22 @@ async def confirm(update: Update, context: CampaignContext) -> None:
         )
     if outcome.entry_id is None:
         # Removed while being corrected: nothing to correct any more.
-        await _answer(query, context.text(locale, "spent-no-entry", entry=draft.entry_id))
+        gone = context.text(locale, "spent-no-entry", entry=draft.entry_id)
+        await _alert(query, gone)
         return
     if not outcome.now:
         await _answer_settled(query, context, locale, token)
         return
     log.info("spending entry saved entry=%s correction=%s", outcome.entry_id, bool(draft.entry_id))
     await context.users.clear_expected_input(admin_id)
-    await _answer(query)
+    # Saved already: should telling the organizer fail, a second tap says what this one did.
+    await query.answer()
     done = "spent-recorded" if draft.entry_id is None else "spent-corrected"
-    await _edit(query, context.text(locale, done, entry=outcome.entry_id))
+    await query.edit_message_text(context.text(locale, done, entry=outcome.entry_id))
+
+
+async def _alert(query: CallbackQuery, text: str) -> None:
+    await query.answer(text, show_alert=True)
 
 
 async def _answer_settled(
@@ -73,11 +78,12 @@ async def _answer_settled(
     """A tap on a draft an earlier tap confirmed or cancelled: say what became of it."""
     outcome = await context.spending.outcome(token)
     if outcome is None:
-        await _answer(query, context.text(locale, "common-button-expired"))
+        await _alert(query, context.text(locale, "common-button-expired"))
     elif outcome == DISCARDED:
-        await _answer(query, context.text(locale, "spent-already-discarded"))
+        await _alert(query, context.text(locale, "spent-already-discarded"))
     else:
-        await _answer(query, context.text(locale, "spent-already-recorded", entry=outcome))
+        recorded = context.text(locale, "spent-already-recorded", entry=outcome)
+        await _alert(query, recorded)
 
 
 async def discard(update: Update, context: CampaignContext) -> None:
@@ -91,8 +97,8 @@ async def discard(update: Update, context: CampaignContext) -> None:
         await _answer_settled(query, context, locale, token)
         return
     await context.users.clear_expected_input(query.from_user.id)
-    await _answer(query)
-    await _edit(query, context.text(locale, "spent-discarded"))
+    await query.answer()
+    await query.edit_message_text(context.text(locale, "spent-discarded"))
 
 
 async def ask_removal(
@@ -130,7 +136,7 @@ async def remove_tapped(update: Update, context: CampaignContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    await _answer(query)
+    await query.answer()
     await ask_removal(
         context, query.from_user.id, await context.locale_for(update),
         int(context.matched("entry")),
@@ -145,11 +151,11 @@ async def remove(update: Update, context: CampaignContext) -> None:
     locale = await context.locale_for(update)
     entry_id = int(context.matched("entry"))
     if not await context.spending.remove(entry_id):
-        await _answer(query, context.text(locale, "spent-already-removed"))
+        await _alert(query, context.text(locale, "spent-already-removed"))
         return
     log.info("spending entry removed entry=%s", entry_id)
-    await _answer(query)
-    await _edit(query, context.text(locale, "spent-removed", entry=entry_id))
+    await query.answer()
+    await query.edit_message_text(context.text(locale, "spent-removed", entry=entry_id))
 
 
 async def keep(update: Update, context: CampaignContext) -> None:
@@ -157,8 +163,9 @@ async def keep(update: Update, context: CampaignContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    await _answer(query)
-    await _edit(query, context.text(await context.locale_for(update), "common-cancelled"))
+    await query.answer()
+    locale = await context.locale_for(update)
+    await query.edit_message_text(context.text(locale, "common-cancelled"))
 
 
 def register(application: CampaignApplication, settings: Settings) -> None:

@@ -14,6 +14,7 @@ from bot.donations.spending import EntryChange, SpendingRecord
 from tests.conftest import ADMIN_ID, Harness
 from tests.donation_steps import normalise, pay, pledge, wait_for_thanks
 from tests.fakes.telegram import ApiCall, FakeUser
+from tests.forget_steps import forget
 
 FRENCH_ADMIN = 900_002
 
@@ -229,6 +230,14 @@ async def test_entries_page_newest_first_and_are_corrected_and_removed_everywher
     await harness.telegram.wait_for(
         lambda call: call.method == "answerCallbackQuery", after=mark
     )
+    assert (await spending(harness).summary()).count == 1
+
+    # /forget takes an organizer's half-written entry; the recorded ones are the campaign's.
+    await answer(harness, admin, "/spent")
+    ask_english = await reply_to(harness, admin, lambda: admin.send("12"))
+    await forget(harness, admin, "Oui")
+    cancel = ask_english.button("Annuler").callback_data or ""
+    assert "plus valable" in await alert(harness, admin, ask_english, cancel)
     assert (await spending(harness).summary()).count == 1
 
 

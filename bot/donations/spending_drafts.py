@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from bot.broadcasts.drafts import DISCARDED, new_token
+from bot.broadcasts.drafts import new_token
 from bot.storage import keys
-from bot.storage.connection import as_text, text_of
+from bot.storage.connection import text_of
 
 DRAFT_TTL_SECONDS = 24 * 3600
 
@@ -91,11 +91,6 @@ class SpendingDrafts:
         )
         return int(answer)
 
-    async def drop(self, admin_id: int) -> bool:
-        """/cancel: drop whatever draft the organizer has; whether there was one."""
-        return bool(await self._redis.delete(keys.spending_draft(admin_id)))
-
-
-def is_discarded(outcome: str | None) -> bool:
-    """Whether a token's recorded outcome says its draft was discarded."""
-    return as_text(outcome) == DISCARDED
+    async def drop(self, admin_id: int) -> None:
+        """Drop whatever draft the organizer has (for /forget)."""
+        await self._redis.delete(keys.spending_draft(admin_id))
