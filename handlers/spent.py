@@ -205,6 +205,21 @@ async def not_a_photo(update: Update, context: CampaignContext) -> None:
     raise ApplicationHandlerStop
 
 
+async def cancel_spent(update: Update, context: CampaignContext) -> None:
+    """/cancel while /spent asks for something: drop the draft; any other /cancel goes on to
+    the broadcast flow's."""
+    user = update.effective_user
+    if user is None or user.id not in context.settings.admin_ids:
+        return
+    state = await context.state_of(user)
+    if state.awaiting is None or not state.awaiting.startswith(AWAITING):
+        return
+    await context.spending_drafts.drop(user.id)
+    await context.users.clear_expected_input(user.id)
+    await context.reply(update, "spent-discarded")
+    raise ApplicationHandlerStop
+
+
 async def _after(
     context: CampaignContext, admin_id: int, locale: str, step: str, draft: SpendingDraft
 ) -> None:

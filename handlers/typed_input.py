@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
+from telegram.ext import ApplicationHandlerStop, CommandHandler, MessageHandler, filters
 
 from bot.context import CampaignApplication, CampaignContext
 from handlers import broadcast_compose, donate, monthly_change, spent, thanks
@@ -44,6 +44,11 @@ def register(application: CampaignApplication) -> None:
             filters.ChatType.PRIVATE & (filters.TEXT | filters.PHOTO) & ~filters.COMMAND,
             route_typed_input,
         ),
+        group=TYPED_INPUT_GROUP,
+    )
+    # /cancel in the middle of /spent is that flow's; otherwise it goes on to /broadcast's.
+    application.add_handler(
+        CommandHandler("cancel", spent.cancel_spent, filters=filters.ChatType.PRIVATE),
         group=TYPED_INPUT_GROUP,
     )
     # Other media only /spent's steps answer (a file or sticker where a photo is wanted).

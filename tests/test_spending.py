@@ -10,7 +10,7 @@ from collections.abc import Callable
 import aiohttp
 import pytest
 
-from bot.donations.spending import EntryChange, SpendingRecord
+from bot.donations.spending import EntryChange, SpendingRecord, SpendingSummary
 from tests.conftest import ADMIN_ID, Harness
 from tests.donation_steps import normalise, pay, pledge, wait_for_thanks
 from tests.fakes.telegram import ApiCall, FakeUser
@@ -118,7 +118,7 @@ async def test_a_spend_is_refused_when_bad_flagged_over_budget_recorded_once_and
     assert "Send a photo" in await answer(harness, admin, "40 couvertures <b>& tentes</b>")
     not_photo = await reply_to(harness, admin, lambda: admin.send_document(b"%PDF-1.4"))
     assert "That is not a photo" in (not_photo.rendered_text or "")
-    assert await spending(harness).summary() == type(await spending(harness).summary())()
+    assert await spending(harness).summary() == SpendingSummary()
 
     mark = harness.telegram.mark()
     admin.send_photo()
@@ -232,7 +232,10 @@ async def test_entries_page_newest_first_and_are_corrected_and_removed_everywher
     )
     assert (await spending(harness).summary()).count == 1
 
-    # /forget takes an organizer's half-written entry; the recorded ones are the campaign's.
+    # /cancel mid-way records nothing; /forget takes an organizer's half-written entry, while
+    # the recorded ones, the campaign's, stay.
+    await answer(harness, admin, "/spent")
+    assert "rien n'a été enregistré" in await answer(harness, admin, "/cancel")
     await answer(harness, admin, "/spent")
     ask_english = await reply_to(harness, admin, lambda: admin.send("12"))
     await forget(harness, admin, "Oui")

@@ -92,5 +92,5 @@ class SpendingDrafts:
         return int(answer)
 
     async def drop(self, admin_id: int) -> None:
-        """Drop whatever draft the organizer has (for /forget)."""
+        """Drop whatever draft the organizer has (/cancel, /forget)."""
         await self._redis.delete(keys.spending_draft(admin_id))

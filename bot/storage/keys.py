@@ -370,7 +370,7 @@ def spending_summary() -> str:
 
 def spending_draft(admin_id: int) -> str:
     """Hash: an organizer's spending entry being written or corrected (token, amount, texts,
-    photo, need, the entry corrected). TTL 1 day."""
+    photo, need, the entry corrected). TTL 1 day; deleted by /forget."""
     return f"{PREFIX}spending-draft:{admin_id}"
 
 
