@@ -52,7 +52,7 @@ async def confirm(update: Update, context: CampaignContext) -> None:
         outcome = await context.spending.correct(
             admin_id, token, draft.entry_id, change, now_ms
         )
-    if outcome.entry_id is None:
+    if outcome.gone:
         # Removed while being corrected: nothing to correct any more.
         gone = context.text(locale, "spent-no-entry", entry=draft.entry_id)
         await _alert(query, gone)

@@ -32,7 +32,8 @@ redis.call('ZADD', KEYS[3], ARGV[7], id)
 redis.call('HINCRBY', KEYS[4], 'spent', ARGV[2])
 redis.call('HINCRBY', KEYS[4], 'count', 1)
 redis.call('SET', KEYS[1], id, 'EX', ARGV[8])
-redis.call('DEL', KEYS[5])
+-- The draft goes unless a new /spent replaced it meanwhile.
+if redis.call('HGET', KEYS[5], 'token') == ARGV[1] then redis.call('DEL', KEYS[5]) end
 return {1, tostring(id)}
 """
 
@@ -48,7 +49,7 @@ redis.call('HSET', KEYS[2], 'amount', ARGV[2], 'text:en', ARGV[3], 'text:fr', AR
   'corrected', ARGV[5])
 redis.call('HINCRBY', KEYS[3], 'spent', tonumber(ARGV[2]) - tonumber(old))
 redis.call('SET', KEYS[1], ARGV[7], 'EX', ARGV[6])
-redis.call('DEL', KEYS[4])
+if redis.call('HGET', KEYS[4], 'token') == ARGV[1] then redis.call('DEL', KEYS[4]) end
 return {1, ARGV[7]}
 """
 
@@ -117,8 +118,11 @@ class SpentSince:
 class Outcome:
     """What a Confirm did: the entry it recorded or corrected, and whether this call did it."""
 
+    # None when an earlier tap discarded the draft, or the entry to correct is gone.
     entry_id: int | None
     now: bool
+    # The entry to correct was removed meanwhile.
+    gone: bool = False
 
 
 @dataclass(frozen=True)
@@ -221,9 +225,9 @@ class SpendingRecord:
 
 def _outcome(answer: list[Any]) -> Outcome:
     state, value = int(answer[0]), str(as_text(answer[1]))
-    if state < 0 or not value.isdigit():
-        return Outcome(None, now=False)
-    return Outcome(int(value), now=state == 1)
+    if state < 0:
+        return Outcome(None, now=False, gone=True)
+    return Outcome(int(value) if value.isdigit() else None, now=state == 1)
 
 
 def _entry(entry_id: int, raw: dict[Any, Any]) -> SpendingEntry | None:

@@ -12,7 +12,8 @@ def spending_line(
 ) -> str:
     """'Spent: €300 · still to spend: €900', or how much more was spent than raised: a
     negative balance is said plainly, never shown as zero."""
-    left = raised - summary.spent
+    # As /progress shows raised: refunds beyond the gifts never make it negative.
+    left = max(0, raised) - summary.spent
     return l10n.format(
         locale, message_id, spent=money(summary.spent, currency),
         left=money(abs(left), currency), over="yes" if left < 0 else "no", count=summary.count,
