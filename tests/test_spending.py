@@ -233,6 +233,7 @@ async def test_entries_page_newest_first_and_are_corrected_and_removed_everywher
     assert "Entrée n° 1 retirée" in await confirmed(harness, admin, question, "Oui")
     assert "déjà été retirée" in await alert(harness, admin, question, "spt:rm:1")
     assert "Spent: €25 · €25 more than raised" in await widget(harness, "en")
+    assert "Spent: €25 · €25 more than raised" in await answer(harness, reader, "/progress")
     assert "Dépenses : 1 entrée, 25 €" in await with_chart(harness, admin, "/stats")
     assert "n° 7" in await answer(harness, admin, "/spent edit 7")
     # Forged removal by a supporter: the unknown-button answer, nothing removed.
