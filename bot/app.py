@@ -40,6 +40,8 @@ from bot.donations.outbox import Outbox
 from bot.donations.receipt_numbers import ReceiptNumbers
 from bot.donations.reconciliation import Reconciler
 from bot.donations.sharing import SharedLinks
+from bot.donations.spending import SpendingRecord
+from bot.donations.spending_drafts import DRAFT_TTL_SECONDS, SpendingDrafts
 from bot.donations.stripe_client import Payments
 from bot.donations.stripe_events import StripeEventProcessor
 from bot.i18n import Localizer
@@ -158,6 +160,7 @@ class CampaignBot:
             storage=StorageHealth(self.redis),
             l10n=services.l10n,
             ledger=services.ledger,
+            spending=services.spending,
             campaign=settings.campaign,
             metrics=metrics,
             stripe=stripe_webhook,
@@ -293,6 +296,7 @@ def build_services(
     notices = NoticeCourier(outbox, send_rate, settings.broadcast.recovery_seconds)
     sharing = SharedLinks(redis, users)
     needs = NeedsStore(redis, campaign.needs)
+    spending_drafts = SpendingDrafts(redis)
     processor = StripeEventProcessor(
         ledger, outbox, monthly, payments, campaign.currency, metrics, marks, sharing,
         monthly_suggestion=campaign.monthly_suggestion,
@@ -322,7 +326,7 @@ def build_services(
         charts=ChartCache(bot, ChartFiles(redis), ledger, l10n, campaign, clock),
         erasure=Erasure(
             marks, ledger, outbox, monthly, subscribers, broadcasts, RecipientQueue(redis),
-            drafts, rate_limit, users, AofRewrites(redis), sharing, gifts,
+            drafts, rate_limit, users, AofRewrites(redis), sharing, gifts, spending_drafts,
         ),
         sharing=sharing,
         receipts=ReceiptNumbers(redis),
@@ -331,6 +335,8 @@ def build_services(
             needs, broadcasts, l10n, campaign.currency, min(settings.admin_ids),
             campaign.default_locale, runs,
         ),
+        spending=SpendingRecord(redis, outcome_ttl=DRAFT_TTL_SECONDS),
+        spending_drafts=spending_drafts,
         rate_limit=rate_limit,
         checkout_cap=CheckoutCap(redis, settings.stripe.checkout_sessions_per_minute, clock),
     )

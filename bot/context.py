@@ -25,6 +25,8 @@ from bot.donations.notice_courier import NoticeCourier
 from bot.donations.receipt_numbers import ReceiptNumbers
 from bot.donations.reconciliation import Reconciler
 from bot.donations.sharing import SharedLinks
+from bot.donations.spending import SpendingRecord
+from bot.donations.spending_drafts import SpendingDrafts
 from bot.donations.stripe_client import Payments
 from bot.donations.stripe_events import StripeEventProcessor
 from bot.i18n import Localizer, resolve_locale
@@ -70,6 +72,9 @@ class Services:
     # The needs board, and the one broadcast of each need filled.
     needs: NeedsStore
     needs_announcer: NeedsAnnouncer
+    # What the campaign spent (/spent, /spending), and the organizers' entries being written.
+    spending: SpendingRecord
+    spending_drafts: SpendingDrafts
 
 
 class BotData:
@@ -154,6 +159,14 @@ class CampaignContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, An
     @property
     def needs(self) -> NeedsStore:
         return self.services.needs
+
+    @property
+    def spending(self) -> SpendingRecord:
+        return self.services.spending
+
+    @property
+    def spending_drafts(self) -> SpendingDrafts:
+        return self.services.spending_drafts
 
     def matched(self, field: str) -> str:
         """A named group of the callback format whose pattern routed this update here."""

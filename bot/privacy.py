@@ -19,6 +19,7 @@ from bot.donations.ledger import DonationLedger, telegram_donor_key
 from bot.donations.monthly_gifts import MonthlyGifts
 from bot.donations.outbox import Outbox
 from bot.donations.sharing import SharedLinks
+from bot.donations.spending_drafts import SpendingDrafts
 from bot.storage.aof_rewrite import AofRewrites
 from bot.storage.erasure import ErasureMarks
 from bot.storage.rate_limit import UserRateLimit
@@ -42,6 +43,7 @@ class Erasure:
     rewrites: AofRewrites
     sharing: SharedLinks
     gifts: DonorGifts
+    spending_drafts: SpendingDrafts
 
     async def start(self) -> None:
         """Before any event is read: an earlier release's reversible fingerprints go."""
@@ -67,6 +69,9 @@ class Erasure:
         if active is not None:
             await self.recipients.remove(active, user_id)
         await self.drafts.discard(user_id)
+        # An organizer's half-written spending entry goes; the recorded entries stay: they are
+        # the campaign's account of its money and name no one (bot/donations/spending.py).
+        await self.spending_drafts.drop(user_id)
         await self.rate_limit.forget(user_id)
         # Last: unsubscribing above writes to the user's record.
         await self.users.forget(user_id)

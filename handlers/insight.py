@@ -15,6 +15,7 @@ from bot.donations.sharing import SHARED_CODE_PREFIX, is_shared_code
 from bot.i18n import money
 from bot.referrals import is_referral_code
 from bot.reports.export import export_csv
+from bot.reports.spending import spending_line
 from bot.reports.stats import collect_stats
 from handlers.access import organizers, stats_readers
 from handlers.receipts import export_receipts
@@ -45,6 +46,10 @@ async def stats(update: Update, context: CampaignContext) -> None:
         en=numbers.subscribers.get("en", 0), fr=numbers.subscribers.get("fr", 0),
         blocked=numbers.inactive_subscribers,
     ), context.text(locale, "fees-stats", fee=cash(totals.fees_covered))]
+    lines.append(spending_line(
+        context.l10n, locale, totals.raised, await context.spending.summary(),
+        campaign.currency, message_id="spending-stats",
+    ))
     lines += ["", context.text(locale, "stats-broadcasts-title")]
     for item in numbers.broadcasts:
         day = datetime.fromtimestamp(item.started_at / 1000, campaign.timezone).date()

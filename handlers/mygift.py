@@ -28,6 +28,7 @@ from handlers import callbacks
 from handlers.donate import donate_menu, offer_checkout
 from handlers.monthly import monthly_view
 from handlers.receipts import with_statement_button
+from handlers.spending import paid_for_markup
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +73,11 @@ async def my_gifts(update: Update, context: CampaignContext) -> None:
         monthly_view(context, locale, user.id), one_off_view(context, locale, user.id)
     )
     views = [view for view in (monthly, once) if view is not None]
-    if not views:
-        views = [await donate_menu(context, locale, user.id, Frequency.ONCE)]
+    if views:
+        text, buttons = with_statement_button(context, locale, views[-1])
+        views[-1] = (text, paid_for_markup(context, locale, buttons))
     else:
-        views[-1] = with_statement_button(context, locale, views[-1])
+        views = [await donate_menu(context, locale, user.id, Frequency.ONCE)]
     for text, markup in views:
         await context.bot.send_message(user.id, text, reply_markup=markup)
 

@@ -9,6 +9,7 @@ from telegram.ext import CommandHandler
 
 from bot.context import CampaignApplication, CampaignContext
 from bot.reports.progress import progress_line
+from bot.reports.spending import spending_line
 from handlers import callbacks
 from handlers.needs import board_button
 
@@ -26,6 +27,11 @@ async def show_progress(update: Update, context: CampaignContext) -> None:
         context.text(locale, "progress-title"),
         progress_line(context.l10n, locale, totals, context.settings.campaign),
     ]
+    spent = await context.spending.summary()
+    if spent.count:
+        lines.append(spending_line(
+            context.l10n, locale, totals.raised, spent, context.settings.campaign.currency
+        ))
     words = await context.ledger.recent_words(WORDS_SHOWN)
     if words:
         lines += ["", context.text(locale, "progress-words-title")]

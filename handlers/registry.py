@@ -30,6 +30,8 @@ from handlers import (
     receipts,
     reconcile,
     share,
+    spending,
+    spent,
     start,
     story,
     subscriptions,
@@ -62,10 +64,12 @@ def register_handlers(application: CampaignApplication, settings: Settings) -> N
     subscriptions.register(application)
     share.register(application)
     updates_archive.register(application, settings)
+    spending.register(application, settings)
     # Organizers only (and /stats for beneficiaries too): declared in handlers/access.
     broadcast_compose.register(application, settings)
     insight.register(application, settings)
     allocate.register(application, settings)
+    spent.register(application, settings)
     forget.register(application)
     beneficiary.register(application)
     reconcile.register(application)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
+from telegram.ext import ApplicationHandlerStop, CommandHandler, MessageHandler, filters
 
 from bot.context import CampaignApplication, CampaignContext
-from handlers import broadcast_compose, donate, monthly_change, thanks
+from handlers import broadcast_compose, donate, monthly_change, spent, thanks
 
 # Runs before the ordinary handlers, so an expected answer never reaches the free-text hint.
 TYPED_INPUT_GROUP = -1
@@ -30,6 +30,8 @@ async def route_typed_input(update: Update, context: CampaignContext) -> None:
         await thanks.words_typed(message, context, locale, expected)
     elif expected.startswith(broadcast_compose.AWAITING):
         await broadcast_compose.draft_input(message, context, locale, expected)
+    elif expected.startswith(spent.AWAITING):
+        await spent.draft_input(message, context, locale, expected)
     else:
         await context.users.clear_expected_input(user.id)
         return
@@ -41,6 +43,21 @@ def register(application: CampaignApplication) -> None:
         MessageHandler(
             filters.ChatType.PRIVATE & (filters.TEXT | filters.PHOTO) & ~filters.COMMAND,
             route_typed_input,
+        ),
+        group=TYPED_INPUT_GROUP,
+    )
+    # /cancel in the middle of /spent is that flow's; otherwise it goes on to /broadcast's.
+    application.add_handler(
+        CommandHandler("cancel", spent.cancel_spent, filters=filters.ChatType.PRIVATE),
+        group=TYPED_INPUT_GROUP,
+    )
+    # Other media only /spent's steps answer (a file or sticker where a photo is wanted).
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & (
+                filters.Document.ALL | filters.Sticker.ALL | filters.VIDEO | filters.ANIMATION
+            ),
+            spent.not_a_photo,
         ),
         group=TYPED_INPUT_GROUP,
     )

@@ -26,6 +26,9 @@ SAMPLE_ARGS: dict[str, Any] = {
     "year": "2026", "receipt": "12", "method": "card",
     "need": "Blankets", "target": 500, "filled": "yes", "bar": "▰▰▱▱▱",
     "pool": money(12000, "EUR"), "ids": "blankets, tents",
+    # Spending (/spent, /spending, what a gift paid for).
+    "text": "40 blankets", "entry": 3, "spent": money(12000, "EUR"), "left": money(7000, "EUR"),
+    "over": "no",
 }
 
 

@@ -13,9 +13,8 @@ log = logging.getLogger(__name__)
 
 # The supporters' menu, in the order Telegram shows it.
 SUPPORTER_COMMANDS = (
-    "start", "story", "donate", "mygift", "progress", "needs", "subscribe", "unsubscribe",
-    "updates",
-    "share",
+    "start", "story", "donate", "mygift", "progress", "needs", "spending", "subscribe",
+    "unsubscribe", "updates", "share",
     "language", "forget", "help",
 )
 

@@ -86,6 +86,13 @@ class DonorGifts:
         first: list[Any] = await self._redis.zrange(keys.user_gifts(user_id), 0, 0)
         return text_of(first[0]) if first else None
 
+    async def earliest(self, user_id: int) -> int | None:
+        """When the donor's first one-off gift was made (epoch s), for "what did it pay for?"."""
+        first: list[Any] = await self._redis.zrange(
+            keys.user_gifts(user_id), 0, 0, withscores=True
+        )
+        return int(first[0][1]) if first else None
+
     async def forget(self, user_id: int) -> None:
         """Erase the donor's index (for /forget); the gifts stay in the ledger, anonymous."""
         await self._redis.delete(keys.user_gifts(user_id))

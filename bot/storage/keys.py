@@ -369,3 +369,43 @@ def need_allocation_done(token: str) -> str:
     """String: what confirming an allocation did, so a second tap answers instead of acting.
     TTL 1 day, as long as the preview's buttons can matter."""
     return f"{PREFIX}need-allocation-done:{token}"
+
+
+def spending_sequence() -> str:
+    """String counter: the last spending entry number handed out. No TTL."""
+    return f"{PREFIX}spending:seq"
+
+
+def spending_entry(entry_id: int) -> str:
+    """Hash: one spending entry (amount in minor units, text per locale, photo file_id, need,
+    recorded and corrected times in ms). The organizers' record, not anyone's personal data:
+    /forget has nothing to take from it. No TTL; deleted when an organizer removes it."""
+    return f"{spending_prefix()}{entry_id}"
+
+
+def spending_prefix() -> str:
+    """What spending_entry(id) puts before the id: the script that draws the id names the key."""
+    return f"{PREFIX}spending:entry:"
+
+
+def spending_entries() -> str:
+    """Sorted set: spending entry ids scored by when they were recorded (ms). No TTL."""
+    return f"{PREFIX}spending:entries"
+
+
+def spending_summary() -> str:
+    """Hash: spent (minor units) and count of the spending entries, moved by the same script as
+    each entry, so /progress and the widget read one hash. No TTL."""
+    return f"{PREFIX}spending:summary"
+
+
+def spending_draft(admin_id: int) -> str:
+    """Hash: an organizer's spending entry being written or corrected (token, amount, texts,
+    photo, need, the entry corrected). TTL 1 day; deleted by /forget."""
+    return f"{PREFIX}spending-draft:{admin_id}"
+
+
+def spending_draft_outcome(token: str) -> str:
+    """String: the entry a spending draft's Confirm recorded or corrected, or "discarded", by
+    the draft's token, so a second tap answers instead of recording twice. TTL 1 day."""
+    return f"{PREFIX}spending-draft-done:{token}"

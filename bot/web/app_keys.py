@@ -12,6 +12,7 @@ from telegram import Bot, Update
 from bot.campaign import Campaign
 from bot.config import HttpSettings
 from bot.donations.ledger import DonationLedger
+from bot.donations.spending import SpendingRecord
 from bot.donations.stripe_client import Payments
 from bot.donations.stripe_events import StripeEventProcessor
 from bot.i18n import Localizer
@@ -52,6 +53,7 @@ HTTP_SETTINGS = web.AppKey("http_settings", HttpSettings)
 LEDGER = web.AppKey("ledger", DonationLedger)
 LOCALIZER = web.AppKey("localizer", Localizer)
 METRICS = web.AppKey("metrics", Metrics)
+SPENDING = web.AppKey("spending", SpendingRecord)
 STORAGE_HEALTH = web.AppKey("storage_health", StorageHealth)
 STRIPE_WEBHOOK = web.AppKey("stripe_webhook", StripeWebhook)
 TELEGRAM_WEBHOOK: web.AppKey[TelegramWebhook | None] = web.AppKey("telegram_webhook")

@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.campaign import Campaign
 from bot.config import HttpSettings
 from bot.donations.ledger import DonationLedger
+from bot.donations.spending import SpendingRecord
 from bot.i18n import Localizer
 from bot.metrics import Metrics
 from bot.storage.health import StorageHealth
@@ -25,6 +26,7 @@ from bot.web.app_keys import (
     LEDGER,
     LOCALIZER,
     METRICS,
+    SPENDING,
     STORAGE_HEALTH,
     STRIPE_WEBHOOK,
     TELEGRAM_WEBHOOK,
@@ -111,6 +113,7 @@ def build_web_app(
     storage: StorageHealth,
     l10n: Localizer,
     ledger: DonationLedger,
+    spending: SpendingRecord,
     campaign: Campaign,
     metrics: Metrics,
     stripe: StripeWebhook,
@@ -129,6 +132,7 @@ def build_web_app(
     app[STORAGE_HEALTH] = storage
     app[LOCALIZER] = l10n
     app[LEDGER] = ledger
+    app[SPENDING] = spending
     app[CAMPAIGN] = campaign
     app[METRICS] = metrics
     app[STRIPE_WEBHOOK] = stripe

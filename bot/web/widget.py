@@ -8,9 +8,11 @@ from html import escape
 from aiohttp import web
 
 from bot.campaign import percent_of_goal
-from bot.i18n import money
+from bot.donations.spending import SpendingSummary
+from bot.i18n import Localizer, money
+from bot.reports.spending import spending_line
 from bot.storage.connection import StorageUnavailable
-from bot.web.app_keys import CAMPAIGN, LEDGER, LOCALIZER
+from bot.web.app_keys import CAMPAIGN, LEDGER, LOCALIZER, SPENDING
 from bot.web.landing_pages import bot_link, html_response, page_locale
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,7 @@ async def widget(request: web.Request) -> web.Response:
     title = l10n.format(locale, "widget-title")
     try:
         totals = await request.app[LEDGER].totals()
+        spent = await request.app[SPENDING].summary()
     except StorageUnavailable:
         log.warning("widget: redis did not answer")
         content = (
@@ -61,8 +64,19 @@ async def widget(request: web.Request) -> web.Response:
         f'aria-label="{escape(l10n.format(locale, "widget-progress-label"), quote=True)}">'
         f"{escape(percent_text)}</progress>\n"
         f'<p class="details">{escape(percent_text)} · {escape(donors_text)}</p>\n'
+        f"{_spending(l10n, locale, totals.raised, spent, campaign.currency)}"
         # A new tab: inside an iframe, t.me would otherwise open within the host's page.
         f'<a class="button" href="{bot_link(request)}" target="_blank" rel="noopener">'
         f"{escape(l10n.format(locale, 'widget-give'))}</a>"
     )
     return html_response(locale, title, content, headers=WIDGET_HEADERS)
+
+
+def _spending(
+    l10n: Localizer, locale: str, raised: int, spent: SpendingSummary, currency: str
+) -> str:
+    """Spent and still to spend, once anything was spent."""
+    if not spent.count:
+        return ""
+    line = spending_line(l10n, locale, raised, spent, currency)
+    return f'<p class="details spending">{escape(line)}</p>\n'

@@ -7,6 +7,7 @@ help-text =
     /mygift — your gifts, their receipts, and your monthly gift
     /progress — how much has been raised so far
     /needs — what your gifts buy: blankets, tents and more
+    /spending — what the money paid for, with receipts
     /subscribe — receive news from Calais
     /unsubscribe — stop receiving news
     /updates — read past news

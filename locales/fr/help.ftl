@@ -7,6 +7,7 @@ help-text =
     /mygift — vos dons, leurs reçus et votre don mensuel
     /progress — le montant collecté jusqu'ici
     /needs — ce que vos dons achètent : couvertures, tentes et plus
+    /spending — ce que l'argent a payé, avec les justificatifs
     /subscribe — recevoir les nouvelles de Calais
     /unsubscribe — ne plus recevoir les nouvelles
     /updates — relire les nouvelles passées
