@@ -194,6 +194,18 @@ async def running_bot(
 
 
 @pytest.fixture
+async def paced_harness(
+    request: pytest.FixtureRequest,
+    bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe,
+) -> AsyncIterator[Harness]:
+    """The bot at the BROADCAST_RATE a test gives it, as
+    `@pytest.mark.parametrize("paced_harness", [rate], indirect=True)`."""
+    env = {**bot_env, "BROADCAST_RATE": str(request.param)}
+    async with running_bot(env, telegram, stripe_server) as running:
+        yield running
+
+
+@pytest.fixture
 async def harness(
     bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe
 ) -> AsyncIterator[Harness]:
