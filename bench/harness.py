@@ -70,7 +70,7 @@ FULL = Sizes(
     processes_subscribers=100_000, processes_events=10_000, processes_rounds=2,
 )
 SMOKE = Sizes(
-    throughput=300, naive=100, repeats=1, rate_subscribers=15, webhook_events=100,
+    throughput=300, naive=100, repeats=1, rate_subscribers=40, webhook_events=100,
     rss_subscribers=2_000, rss_stop_after=2_000, startups=1, thanks_window=0.3,
     # A quarter of a second still spreads the updates; the reference's unanswered 429s end
     # its burst once nothing came for retry_after and half a second more.
