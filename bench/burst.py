@@ -15,7 +15,6 @@ from bench.fake_api import FLOOD_RETRY_AFTER
 from bench.harness import ROOT, Bench, Row
 from bench.taps import measure_quiet_burst
 from bench.updates import (
-    BURST_SPREAD,
     WARM_UP_CHAT,
     command,
     deliver,
@@ -66,7 +65,7 @@ class BurstRun:
 
 
 async def burst_run(bench: Bench, url: str, pid: int, users: int) -> BurstRun:
-    """`users` supporters send /start then /donate within BURST_SPREAD s, under 429s."""
+    """`users` supporters send /start then /donate within the sizes' burst_spread, under 429s."""
     telegram = bench.telegram
     await warm_up(telegram, url, [
         command(WARM_UP_CHAT, "/start", "en"), command(WARM_UP_CHAT, "/donate", "en"),
@@ -74,7 +73,7 @@ async def burst_run(bench: Bench, url: str, pid: int, users: int) -> BurstRun:
     before = cpu_seconds(pid)
     chats = range(BURST_FIRST_CHAT, BURST_FIRST_CHAT + users)
     telegram.watch(chats, flood=FLOOD_SHARE)
-    half = BURST_SPREAD / 2
+    half = bench.sizes.burst_spread / 2
     schedule = []
     for n, chat in enumerate(chats):
         locale = "fr" if n % 2 else "en"
@@ -82,7 +81,7 @@ async def burst_run(bench: Bench, url: str, pid: int, users: int) -> BurstRun:
         schedule += [(at, chat, command(chat, "/start", locale)),
                      (at + half, chat, command(chat, "/donate", locale))]
     sent = await deliver(url, schedule)
-    await settle(telegram, 2 * users, per_chat=2)
+    await settle(telegram, 2 * users, per_chat=2, quiet=bench.sizes.answer_quiet)
     cpu = cpu_seconds(pid) - before
     latencies: list[float] = []
     last = 0.0
@@ -123,7 +122,7 @@ async def measure_burst(bench: Bench) -> None:
     expected = ours.expected
     reference = "PTB, concurrent_updates, one send per command"
     bench.rows.append(Row(
-        f"burst: {users:,} × /start + /donate in {BURST_SPREAD:.0f} s, "
+        f"burst: {users:,} × /start + /donate in {bench.sizes.burst_spread:g} s, "
         f"{FLOOD_SHARE:.0%} 429: answers",
         f"{ours.answered:,} / {expected:,}", f"{reference}: {theirs.answered:,} / {expected:,}",
         f"{ours.answered / max(1, theirs.answered):.2f}", f"all {expected:,}",

@@ -18,7 +18,7 @@ from pathlib import Path
 import aiohttp
 from redis.asyncio import Redis
 
-from bench.fake_api import LeanBotAPI
+from bench.fake_api import FLOOD_RETRY_AFTER, LeanBotAPI
 from bot.broadcasts.store import BroadcastContent, BroadcastStatus, BroadcastStore
 from bot.storage import keys
 from tests.fakes.stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
@@ -47,8 +47,12 @@ class Sizes:
     startups: int
     # Seconds the paced webhook run watches the thank-yous leave after the burst.
     thanks_window: float
-    # New supporters sending /start then /donate within a second (bench/burst.py).
+    # New supporters sending /start then /donate within `burst_spread` seconds (bench/burst.py).
     burst_users: int
+    burst_spread: float
+    # Seconds without an answer after which the rest of a burst is not coming: a retry after a
+    # 429 waits the fake's retry_after, so this must stay above it.
+    answer_quiet: float
     # People sending /progress at once, and the donations the chart is drawn over.
     progress_users: int
     progress_donations: int
@@ -61,13 +65,17 @@ class Sizes:
 FULL = Sizes(
     throughput=20_000, naive=5_000, repeats=3, rate_subscribers=10_000, webhook_events=3_000,
     rss_subscribers=1_000_000, rss_stop_after=200_000, startups=3, thanks_window=5.0,
-    burst_users=500, progress_users=200, progress_donations=10_000,
+    burst_users=500, burst_spread=1.0, answer_quiet=FLOOD_RETRY_AFTER + 2.0, progress_users=200,
+    progress_donations=10_000,
     processes_subscribers=100_000, processes_events=10_000, processes_rounds=2,
 )
 SMOKE = Sizes(
     throughput=300, naive=100, repeats=1, rate_subscribers=40, webhook_events=100,
-    rss_subscribers=2_000, rss_stop_after=2_000, startups=1, thanks_window=1.0,
-    burst_users=20, progress_users=10, progress_donations=50,
+    rss_subscribers=2_000, rss_stop_after=2_000, startups=1, thanks_window=0.3,
+    # A quarter of a second still spreads the updates; the reference's unanswered 429s end
+    # its burst once nothing came for retry_after and half a second more.
+    burst_users=20, burst_spread=0.25, answer_quiet=FLOOD_RETRY_AFTER + 0.5, progress_users=10,
+    progress_donations=50,
     processes_subscribers=300, processes_events=100, processes_rounds=1,
 )
 

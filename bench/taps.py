@@ -19,7 +19,6 @@ from redis.asyncio import Redis
 from bench.fake_api import LeanBotAPI
 from bench.harness import ROOT, Bench, Row
 from bench.updates import (
-    BURST_SPREAD,
     WARM_UP_CHAT,
     command,
     cpu_seconds,
@@ -90,26 +89,28 @@ async def reads(redis: Redis | None) -> int:
 async def quiet_round(
     bench: Bench, url: str, pid: int, chats: range, data: str, redis: Redis | None
 ) -> QuietRun:
-    """`chats` send /start within BURST_SPREAD s; then the first TAPS_PER_START of them tap."""
+    """`chats` send /start within the sizes' burst_spread; then the first TAPS_PER_START of
+    them tap."""
     telegram = bench.telegram
+    spread, quiet = bench.sizes.burst_spread, bench.sizes.answer_quiet
     telegram.watch(chats)
     locales = {chat: "fr" if n % 2 else "en" for n, chat in enumerate(chats)}
     before, reads_before = cpu_seconds(pid), await reads(redis)
     sent = await deliver(url, [
-        (BURST_SPREAD * n / len(chats), chat, command(chat, "/start", locales[chat]))
+        (spread * n / len(chats), chat, command(chat, "/start", locales[chat]))
         for n, chat in enumerate(chats)
     ])
-    await settle(telegram, len(chats), per_chat=1)
+    await settle(telegram, len(chats), per_chat=1, quiet=quiet)
     starts = answered(telegram, sent, "sendphoto")
     start_cpu, start_reads = cpu_seconds(pid) - before, await reads(redis) - reads_before
     tappers = chats[: int(len(chats) * TAPS_PER_START)]
     telegram.watch(tappers)
     before, reads_before = cpu_seconds(pid), await reads(redis)
     sent = await deliver(url, [
-        (BURST_SPREAD * n / len(tappers), chat, tap(chat, data, locales[chat]))
+        (spread * n / len(tappers), chat, tap(chat, data, locales[chat]))
         for n, chat in enumerate(tappers)
     ])
-    await settle(telegram, len(tappers), per_chat=1)
+    await settle(telegram, len(tappers), per_chat=1, quiet=quiet)
     taps = answered(telegram, sent, "sendmessage")
     tap_cpu, tap_reads = cpu_seconds(pid) - before, await reads(redis) - reads_before
     telegram.watch(range(0))
@@ -120,6 +121,7 @@ async def measure_quiet_burst(bench: Bench, env: dict[str, str]) -> None:
     """/start p50/p99 and tap → link p50/p99, the bot against the floor, rounds alternated."""
     users = bench.sizes.burst_users
     rounds = bench.sizes.repeats
+    spread = bench.sizes.burst_spread
     campaign = load_campaign(ROOT / "campaign.toml")
     data = PRESET.data(frequency="once", amount=campaign.preset_amounts[1])
     await bench.redis.flushall()
@@ -154,7 +156,7 @@ async def measure_quiet_burst(bench: Bench, env: dict[str, str]) -> None:
     reference = "PTB over aiohttp, no Redis"
     start_ratio = _ratios(ours, theirs, lambda run: run.starts.at(0.99))
     bench.rows.append(Row(
-        f"/start burst, {users:,} within {BURST_SPREAD:.0f} s, no 429: p50 / p99 per user",
+        f"/start burst, {users:,} within {spread:g} s, no 429: p50 / p99 per user",
         _figures(ours, lambda run: run.starts), f"{reference}: "
         + _figures(theirs, lambda run: run.starts),
         f"p99 {statistics.median(start_ratio):.1f}×", f"p99 ≤ {START_GOAL:.0f}× the floor",
@@ -164,7 +166,7 @@ async def measure_quiet_burst(bench: Bench, env: dict[str, str]) -> None:
     ))
     tap_ratio = _ratios(ours, theirs, lambda run: run.taps.at(0.5))
     bench.rows.append(Row(
-        f"then {taps:,} amount taps within {BURST_SPREAD:.0f} s: tap → Checkout link "
+        f"then {taps:,} amount taps within {spread:g} s: tap → Checkout link "
         "p50 / p99", _figures(ours, lambda run: run.taps),
         f"{reference}, one Checkout Session and one message: "
         + _figures(theirs, lambda run: run.taps),

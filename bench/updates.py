@@ -18,16 +18,12 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.fake_api import FLOOD_RETRY_AFTER, LeanBotAPI
+from bench.fake_api import LeanBotAPI
 from bench.harness import ROOT, Bench, free_port, stop_process, wait_ready
 from tests.fakes.telegram import BOT_ID
 
 BURST_SECRET = "bench-webhook-secret"
 WARM_UP_CHAT = 19_999_999
-# The updates of a burst arrive within this many seconds.
-BURST_SPREAD = 1.0
-# An answer later than this after the previous one is not coming: a retry waits retry_after.
-QUIET_SECONDS = FLOOD_RETRY_AFTER + 2.0
 WAIT_CAP_SECONDS = 120.0
 _update_ids = iter(range(1, 10**9))
 
@@ -94,9 +90,7 @@ async def deliver(url: str, schedule: list[tuple[float, int, bytes]]) -> dict[in
     return sent
 
 
-async def settle(
-    telegram: LeanBotAPI, wanted: int, per_chat: int, quiet: float = QUIET_SECONDS
-) -> None:
+async def settle(telegram: LeanBotAPI, wanted: int, per_chat: int, quiet: float) -> None:
     """Until `wanted` messages reached the watched chats (at most `per_chat` counted each), or
     none came for `quiet` seconds."""
     last_count, last_change = -1, time.monotonic()

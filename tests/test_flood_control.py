@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -192,15 +191,7 @@ async def test_a_flood_pause_longer_than_the_bot_waits_is_a_warning_and_no_apolo
     assert apologies(telegram) == []
 
 
-@pytest.fixture
-async def paced_harness(
-    bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe
-) -> AsyncIterator[Harness]:
-    env = {**bot_env, "BROADCAST_RATE": "5"}
-    async with running_bot(env, telegram, stripe_server) as running:
-        yield running
-
-
+@pytest.mark.parametrize("paced_harness", [5], indirect=True)
 async def test_an_answer_during_a_paced_broadcast_does_not_wait_behind_it(
     paced_harness: Harness, no_errors_logged: None
 ) -> None:

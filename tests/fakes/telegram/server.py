@@ -171,6 +171,10 @@ class FakeBotAPI(CallLog, BotState, Served):
         under load: the message may be delivered although the bot never hears back)."""
         self._delays.append(_Rule(canonical(method), count, chat_id, seconds=seconds))
 
+    def stop_delaying(self) -> None:
+        """Answer every call at once again: what delay_next rules had left is dropped."""
+        self._delays.clear()
+
     def _injected_failure(self, req: Request) -> ApiError | None:
         """Consume a matching fail_next rule, if any."""
         rule = next((rule for rule in self._failures if rule.take(req)), None)
