@@ -17,23 +17,11 @@ from bot.storage.connection import connect
 from tests.conftest import Harness, settings_from
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.telegram import ApiCall, FakeBotAPI
+from tests.pacing import busiest_second, shortest_paced_span
 from tests.test_reliability_payments import paid_session_event
 
 RATE = 5
 BURST = 20
-
-
-# The fake runs on the bot's own event loop, so a busy loop delays when it notes a message by
-# more than a network would: a CI run with both cores busy once noted one 43 ms late, making a
-# window of six out of sends 1,013 ms apart. Windows here are shortened by this much, and the
-# burst's whole span (where a late note matters only at its two ends) checks the rate closely.
-# The schedule's own margin at the receiver is measured by the bench, on a fake of its own.
-SAME_LOOP_JITTER = 0.15
-
-
-def busiest_second(times: list[float]) -> int:
-    window = 1.0 - SAME_LOOP_JITTER
-    return max(sum(1 for t in times[i:] if t < start + window) for i, start in enumerate(times))
 
 
 async def test_a_burst_of_gifts_is_thanked_at_the_send_rate_while_commands_stay_quick(
@@ -67,7 +55,7 @@ async def test_a_burst_of_gifts_is_thanked_at_the_send_rate_while_commands_stay_
     assert busiest_second(times) <= RATE
     # Paced at the rate, not merely capped: 20 messages at 5/s span 19 intervals of 0.2 s and
     # more (5.2/s would fail here).
-    assert times[-1] - times[0] >= (BURST - 1) / RATE - SAME_LOOP_JITTER
+    assert times[-1] - times[0] >= shortest_paced_span(BURST, RATE)
 
 
 def thank_yous(telegram: FakeBotAPI, mark: int) -> list[ApiCall]:
