@@ -21,6 +21,7 @@ from bot.botapi.poller import Poller, polling_lease
 from bot.botapi.profile import publish_bot_profile
 from bot.botapi.send_rate import SendRate
 from bot.botapi.transport import BotApiRequest
+from bot.broadcasts.closing import ClosingReports
 from bot.broadcasts.drafts import BroadcastDrafts
 from bot.broadcasts.engine import SENDERS, BroadcastEngine
 from bot.broadcasts.queue import RecipientQueue
@@ -320,6 +321,7 @@ def build_services(
             drafts, rate_limit, users, AofRewrites(redis), sharing, gifts,
         ),
         sharing=sharing,
+        closing=ClosingReports(redis),
         rate_limit=rate_limit,
         checkout_cap=CheckoutCap(redis, settings.stripe.checkout_sessions_per_minute, clock),
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.campaign_end import CampaignEnd, read_after_end, read_end_date
 from bot.donations.fees import FeeRule, rate_basis_points
 from bot.donations.impact import ImpactUnit, read_impact_units
 from bot.i18n import SUPPORTED_LOCALES
@@ -44,6 +45,8 @@ class Campaign:
     impact: tuple[ImpactUnit, ...] = ()
     # After a first one-off gift, a monthly gift of that gift / divisor is suggested; None: off.
     monthly_suggestion_divisor: int | None = 3
+    # The optional end date, and where people are pointed after it (or once /close went out).
+    end: CampaignEnd = field(default_factory=CampaignEnd)
 
     def monthly_suggestion(self, amount: int) -> int | None:
         """The monthly amount suggested after a one-off gift of `amount`: its share rounded to
@@ -123,6 +126,10 @@ class _CampaignReader:
             self.problems.append(f"{self.path}: custom_min is larger than custom_max")
         if presets and custom_max is not None and max(presets) > custom_max:
             self.problems.append(f"{self.path}: preset_amounts go above custom_max")
+        end_date = self.field("end_date", None, read_end_date)
+        after_end: tuple[str, dict[str, str]] = (
+            self.field("after_end", {}, read_after_end) or ("", {})
+        )
         if self.problems:
             raise CampaignFileError(self.problems)
         return Campaign(
@@ -143,6 +150,7 @@ class _CampaignReader:
             fees=FeeRule(rate_bp=fee_rate, fixed=fee_fixed),
             impact=impact,
             monthly_suggestion_divisor=divisor if suggesting else None,
+            end=CampaignEnd(end_date, *after_end),
         )
 
     def _photo(self, value: Any) -> Path | None:

@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.botapi.campaign_photo import photo_key
 from bot.botapi.send_rate import SendRate
+from bot.broadcasts.closing import ClosingReports
 from bot.broadcasts.drafts import BroadcastDrafts
 from bot.broadcasts.report import BroadcastReporter
 from bot.broadcasts.store import BroadcastStore
@@ -63,6 +64,8 @@ class Services:
     # /progress and /stats send the chart through it: drawn once per change of the totals.
     charts: ChartCache
     sharing: SharedLinks
+    # The closing report: one per campaign, to every subscriber and donor.
+    closing: ClosingReports
 
 
 class BotData:
@@ -143,6 +146,10 @@ class CampaignContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, An
     @property
     def sharing(self) -> SharedLinks:
         return self.services.sharing
+
+    @property
+    def closing(self) -> ClosingReports:
+        return self.services.closing
 
     def matched(self, field: str) -> str:
         """A named group of the callback format whose pattern routed this update here."""

@@ -12,6 +12,7 @@ from handlers import (
     beneficiary,
     broadcast_compose,
     callbacks,
+    close,
     donate,
     errors,
     fallback,
@@ -59,6 +60,7 @@ def register_handlers(application: CampaignApplication, settings: Settings) -> N
     updates_archive.register(application, settings)
     # Organizers only (and /stats for beneficiaries too): declared in handlers/access.
     broadcast_compose.register(application, settings)
+    close.register(application, settings)
     insight.register(application, settings)
     forget.register(application)
     beneficiary.register(application)

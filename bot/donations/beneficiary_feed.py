@@ -21,6 +21,7 @@ from bot.campaign import Campaign, percent_of_goal
 from bot.clock import Clock
 from bot.donations.ledger import DonationLedger
 from bot.i18n import Localizer, money
+from bot.reports.closing_summary import amount_spent, closing_summary
 from bot.storage import keys
 from bot.storage.connection import as_text, text_of
 from bot.storage.job_runs import JobRuns
@@ -132,6 +133,8 @@ class BeneficiaryFeed:
                     "beneficiary-milestone", amount=self._money(int(entry["amount"])),
                     total=self._money(total), percent=percent_of_goal(total, self._campaign.goal),
                 )
+            elif entry["kind"] == "closing":
+                text = await self._closing_summary()
             elif entry["kind"] in ("refund", "dispute"):
                 text = self._text(
                     f"beneficiary-{entry['kind']}", amount=self._money(int(entry["amount"])),
@@ -141,6 +144,13 @@ class BeneficiaryFeed:
                 continue
             announcements.append(_Announcement(split_message(text), (item,)))
         return announcements
+
+    async def _closing_summary(self) -> str:
+        """The final summary (bot/broadcasts/closing.py queued it), read as it goes: by then
+        the campaign takes no more gifts."""
+        totals = await self._ledger.totals()
+        spent = await amount_spent(self._redis)
+        return closing_summary(self._l10n, self._locale, self._campaign.currency, totals, spent)
 
     async def _batch_due(self) -> bool:
         now = self._clock.now()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from html import escape
 
 from aiohttp import web
 
-from bot.campaign import percent_of_goal
-from bot.i18n import money
+from bot.campaign import Campaign, percent_of_goal
+from bot.i18n import Localizer, money
 from bot.storage.connection import StorageUnavailable
 from bot.web.app_keys import CAMPAIGN, LEDGER, LOCALIZER
 from bot.web.landing_pages import bot_link, html_response, page_locale
@@ -61,8 +62,28 @@ async def widget(request: web.Request) -> web.Response:
         f'aria-label="{escape(l10n.format(locale, "widget-progress-label"), quote=True)}">'
         f"{escape(percent_text)}</progress>\n"
         f'<p class="details">{escape(percent_text)} · {escape(donors_text)}</p>\n'
-        # A new tab: inside an iframe, t.me would otherwise open within the host's page.
-        f'<a class="button" href="{bot_link(request)}" target="_blank" rel="noopener">'
-        f"{escape(l10n.format(locale, 'widget-give'))}</a>"
     )
+    if campaign.end.over(time.time(), campaign.timezone, totals.closed):
+        content += _over(l10n, campaign, locale)
+    else:
+        content += (
+            # A new tab: inside an iframe, t.me would otherwise open within the host's page.
+            f'<a class="button" href="{bot_link(request)}" target="_blank" rel="noopener">'
+            f"{escape(l10n.format(locale, 'widget-give'))}</a>"
+        )
     return html_response(locale, title, content, headers=WIDGET_HEADERS)
+
+
+def _over(l10n: Localizer, campaign: Campaign, locale: str) -> str:
+    """In place of the Give button once the campaign is over: saying so, and where to go."""
+    section = f'<p class="over">{escape(l10n.format(locale, "closing-widget-over"))}</p>'
+    pointer = campaign.end.texts.get(locale)
+    if pointer:
+        section += f"\n<p>{escape(pointer)}</p>"
+    if campaign.end.url:
+        section += (
+            f'\n<a class="button" href="{escape(campaign.end.url, quote=True)}" '
+            f'target="_blank" rel="noopener">'
+            f"{escape(l10n.format(locale, 'closing-widget-link'))}</a>"
+        )
+    return section
