@@ -33,7 +33,7 @@ async def closing_facts(context: CampaignContext, locale: str) -> list[str]:
             locale, "closing-facts-totals",
             raised=money(max(0, totals.raised), campaign.currency),
             goal=money(campaign.goal, campaign.currency), donors=totals.donors,
-            gifts=totals.donations,
+            donations=totals.donations,
         ),
     ]
 

@@ -23,6 +23,9 @@ SAMPLE_ARGS: dict[str, Any] = {
     "donations": 3, "monthly": 1, "monthlysum": money(1000, "EUR"), "refunded": money(0, "EUR"),
     "disputed": money(0, "EUR"), "code": "school-42", "currency": "EUR", "checked": 14,
     "fee": money(41, "EUR"), "impact": "2 blankets for a night",
+    # The closing report and the beneficiaries' final summary.
+    "facts": "<b>Thank you!</b>", "gross": money(125000, "EUR"), "fees": money(900, "EUR"),
+    "spent": money(50000, "EUR"), "transfer": money(73450, "EUR"),
 }
 
 

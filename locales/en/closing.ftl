@@ -17,9 +17,9 @@ closing-facts-title = <b>Our campaign for { -beneficiary } is over. Thank you!</
 closing-facts-totals = Together we raised { $raised } (goal: { $goal }), from { $donors ->
         [one] 1 donor
        *[other] { $donors } donors
-    } in { $gifts ->
+    } in { $donations ->
         [one] 1 gift
-       *[other] { $gifts } gifts
+       *[other] { $donations } gifts
     }.
 closing-over = 🙏 The campaign is over and no longer takes gifts. Thank you to everyone who gave.
 closing-over-button = Where to help now

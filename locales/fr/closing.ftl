@@ -17,9 +17,9 @@ closing-facts-title = <b>Notre campagne pour { -beneficiary } est terminée. Mer
 closing-facts-totals = Ensemble, nous avons collecté { $raised } (objectif : { $goal }), grâce à { $donors ->
         [one] 1 donateur
        *[other] { $donors } donateurs
-    } et { $gifts ->
+    } et { $donations ->
         [one] 1 don
-       *[other] { $gifts } dons
+       *[other] { $donations } dons
     }.
 closing-over = 🙏 La campagne est terminée et ne reçoit plus de dons. Merci à toutes celles et ceux qui ont donné.
 closing-over-button = Où aider maintenant
