@@ -51,6 +51,7 @@ class Draft:
 
     @property
     def closing(self) -> bool:
+        """A closing report's draft (confirming it closes the campaign)."""
         return bool(self.head)
 
     def reader_text(self, locale: str, text: str) -> str:
