@@ -4,12 +4,20 @@ and the beneficiaries get the final summary once."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import aiohttp
 import pytest
 
+from bot.broadcasts.closing import ClosedBefore, ClosingReports
+from bot.broadcasts.drafts import BroadcastDrafts, Settlement
+from bot.broadcasts.queue import Claim, RecipientQueue, Step
+from bot.broadcasts.store import BroadcastContent, BroadcastStore, now_ms
+from bot.broadcasts.subscribers import Subscribers
 from bot.campaign import CampaignFileError, load_campaign
+from bot.storage import keys
+from bot.storage.connection import connect
 from handlers.donate import PRESET
 from tests.broadcast_steps import add_subscribers, deliveries
 from tests.conftest import ADMIN_ID, ROOT, Harness
@@ -216,3 +224,61 @@ def test_the_campaign_file_end_date_and_pointer_are_checked(tmp_path: Path) -> N
     problems = " ".join(refused.value.problems)
     assert "end_date '31/03/2027' is not a date such as 2027-03-31" in problems
     assert "after_end url must start with https://" in problems
+
+
+async def test_many_feeders_queue_each_donor_once_and_a_forget_leaves_no_trace(
+    redis_url: str,
+) -> None:
+    redis = connect(redis_url)
+    store, queue, reports = BroadcastStore(redis), RecipientQueue(redis), ClosingReports(redis)
+    drafts = BroadcastDrafts(redis)
+    try:
+        # Enough donors for a hashed set, walked by a real cursor; some anonymous, some in French.
+        donors = range(5000, 5300)
+        await redis.sadd(keys.donors(), *(f"tg:{d}" for d in donors), "customer:cus_1")
+        for donor in donors[::3]:
+            await redis.hset(keys.user(donor), "locale", "fr")
+        await Subscribers(redis).subscribe(5001, "en")
+        await Subscribers(redis).subscribe(4000, "fr")
+        await drafts.start(ADMIN_ID, {"en": "Thanks", "fr": "Merci"})
+        draft = await drafts.get(ADMIN_ID)
+        assert draft is not None
+        made = await reports.create_from_draft(
+            draft.token, BroadcastContent({"en": "Report", "fr": "Bilan"}), created_by=ADMIN_ID,
+            admin_locale="en", progress_chat=ADMIN_ID, progress_message=1,
+        )
+        assert isinstance(made, Settlement) and made.now
+        assert await store.start_due() == made.broadcast_id == 1
+
+        async def feed_all() -> None:
+            while await queue.feed(1, 7):
+                pass
+
+        await asyncio.gather(*(feed_all() for _ in range(3)))
+        fed = await queue.read(1, "a", 1000, 10) or []
+        chats = [recipient.chat_id for recipient in fed]
+        assert sorted(chats) == sorted([*donors, 5001, 4000]), "each donor once, then subscribers"
+        assert {r.locale for r in fed if r.chat_id == 5003} == {"fr"}
+        # The subscriber who is also a donor: their subscriber's entry is dropped, never sent.
+        second = [r for r in fed if r.chat_id == 5001][1]
+        (answer,) = await queue.step(1, [Step(None, second.entry_id)], now_ms() + 60_000)
+        assert answer.claim is Claim.DROPPED
+
+        await redis.srem(keys.donors(), "tg:5002")
+        assert await queue.remove(1, 5002) == 1
+        assert not await redis.sismember(keys.broadcast_donors_reached(1), "5002")
+        assert 5002 not in [r.chat_id for r in await queue.reclaim(1, "b", 0)]
+
+        await drafts.start(ADMIN_ID, {"en": "Again", "fr": "Encore"})
+        other = await drafts.get(ADMIN_ID)
+        assert other is not None
+        again = await reports.create_from_draft(
+            other.token, BroadcastContent({"en": "Twice", "fr": "Deux"}), created_by=ADMIN_ID,
+            admin_locale="en", progress_chat=ADMIN_ID, progress_message=2,
+        )
+        assert again == ClosedBefore(1)
+        assert await redis.lrange(keys.beneficiary_feed(), 0, -1) == [
+            '{"kind":"closing","broadcast":1}'
+        ]
+    finally:
+        await redis.aclose()
