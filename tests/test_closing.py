@@ -226,6 +226,19 @@ def test_the_campaign_file_end_date_and_pointer_are_checked(tmp_path: Path) -> N
     assert "after_end url must start with https://" in problems
 
 
+async def confirm_report(
+    drafts: BroadcastDrafts, reports: ClosingReports, text: str
+) -> Settlement | ClosedBefore:
+    """A new closing draft, confirmed at once."""
+    await drafts.start(ADMIN_ID, {"en": "Thanks", "fr": "Merci"})
+    draft = await drafts.get(ADMIN_ID)
+    assert draft is not None
+    return await reports.create_from_draft(
+        draft.token, BroadcastContent({"en": text, "fr": text}), created_by=ADMIN_ID,
+        admin_locale="en", progress_chat=ADMIN_ID, progress_message=1,
+    )
+
+
 async def test_many_feeders_queue_each_donor_once_and_a_forget_leaves_no_trace(
     redis_url: str,
 ) -> None:
@@ -240,13 +253,7 @@ async def test_many_feeders_queue_each_donor_once_and_a_forget_leaves_no_trace(
             await redis.hset(keys.user(donor), "locale", "fr")
         await Subscribers(redis).subscribe(5001, "en")
         await Subscribers(redis).subscribe(4000, "fr")
-        await drafts.start(ADMIN_ID, {"en": "Thanks", "fr": "Merci"})
-        draft = await drafts.get(ADMIN_ID)
-        assert draft is not None
-        made = await reports.create_from_draft(
-            draft.token, BroadcastContent({"en": "Report", "fr": "Bilan"}), created_by=ADMIN_ID,
-            admin_locale="en", progress_chat=ADMIN_ID, progress_message=1,
-        )
+        made = await confirm_report(drafts, reports, "Report")
         assert isinstance(made, Settlement) and made.now
         assert await store.start_due() == made.broadcast_id == 1
 
@@ -269,14 +276,7 @@ async def test_many_feeders_queue_each_donor_once_and_a_forget_leaves_no_trace(
         assert not await redis.sismember(keys.broadcast_donors_reached(1), "5002")
         assert 5002 not in [r.chat_id for r in await queue.reclaim(1, "b", 0)]
 
-        await drafts.start(ADMIN_ID, {"en": "Again", "fr": "Encore"})
-        other = await drafts.get(ADMIN_ID)
-        assert other is not None
-        again = await reports.create_from_draft(
-            other.token, BroadcastContent({"en": "Twice", "fr": "Deux"}), created_by=ADMIN_ID,
-            admin_locale="en", progress_chat=ADMIN_ID, progress_message=2,
-        )
-        assert again == ClosedBefore(1)
+        assert await confirm_report(drafts, reports, "Again") == ClosedBefore(1)
         assert await redis.lrange(keys.beneficiary_feed(), 0, -1) == [
             '{"kind":"closing","broadcast":1}'
         ]
