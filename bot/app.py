@@ -21,6 +21,7 @@ from bot.botapi.poller import Poller, polling_lease
 from bot.botapi.profile import publish_bot_profile
 from bot.botapi.send_rate import SendRate
 from bot.botapi.transport import BotApiRequest
+from bot.broadcasts.closing import ClosingReports
 from bot.broadcasts.drafts import BroadcastDrafts
 from bot.broadcasts.engine import SENDERS, BroadcastEngine
 from bot.broadcasts.queue import RecipientQueue
@@ -297,6 +298,7 @@ def build_services(
     sharing = SharedLinks(redis, users)
     needs = NeedsStore(redis, campaign.needs)
     spending_drafts = SpendingDrafts(redis)
+    spending = SpendingRecord(redis, outcome_ttl=DRAFT_TTL_SECONDS)
     processor = StripeEventProcessor(
         ledger, outbox, monthly, payments, campaign.currency, metrics, marks, sharing,
         monthly_suggestion=campaign.monthly_suggestion,
@@ -316,7 +318,7 @@ def build_services(
         clock=clock,
         feed=BeneficiaryFeed(
             redis, ledger, subscribers, broadcasts, l10n, campaign,
-            settings.beneficiary_chat_ids, clock, campaign.notify_locale, runs,
+            settings.beneficiary_chat_ids, clock, campaign.notify_locale, runs, spending,
         ),
         processor=processor,
         send_rate=send_rate,
@@ -335,8 +337,9 @@ def build_services(
             needs, broadcasts, l10n, campaign.currency, min(settings.admin_ids),
             campaign.default_locale, runs,
         ),
-        spending=SpendingRecord(redis, outcome_ttl=DRAFT_TTL_SECONDS),
+        spending=spending,
         spending_drafts=spending_drafts,
+        closing=ClosingReports(redis),
         rate_limit=rate_limit,
         checkout_cap=CheckoutCap(redis, settings.stripe.checkout_sessions_per_minute, clock),
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.campaign_end import CampaignEnd, read_after_end, read_end_date
 from bot.donations.fees import FeeRule, rate_basis_points
 from bot.donations.impact import ImpactUnit, read_impact_units
 from bot.donations.needs import Need, read_needs
@@ -50,6 +51,8 @@ class Campaign:
     receipt_issuer: ReceiptIssuer | None = None
     # What the money buys, each with its bar on /needs (the [[needs]] list); () hides the board.
     needs: tuple[Need, ...] = ()
+    # The optional end date, and where people are pointed after it (or once /close went out).
+    end: CampaignEnd = field(default_factory=CampaignEnd)
 
     def monthly_suggestion(self, amount: int) -> int | None:
         """The monthly amount suggested after a one-off gift of `amount`: its share rounded to
@@ -131,6 +134,10 @@ class _CampaignReader:
             self.problems.append(f"{self.path}: custom_min is larger than custom_max")
         if presets and custom_max is not None and max(presets) > custom_max:
             self.problems.append(f"{self.path}: preset_amounts go above custom_max")
+        end_date = self.field("end_date", None, read_end_date)
+        after_end: tuple[str, dict[str, str]] = (
+            self.field("after_end", {}, read_after_end) or ("", {})
+        )
         if self.problems:
             raise CampaignFileError(self.problems)
         return Campaign(
@@ -153,6 +160,7 @@ class _CampaignReader:
             monthly_suggestion_divisor=divisor if suggesting else None,
             receipt_issuer=issuer,
             needs=needs,
+            end=CampaignEnd(end_date, *after_end),
         )
 
     def receipt_issuer(self) -> ReceiptIssuer | None:

@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.botapi.campaign_photo import photo_key
 from bot.botapi.send_rate import SendRate
+from bot.broadcasts.closing import ClosingReports
 from bot.broadcasts.drafts import BroadcastDrafts
 from bot.broadcasts.report import BroadcastReporter
 from bot.broadcasts.store import BroadcastStore
@@ -75,6 +76,8 @@ class Services:
     # What the campaign spent (/spent, /spending), and the organizers' entries being written.
     spending: SpendingRecord
     spending_drafts: SpendingDrafts
+    # The closing report: one per campaign, to every subscriber and donor.
+    closing: ClosingReports
 
 
 class BotData:
@@ -167,6 +170,10 @@ class CampaignContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, An
     @property
     def spending_drafts(self) -> SpendingDrafts:
         return self.services.spending_drafts
+
+    @property
+    def closing(self) -> ClosingReports:
+        return self.services.closing
 
     def matched(self, field: str) -> str:
         """A named group of the callback format whose pattern routed this update here."""

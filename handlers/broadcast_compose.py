@@ -37,6 +37,7 @@ from handlers.broadcast_confirm import (
     stop,
 )
 from handlers.broadcast_fit import length_refusal
+from handlers.close_preview import closing_preview
 
 AWAITING = "broadcast:"
 WHEN = "when"
@@ -99,7 +100,9 @@ async def draft_input(
         return
     draft = await context.drafts.get(user.id)
     photo = message.photo[-1].file_id if message.photo else (draft.photo if draft else None)
-    refusal = length_refusal(context, locale, step, text, photo=bool(photo))
+    # A closing report's text goes below the bot's lines: the whole must fit.
+    shown = draft.reader_text(step, text) if draft is not None else text
+    refusal = length_refusal(context, locale, step, shown, photo=bool(photo))
     if refusal:
         await message.reply_text(refusal)
         return
@@ -142,7 +145,7 @@ async def send_preview(context: CampaignContext, admin_id: int, locale: str) -> 
     if draft is None:
         return
     counts = await context.subscribers.counts()
-    content = BroadcastContent(draft.texts, draft.photo)
+    content = BroadcastContent(draft.reader_texts(), draft.photo)
     for language in SUPPORTED_LOCALES:
         refusal = length_refusal(
             context, locale, language, content.text_for(language), photo=bool(content.photo)
@@ -173,6 +176,10 @@ async def send_preview(context: CampaignContext, admin_id: int, locale: str) -> 
                 error=html.escape(exc.message),
             ))
             return
+    if draft.closing:
+        text, markup = closing_preview(context, locale, draft, sum(counts.values()))
+        await context.bot.send_message(admin_id, text, reply_markup=markup)
+        return
     lines = [context.text(
         locale, "broadcast-preview-summary", total=sum(counts.values()),
         en=counts.get("en", 0), fr=counts.get("fr", 0),

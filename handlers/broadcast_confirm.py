@@ -14,6 +14,7 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.error import BadRequest, TelegramError
 
 from bot.botapi.callback_data import CallbackFormat
+from bot.broadcasts.closing import ClosedBefore
 from bot.broadcasts.drafts import TOKEN_PATTERN, Settlement
 from bot.broadcasts.report import STOP
 from bot.broadcasts.store import BroadcastContent, BroadcastStatus, CancelResult
@@ -37,12 +38,25 @@ async def confirm(update: Update, context: CampaignContext) -> None:
     if draft is None or draft.token != token or not draft.texts:
         await answer_settled(query, context, locale, await context.drafts.settled(token))
         return
-    settlement = await context.broadcasts.create_from_draft(
-        token, BroadcastContent(draft.texts, draft.photo),
-        created_by=query.from_user.id, admin_locale=locale,
-        progress_chat=query.message.chat.id, progress_message=query.message.message_id,
-        send_at=draft.send_at,
-    )
+    content = BroadcastContent(draft.reader_texts(), draft.photo)
+    chat, message = query.message.chat.id, query.message.message_id
+    if draft.closing:
+        # The closing report: it also closes the campaign, once (bot/broadcasts/closing.py).
+        closing = await context.closing.create_from_draft(
+            token, content, created_by=query.from_user.id, admin_locale=locale,
+            progress_chat=chat, progress_message=message,
+        )
+        if isinstance(closing, ClosedBefore):
+            await _answer(query, context.text(
+                locale, "closing-already-closed", id=closing.broadcast_id
+            ))
+            return
+        settlement = closing
+    else:
+        settlement = await context.broadcasts.create_from_draft(
+            token, content, created_by=query.from_user.id, admin_locale=locale,
+            progress_chat=chat, progress_message=message, send_at=draft.send_at,
+        )
     if not settlement.now or settlement.broadcast_id is None:
         await answer_settled(query, context, locale, settlement)
         return

@@ -20,6 +20,7 @@ from bot.i18n import Localizer, money
 from bot.money import STRIPE_MINIMUM_MINOR, AmountProblem, AmountRefused, parse_amount
 from bot.reports.receipts import tax_receipt_line
 from handlers import callbacks
+from handlers.campaign_over import campaign_over, tell_over
 from handlers.need_choice import chosen_need, need_row
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,9 @@ async def donate(update: Update, context: CampaignContext) -> None:
     locale = state.locale
     if state.awaiting is not None:
         await context.users.clear_expected_input(user.id)
+    if await campaign_over(context, user):
+        await tell_over(context, chat.id, locale)
+        return
     text, markup = await donate_menu(context, locale, user.id, Frequency.ONCE)
     await context.bot.send_message(chat.id, text, reply_markup=markup)
 
@@ -163,6 +167,9 @@ async def other_amount(update: Update, context: CampaignContext) -> None:
     locale = await context.locale_for(update)
     campaign = context.settings.campaign
     frequency = context.matched("frequency")
+    if await campaign_over(context, query.from_user):
+        await tell_over(context, query.from_user.id, locale)
+        return
     await context.users.expect_input(query.from_user.id, f"{AWAITING_AMOUNT}{frequency}")
     await context.bot.send_message(
         query.from_user.id,
@@ -229,6 +236,8 @@ class Refusal(Enum):
     BUSY = "donate-busy"
     # Stripe refused or could not be reached, after the SDK's retries.
     UNAVAILABLE = "donate-unavailable"
+    # The campaign is over (handlers/campaign_over): no session was asked for.
+    ENDED = "closing-over"
 
 
 async def offer_checkout(
@@ -246,6 +255,8 @@ async def checkout_link(
 ) -> str | Refusal:
     """The URL of the pledge's Checkout Session, or why there is none."""
     state = await context.state_of(user)
+    if await campaign_over(context, user):
+        return Refusal.ENDED
     cap = context.checkout_cap
     # A tap on an amount counted its session as it was read; a typed amount counts it now.
     if not (cap.verdict(state.sessions) if state.sessions else await cap.take()):
@@ -287,6 +298,9 @@ async def send_offer(
                 callback_data=callbacks.DONATE.data(),
             )]]),
         )
+        return
+    if link is Refusal.ENDED:
+        await tell_over(context, user.id, locale)
         return
     if link is Refusal.UNAVAILABLE:
         await context.bot.send_message(user.id, context.text(locale, link.value))

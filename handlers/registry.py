@@ -13,6 +13,7 @@ from handlers import (
     beneficiary,
     broadcast_compose,
     callbacks,
+    close,
     donate,
     errors,
     fallback,
@@ -67,6 +68,7 @@ def register_handlers(application: CampaignApplication, settings: Settings) -> N
     spending.register(application, settings)
     # Organizers only (and /stats for beneficiaries too): declared in handlers/access.
     broadcast_compose.register(application, settings)
+    close.register(application, settings)
     insight.register(application, settings)
     allocate.register(application, settings)
     spent.register(application, settings)

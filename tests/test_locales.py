@@ -29,6 +29,9 @@ SAMPLE_ARGS: dict[str, Any] = {
     # Spending (/spent, /spending, what a gift paid for).
     "text": "40 blankets", "entry": 3, "spent": money(12000, "EUR"), "left": money(7000, "EUR"),
     "over": "no",
+    # The closing report and the beneficiaries' final summary.
+    "facts": "<b>Thank you!</b>", "gross": money(125000, "EUR"), "fees": money(900, "EUR"),
+    "transfer": money(73450, "EUR"),
 }
 
 

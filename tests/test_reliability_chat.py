@@ -157,8 +157,10 @@ async def with_beneficiary(
         yield running
 
 
-ORGANIZER_COMMANDS = ["/broadcast", "/cancel", "/export", "/link code"]
-ORGANIZER_CALLBACKS = ["bc:same", "bc:ok", "bc:at", "bc:edit", "bc:no", "bc:stop:1"]
+ORGANIZER_COMMANDS = ["/broadcast", "/cancel", "/export", "/link code", "/close"]
+ORGANIZER_CALLBACKS = [
+    "bc:same", "bc:ok", "bc:at", "bc:edit", "bc:no", "bc:stop:1", "cl:now", "cl:keep", "cl:edit",
+]
 
 
 @pytest.mark.parametrize("who", ["stranger", "beneficiary", "anonymous group admin"])

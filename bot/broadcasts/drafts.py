@@ -8,7 +8,7 @@ so a second tap, or a tap retried after an error, finds the answer instead of ac
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
@@ -46,6 +46,21 @@ class Draft:
     same_text: bool = False
     # Written into the preview's buttons; what the draft became is recorded under it.
     token: str = ""
+    # The closing report's (handlers/close): the lines the bot wrote above the organizer's text.
+    head: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def closing(self) -> bool:
+        """A closing report's draft (confirming it closes the campaign)."""
+        return bool(self.head)
+
+    def reader_text(self, locale: str, text: str) -> str:
+        """What readers of `locale` receive for `text`: the bot's lines, if any, then it."""
+        return "\n\n".join(part for part in (self.head.get(locale), text) if part)
+
+    def reader_texts(self) -> dict[str, str]:
+        """What readers receive, per language."""
+        return {locale: self.reader_text(locale, text) for locale, text in self.texts.items()}
 
 
 @dataclass(frozen=True)
@@ -84,11 +99,14 @@ class BroadcastDrafts:
         self._redis = redis
         self._discard = redis.register_script(_DISCARD)
 
-    async def start(self, admin_id: int) -> None:
+    async def start(self, admin_id: int, head: dict[str, str] | None = None) -> None:
+        """A new draft, with the bot's lines above the organizer's text for a closing report."""
         key = keys.broadcast_draft(admin_id)
+        fields: dict[str | bytes, str | bytes] = {"token": new_token()}
+        fields.update({f"head:{locale}": line for locale, line in (head or {}).items()})
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.delete(key)
-            pipe.hset(key, "token", new_token())
+            pipe.hset(key, mapping=fields)  # type: ignore[arg-type]
             pipe.expire(key, DRAFT_TTL_SECONDS)
             await pipe.execute()
 
@@ -141,4 +159,8 @@ def _draft(fields: dict[str, str]) -> Draft | None:
     return Draft(
         texts, fields.get("photo") or None, int(send_at) if send_at else None,
         same_text=fields.get("same") == "1", token=fields.get("token", ""),
+        head={
+            name.removeprefix("head:"): value
+            for name, value in fields.items() if name.startswith("head:") and value
+        },
     )

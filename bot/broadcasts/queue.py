@@ -19,6 +19,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from bot.broadcasts.closing import FEED_DONORS, donor_feed_args, donor_feed_keys
 from bot.broadcasts.feeding import FEED, REMOVE
 from bot.broadcasts.store import CONSUMER_GROUP, Outcome, now_ms
 from bot.i18n import SUPPORTED_LOCALES
@@ -26,9 +27,9 @@ from bot.storage import keys
 from bot.storage.connection import text_of
 
 # KEYS: in-flight hash, job, stream, entries tried again, then the subscriber set of each
-# locale. ARGV: now (ms), deadline (ms), group, then per sender a triple: the entry it just sent
-# ('' if none), that send's outcome ('' to only give the mark back: the message did not leave),
-# the entry it sends next ('').
+# locale, and the donors a closing report queued. ARGV: now (ms), deadline (ms), group, then
+# per sender a triple: the entry it just sent ('' if none), that send's outcome ('' to only give
+# the mark back: the message did not leave), the entry it sends next ('').
 # The outcome counts only if the mark was still ours, so a slow sender and a reclaimer never both
 # count (answer 1, else 0). The next entry is answered with a Claim value; its first mark is
 # taken only if its chat is still on a list (of any language): who unsubscribed, blocked the bot
@@ -41,12 +42,22 @@ local sending = redis.call('HGET', KEYS[2], 'status') == 'sending'
 local function subscribed(fields)
   for j = 1, #fields, 2 do
     if fields[j] == 'chat' then
-      for k = 5, #KEYS do
+      for k = 5, #KEYS - 1 do
         if redis.call('ZSCORE', KEYS[k], fields[j + 1]) then return true end
       end
     end
   end
   return false
+end
+-- A closing report (bot/broadcasts/closing.py) queues its donors first: KEYS[#KEYS] holds them.
+-- A donor's entry stands while its chat is there (/forget takes it out); a subscriber's entry
+-- for one of them is dropped: the donor's carries the message.
+local function reachable(fields)
+  local entry = {}
+  for j = 1, #fields, 2 do entry[fields[j]] = fields[j + 1] end
+  local donor = redis.call('SISMEMBER', KEYS[#KEYS], entry.chat) == 1
+  if entry.donor then return donor end
+  return not donor and subscribed(fields)
 end
 local answers = {}
 for i = 4, #ARGV, 3 do
@@ -80,7 +91,7 @@ for i = 4, #ARGV, 3 do
     redis.call('XACK', KEYS[3], ARGV[3], entry)
     redis.call('XDEL', KEYS[3], entry)
     answers[#answers + 1] = 3
-  elseif not deadline and not subscribed(queued[2])
+  elseif not deadline and not reachable(queued[2])
       and redis.call('SISMEMBER', KEYS[4], entry) == 0 then
     redis.call('HINCRBY', KEYS[2], 'total', -1)
     redis.call('XACK', KEYS[3], ARGV[3], entry)
@@ -154,12 +165,23 @@ class RecipientQueue:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._feed = redis.register_script(FEED)
+        self._feed_donors = redis.register_script(FEED_DONORS)
         self._step = redis.register_script(_STEP)
         self._remove = redis.register_script(REMOVE)
 
     async def feed(self, broadcast_id: int, chunk: int) -> int | None:
         """Queue up to `chunk` more of the audience; 0 once everyone was queued, None once the
-        broadcast stopped."""
+        broadcast stopped. A closing report's donors come before its subscribers."""
+        while True:
+            queued, done = await self._feed_donors(
+                keys=donor_feed_keys(broadcast_id), args=donor_feed_args(chunk)
+            )
+            if int(queued) < 0:
+                return None
+            if int(queued) or int(done):
+                break
+        if int(queued):
+            return int(queued)
         added = int(
             await self._feed(
                 keys=[
@@ -214,6 +236,7 @@ class RecipientQueue:
                 keys.broadcast_in_flight(broadcast_id), keys.broadcast(broadcast_id),
                 keys.broadcast_stream(broadcast_id), keys.broadcast_retried(broadcast_id),
                 *(keys.subscribers(locale) for locale in SUPPORTED_LOCALES),
+                keys.broadcast_donors_reached(broadcast_id),
             ],
             args=args,
         )
@@ -237,6 +260,8 @@ class RecipientQueue:
             ],
             args=[chat_id, CONSUMER_GROUP, *SUPPORTED_LOCALES],
         )
+        # After its entries left the stream: a closing report never holds the chat again.
+        await self._redis.srem(keys.broadcast_donors_reached(broadcast_id), chat_id)
         return int(removed)
 
 

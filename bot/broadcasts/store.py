@@ -25,7 +25,8 @@ from bot.storage.connection import as_text, text_of
 # The one consumer group of every broadcast's recipients stream (bot/broadcasts/queue.py).
 CONSUMER_GROUP = "senders"
 
-# KEYS: sequence, archive, pending, and for a draft's broadcast the draft and its token's outcome.
+# KEYS: sequence, archive, pending, and for a draft's broadcast the draft and its token's outcome
+# (then, for the closing report, the totals and the beneficiaries' feed).
 # ARGV: what broadcast keys start with, created (ms), due (ms), the draft's token and the
 # outcome's TTL (s) ('' and 0 without a draft), then the broadcast's fields and values.
 # Answers {1, id} once created, {0, outcome} for a draft an earlier call had confirmed or
@@ -33,11 +34,19 @@ CONSUMER_GROUP = "senders"
 # names the broadcast's key from the prefix; for a draft, the broadcast and the record of the
 # tap are one step: no crash or retry in between can make a second broadcast.
 _CREATE = """
-local drafted = #KEYS == 5
+local drafted = #KEYS >= 5
 if drafted then
   local settled = redis.call('GET', KEYS[5])
   if settled then return {0, settled} end
   if redis.call('HGET', KEYS[4], 'token') ~= ARGV[4] then return {-1, ''} end
+end
+-- The closing report (bot/broadcasts/closing.py) closes the campaign in the same step, once:
+-- KEYS[6] the totals, whose `closed` names it, KEYS[7] the beneficiaries' feed, which gets its
+-- summary. A second draft confirmed after it answers {-2, the report's id}.
+local closing = #KEYS == 7
+if closing then
+  local closed = redis.call('HGET', KEYS[6], 'closed')
+  if closed then return {-2, closed} end
 end
 local id = redis.call('INCR', KEYS[1])
 redis.call('HSET', ARGV[1] .. id, unpack(ARGV, 6))
@@ -46,6 +55,10 @@ redis.call('ZADD', KEYS[3], ARGV[3], id)
 if drafted then
   redis.call('SET', KEYS[5], id, 'EX', ARGV[5])
   redis.call('DEL', KEYS[4])
+end
+if closing then
+  redis.call('HSET', KEYS[6], 'closed', id)
+  redis.call('RPUSH', KEYS[7], cjson.encode({kind = 'closing', broadcast = id}))
 end
 return {1, tostring(id)}
 """
@@ -77,7 +90,8 @@ return 1
 """
 
 # KEYS: job, stream, in-flight, active, entries tried again, then the recipients snapshots of a
-# broadcast the release before this one started. ARGV: id, now (ms).
+# broadcast the release before this one started, and the donors a closing report queued.
+# ARGV: id, now (ms).
 # Ends a broadcast once nothing is left to feed, queued or in flight (or it was cancelled and
 # nothing is in flight). Exactly one caller gets 1 and sends the report.
 _FINALIZE = """
@@ -362,6 +376,7 @@ class BroadcastStore:
                 keys.broadcast(broadcast_id), keys.broadcast_stream(broadcast_id),
                 keys.broadcast_in_flight(broadcast_id), keys.broadcast_active(),
                 keys.broadcast_retried(broadcast_id), *snapshots,
+                keys.broadcast_donors_reached(broadcast_id),
             ],
             args=[broadcast_id, now_ms()],
         )

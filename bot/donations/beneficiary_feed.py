@@ -21,7 +21,9 @@ from bot.campaign import Campaign, percent_of_goal
 from bot.clock import Clock
 from bot.donations.ledger import DonationLedger
 from bot.donations.needs import find_need
+from bot.donations.spending import SpendingRecord
 from bot.i18n import Localizer, money
+from bot.reports.closing_summary import closing_summary
 from bot.storage import keys
 from bot.storage.connection import as_text, text_of
 from bot.storage.job_runs import JobRuns
@@ -40,8 +42,9 @@ class BeneficiaryFeed:
     def __init__(
         self, redis: Redis, ledger: DonationLedger, subscribers: Subscribers,
         broadcasts: BroadcastStore, l10n: Localizer, campaign: Campaign, chats: frozenset[int],
-        clock: Clock, locale: str, runs: JobRuns,
+        clock: Clock, locale: str, runs: JobRuns, spending: SpendingRecord,
     ) -> None:
+        self._spending = spending
         # Redis itself only for the feed the ledger's scripts append to, and its pacing marks.
         self._redis = redis
         self._ledger = ledger
@@ -133,6 +136,8 @@ class BeneficiaryFeed:
                     "beneficiary-milestone", amount=self._money(int(entry["amount"])),
                     total=self._money(total), percent=percent_of_goal(total, self._campaign.goal),
                 )
+            elif entry["kind"] == "closing":
+                text = await self._closing_summary()
             elif entry["kind"] in ("refund", "dispute"):
                 text = self._text(
                     f"beneficiary-{entry['kind']}", amount=self._money(int(entry["amount"])),
@@ -155,6 +160,12 @@ class BeneficiaryFeed:
             "beneficiary-need-filled", need=html.escape(need.text(self._locale)),
             target=need.target, amount=self._money(need.goal),
         )
+    async def _closing_summary(self) -> str:
+        """The final summary (bot/broadcasts/closing.py queued it), read as it goes: by then
+        the campaign takes no more gifts."""
+        totals = await self._ledger.totals()
+        spent = (await self._spending.summary()).spent
+        return closing_summary(self._l10n, self._locale, self._campaign.currency, totals, spent)
 
     async def _batch_due(self) -> bool:
         now = self._clock.now()

@@ -265,6 +265,8 @@ class Totals:
     disputed: int = 0
     # Card fees donors chose to cover, net of reversals; never part of raised or gross.
     fees_covered: int = 0
+    # The closing report's broadcast id once /close confirmed it (bot/broadcasts/closing.py).
+    closed: int = 0
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,11 @@ def user(user_id: int) -> str:
     return f"{PREFIX}user:{user_id}"
 
 
+def user_prefix() -> str:
+    """What user(id) puts before the id: the closing report's feed names the donors' records."""
+    return f"{PREFIX}user:"
+
+
 def photo_file_id(fingerprint: str) -> str:
     """String: Telegram file_id of the uploaded campaign photo, so it is uploaded once. No TTL."""
     return f"{PREFIX}photo:{fingerprint}"
@@ -24,7 +29,9 @@ def chart_file_id(fingerprint: str) -> str:
 
 
 def totals() -> str:
-    """Hash: raised (net, minor units), gross, donors, donations, refunded, disputed. No TTL."""
+    """Hash: raised (net, minor units), gross, donors, donations, refunded, disputed,
+    fees_covered, and closed: the closing report's broadcast id once /close confirmed it (set
+    with the broadcast, so every update's one read sees it). No TTL."""
     return f"{PREFIX}totals"
 
 
@@ -183,6 +190,13 @@ def broadcast_retried(broadcast_id: int) -> str:
     """Set: stream entries whose send gave its mark back (429, migrated group, network error):
     tried again whether or not their chat is still on a list. Deleted when the broadcast ends."""
     return f"{PREFIX}broadcast:{broadcast_id}:retried"
+
+
+def broadcast_donors_reached(broadcast_id: int) -> str:
+    """Set: the chats a closing report queued as donors (bot/broadcasts/closing.py), so each
+    is queued once and not again as a subscriber; /forget takes a chat out. Deleted when the
+    broadcast ends."""
+    return f"{PREFIX}broadcast:{broadcast_id}:donors"
 
 
 def broadcast_lock(broadcast_id: int, role: str) -> str:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 from html import escape
 
 from aiohttp import web
 
-from bot.campaign import percent_of_goal
+from bot.campaign import Campaign, percent_of_goal
 from bot.donations.spending import SpendingSummary
 from bot.i18n import Localizer, money
 from bot.reports.spending import spending_line
@@ -65,10 +66,15 @@ async def widget(request: web.Request) -> web.Response:
         f"{escape(percent_text)}</progress>\n"
         f'<p class="details">{escape(percent_text)} · {escape(donors_text)}</p>\n'
         f"{_spending(l10n, locale, totals.raised, spent, campaign.currency)}"
-        # A new tab: inside an iframe, t.me would otherwise open within the host's page.
-        f'<a class="button" href="{bot_link(request)}" target="_blank" rel="noopener">'
-        f"{escape(l10n.format(locale, 'widget-give'))}</a>"
     )
+    if campaign.end.over(time.time(), campaign.timezone, totals.closed):
+        content += _over(l10n, campaign, locale)
+    else:
+        content += (
+            # A new tab: inside an iframe, t.me would otherwise open within the host's page.
+            f'<a class="button" href="{bot_link(request)}" target="_blank" rel="noopener">'
+            f"{escape(l10n.format(locale, 'widget-give'))}</a>"
+        )
     return html_response(locale, title, content, headers=WIDGET_HEADERS)
 
 
@@ -80,3 +86,18 @@ def _spending(
         return ""
     line = spending_line(l10n, locale, raised, spent, currency)
     return f'<p class="details spending">{escape(line)}</p>\n'
+
+
+def _over(l10n: Localizer, campaign: Campaign, locale: str) -> str:
+    """In place of the Give button once the campaign is over: saying so, and where to go."""
+    section = f'<p class="over">{escape(l10n.format(locale, "closing-widget-over"))}</p>'
+    pointer = campaign.end.texts.get(locale)
+    if pointer:
+        section += f"\n<p>{escape(pointer)}</p>"
+    if campaign.end.url:
+        section += (
+            f'\n<a class="button" href="{escape(campaign.end.url, quote=True)}" '
+            f'target="_blank" rel="noopener">'
+            f"{escape(l10n.format(locale, 'closing-widget-link'))}</a>"
+        )
+    return section
