@@ -20,7 +20,8 @@ class CampaignEnd:
 
     last_day: date | None = None
     url: str = ""
-    texts: Mapping[str, str] = field(default_factory=dict)
+    # Left out of the hash (a dict has none): the welcome and offer caches key on the campaign.
+    texts: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def over(self, now: float, zone: ZoneInfo, closed: int) -> bool:
         """Past the last day, or closed by its report (`closed`: the report's broadcast id)."""

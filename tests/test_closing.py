@@ -225,6 +225,8 @@ def test_the_campaign_file_end_date_and_pointer_are_checked(tmp_path: Path) -> N
     good = load_campaign(campaign_file(tmp_path, 'end_date = "2027-03-31"'))
     assert str(good.end.last_day) == "2027-03-31"
     assert good.end.texts == {"en": POINTER_EN, "fr": POINTER_FR}
+    # The welcome and the offers are cached by campaign: it must stay hashable with a pointer.
+    assert hash(good) == hash(load_campaign(campaign_file(tmp_path, 'end_date = "2027-03-31"')))
     bad = "\n[after_end]\nurl = \"http://example.org\"\nen = \"Only English\"\n"
     with pytest.raises(CampaignFileError) as refused:
         load_campaign(campaign_file(tmp_path, 'end_date = "31/03/2027"', bad))

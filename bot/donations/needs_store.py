@@ -1,7 +1,7 @@
 """The needs board in Redis: one summary hash, the organizers' allocations, and the one
 broadcast of each need filled.
 
-Gifts move the board in the ledger's own record script (ledger.py _RECORD), so a gift and its
+Gifts move the board in the ledger's own record script (ledger_scripts.py RECORD), so a gift and its
 count are one step; allocations are one script here, checked against the pool in that step.
 """
 
@@ -35,7 +35,7 @@ TOKEN_PATTERN = "[0-9a-f]{12}"
 # Answers {1, cents of the need} once allocated, {0, outcome} when an earlier tap did it,
 # {-1, ''} for an allocation that is gone, {-2, unallocated} when the pool is smaller. The pool
 # is read in the same step as it is taken from, so two allocations at once cannot overdraw it;
-# filling a need here announces it exactly as a gift would (ledger.py _RECORD).
+# filling a need here announces it exactly as a gift would (ledger_scripts.py RECORD).
 _ALLOCATE = """
 local done = redis.call('GET', KEYS[3])
 if done then return {0, done} end
