@@ -10,6 +10,7 @@ from functools import partial
 
 import pytest
 
+from bot.donations.spending_drafts import SpendingDrafts
 from tests.conftest import ADMIN_ID, Harness
 from tests.donation_steps import normalise
 from tests.fakes.telegram import ApiCall, FakeUser
@@ -23,6 +24,13 @@ def bot_env(bot_env: dict[str, str]) -> dict[str, str]:
     """Two organizers, one reading English, the other French; the repository's campaign file,
     which lists needs."""
     return {**bot_env, "ADMIN_IDS": f"{ADMIN_ID},{FRENCH_ADMIN}"}
+
+
+def drafts(harness: Harness) -> SpendingDrafts:
+    assert harness.bot.application is not None
+    services = harness.bot.application.bot_data.services
+    assert services is not None
+    return services.spending_drafts
 
 
 def labels(call: ApiCall) -> list[str]:
@@ -80,8 +88,8 @@ async def test_a_spend_names_its_need_everywhere_and_a_correction_changes_or_kee
     assert "tap one of the buttons" in await answer(harness, admin, "Blankets")
     # Forged: a need the campaign file does not list is refused and nothing is chosen.
     assert "not on the campaign's list" in await alert(harness, admin, question, "spt:need:boat")
-    drafts = harness.bot.application.bot_data.services.spending_drafts  # type: ignore[union-attr]
-    assert (await drafts.get(ADMIN_ID)).need is None  # type: ignore[union-attr]
+    draft = await drafts(harness).get(ADMIN_ID)
+    assert draft is not None and draft.need is None
     pages, summary = await preview(
         harness, admin, lambda: admin.tap(question, "Blankets"), "Record it"
     )
