@@ -20,6 +20,14 @@ OPEN_PICKER = CallbackFormat("nd:p", frequency=FREQUENCY)
 CHOOSE = CallbackFormat("nd:c", frequency=FREQUENCY, need=f"\\*|{NEED_ID}")
 
 
+def tapped_need(context: CampaignContext) -> tuple[bool, Need | None]:
+    """Whether a button's `need` is one to accept (a need the campaign file lists, or where it
+    helps most), and that need (None for where it helps most)."""
+    need_id = context.matched("need")
+    need = find_need(context.settings.campaign.needs, need_id)
+    return need_id == GENERAL or need is not None, need
+
+
 async def chosen_need(context: CampaignContext, user_id: int) -> Need | None:
     """The need the supporter's next gift is for; None for where it helps most, also when the
     campaign file no longer lists the one they chose."""

@@ -12,10 +12,11 @@ from bot.botapi.callback_data import CallbackFormat
 from bot.botapi.campaign_photo import photo_fingerprint, send_campaign_photo
 from bot.context import CampaignApplication, CampaignContext
 from bot.donations.needs import NEED_ID, NeedProgress, NeedsBoard, find_need
+from bot.donations.spending import SpendingSummary
 from bot.donations.stripe_client import Frequency
 from bot.i18n import money
 from handlers import callbacks, donate
-from handlers.need_choice import CHOOSE, GENERAL, OPEN_PICKER, chosen_need
+from handlers.need_choice import CHOOSE, GENERAL, OPEN_PICKER, chosen_need, tapped_need
 
 # As often as the beneficiaries' feed is looked at (handlers/beneficiary).
 ANNOUNCE_TICK_SECONDS = 20
@@ -43,8 +44,21 @@ def board_text(context: CampaignContext, locale: str, board: NeedsBoard) -> str:
     return "\n".join(lines)
 
 
+def spent_lines(context: CampaignContext, locale: str, summary: SpendingSummary) -> list[str]:
+    """"€300 spent on Blankets" for each need anything was spent on (/spent), in board order."""
+    currency = context.settings.campaign.currency
+    return [
+        context.text(
+            locale, "needs-spent", need=html.escape(need.text(locale)),
+            amount=money(summary.by_need[need.need_id], currency),
+        )
+        for need in context.settings.campaign.needs if summary.by_need.get(need.need_id, 0) > 0
+    ]
+
+
 async def show_needs(update: Update, context: CampaignContext) -> None:
-    """The needs board, read from its one summary, with the Donate button under it."""
+    """The needs board and what was spent per need, each read from its one summary hash, with
+    the Donate button under it."""
     if update.callback_query is not None:
         await update.callback_query.answer()
     chat = update.effective_chat
@@ -55,6 +69,9 @@ async def show_needs(update: Update, context: CampaignContext) -> None:
         await context.bot.send_message(chat.id, context.text(locale, "needs-none"))
         return
     text = board_text(context, locale, await context.needs.board())
+    spent = spent_lines(context, locale, await context.spending.summary())
+    if spent:
+        text = "\n".join([text, "", *spent])
     photos = [
         InlineKeyboardButton(
             context.text(locale, "needs-button-photo", need=need.text(locale)),
@@ -139,9 +156,8 @@ async def choose(update: Update, context: CampaignContext) -> None:
     if query is None:
         return
     locale = await context.locale_for(update)
-    need_id = context.matched("need")
-    need = find_need(context.settings.campaign.needs, need_id)
-    if need_id != GENERAL and need is None:
+    listed, need = tapped_need(context)
+    if not listed:
         # Forged, or a need the campaign file no longer lists: nothing is remembered.
         await query.answer(context.text(locale, "needs-unknown"), show_alert=True)
         return

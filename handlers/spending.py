@@ -19,6 +19,7 @@ from bot.botapi.callback_data import CallbackFormat
 from bot.botapi.text_split import split_message
 from bot.config import Settings
 from bot.context import CampaignApplication, CampaignContext
+from bot.donations.needs import find_need
 from bot.donations.spending import SpendingEntry
 from bot.i18n import money
 from handlers.access import UserCallbackQueryHandler, organizers
@@ -43,12 +44,17 @@ def entry_page(
     context: CampaignContext, locale: str, entry: SpendingEntry, index: int, total: int,
     *, numbered: bool = False,
 ) -> str:
-    """One entry as /spending shows it: date, amount, place, then its text (escaped)."""
+    """One entry as /spending shows it: date, amount, place, its text (escaped), its need."""
     page = context.text(
         locale, "spending-page", date=entry_date(context, entry),
         amount=money(entry.amount, context.settings.campaign.currency), index=index,
         total=total, text=html.escape(entry.text_for(locale)),
     )
+    # A need the campaign file no longer lists is left unsaid rather than shown as an id.
+    need = find_need(context.settings.campaign.needs, entry.need)
+    if need is not None:
+        need_name = html.escape(need.text(locale))
+        page = f"{page}\n{context.text(locale, 'spending-page-need', need=need_name)}"
     if numbered:
         page = f"{context.text(locale, 'spending-page-number', entry=entry.entry_id)} {page}"
     return page

@@ -1,22 +1,23 @@
-"""/spent for organizers: amount, English text, French text, optional photo, exact preview,
-confirm. `/spent edit <n>` (or Correct under an entry in /spending) corrects an entry's amount
-and texts the same way; `/spent remove <n>` (or Remove) takes one out (handlers/spent_confirm).
+"""/spent for organizers: amount, English text, French text, optional photo, the need it
+served (only when the campaign file lists needs), exact preview, confirm. `/spent edit <n>` (or
+Correct under an entry in /spending) corrects an entry's amount, texts and need the same way;
+`/spent remove <n>` (or Remove) takes one out (handlers/spent_confirm).
 
 Every command and button is registered for ADMIN_IDS only (handlers/access): anyone else gets
-exactly the answer an unknown command gets. A need can be stored on an entry
-(bot/donations/spending.py) but is not asked for here: the campaign file names no needs yet.
+exactly the answer an unknown command gets.
 """
 
 from __future__ import annotations
 
 import html
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ApplicationHandlerStop, CommandHandler
 
 from bot.botapi.callback_data import CallbackFormat
 from bot.config import Settings
 from bot.context import CampaignApplication, CampaignContext
+from bot.donations.needs import NEED_ID, find_need
 from bot.donations.public_text import visible_text
 from bot.donations.spending import SpendingEntry
 from bot.donations.spending_drafts import SpendingDraft
@@ -24,6 +25,7 @@ from bot.i18n import SUPPORTED_LOCALES, money
 from bot.money import STRIPE_MINIMUM_MINOR, AmountProblem, AmountRefused, parse_amount
 from handlers import spending, spent_confirm
 from handlers.access import UserCallbackQueryHandler, organizers
+from handlers.need_choice import GENERAL, tapped_need
 from handlers.spent_confirm import CONFIRM, DISCARD, ask_removal
 
 AWAITING = "spent:"
@@ -32,8 +34,9 @@ TEXT_STEPS = ("en", "fr")
 ABSURD_GOAL_MULTIPLE = 10
 # Short enough that an entry's page fits a photo's caption with room to spare.
 TEXT_MAX = 200
-KEEP = CallbackFormat("spt:keep", step="amount|en|fr")
+KEEP = CallbackFormat("spt:keep", step="amount|en|fr|need")
 NO_PHOTO = CallbackFormat("spt:nophoto")
+NEED = CallbackFormat("spt:need", need=f"\\*|{NEED_ID}")
 
 
 async def start_spent(update: Update, context: CampaignContext) -> None:
@@ -88,7 +91,8 @@ async def correct_tapped(update: Update, context: CampaignContext) -> None:
 
 
 async def _ask(context: CampaignContext, admin_id: int, locale: str, step: str) -> None:
-    """Ask for one step, with Keep when correcting, No photo for the photo, and Cancel."""
+    """Ask for one step, with Keep when correcting, No photo for the photo, the needs for the
+    need, and Cancel."""
     draft = await context.spending_drafts.get(admin_id)
     if draft is None:
         return
@@ -106,9 +110,13 @@ async def _ask(context: CampaignContext, admin_id: int, locale: str, step: str) 
             locale, "spent-ask-text-correct", text=html.escape(draft.texts[step])
         )
         text = f"{question}\n{current}"
+    elif step == "need" and correcting:
+        text = context.text(locale, "spent-ask-need-correct", need=_need_name(
+            context, locale, draft.need
+        ))
     else:
         text = context.text(locale, f"spent-ask-{step}", max=TEXT_MAX)
-    rows = []
+    rows = _need_rows(context, locale) if step == "need" else []
     if correcting and step != "photo":
         rows.append([InlineKeyboardButton(
             context.text(locale, "spent-button-keep"), callback_data=KEEP.data(step=step)
@@ -123,10 +131,28 @@ async def _ask(context: CampaignContext, admin_id: int, locale: str, step: str) 
     await context.bot.send_message(admin_id, text, reply_markup=InlineKeyboardMarkup(rows))
 
 
+def _need_name(context: CampaignContext, locale: str, need_id: str | None) -> str:
+    """The need's name (escaped), or "none in particular"."""
+    need = find_need(context.settings.campaign.needs, need_id)
+    if need is None:
+        return context.text(locale, "spent-no-need")
+    return html.escape(need.text(locale))
+
+
+def _need_rows(context: CampaignContext, locale: str) -> list[list[InlineKeyboardButton]]:
+    """One button per need of the campaign file, then None / general."""
+    choices = [(need.text(locale), need.need_id) for need in context.settings.campaign.needs]
+    choices.append((context.text(locale, "spent-button-no-need"), GENERAL))
+    return [
+        [InlineKeyboardButton(label, callback_data=NEED.data(need=need_id))]
+        for label, need_id in choices
+    ]
+
+
 async def draft_input(
     message: Message, context: CampaignContext, locale: str, expected: str
 ) -> None:
-    """What a step asked for: the amount, a language's text, or the photo."""
+    """What a step asked for: the amount, a language's text, or the photo; the need is a tap."""
     user = message.from_user
     if user is None or user.id not in context.settings.admin_ids:
         return
@@ -141,6 +167,9 @@ async def draft_input(
             await _ask(context, user.id, locale, "photo")
             return
         await context.spending_drafts.update(user.id, photo=message.photo[-1].file_id)
+    elif step == "need":
+        await message.reply_text(context.text(locale, "spent-need-use-buttons"))
+        return
     elif step == "amount":
         amount, refusal = _typed_amount(context, locale, message.text or "")
         if refusal:
@@ -160,7 +189,7 @@ async def draft_input(
 
 
 async def keep_tapped(update: Update, context: CampaignContext) -> None:
-    """Keep: the corrected entry's amount or text stays as it is."""
+    """Keep: the corrected entry's amount, text or need stays as it is."""
     query = update.callback_query
     if query is None:
         return
@@ -176,19 +205,47 @@ async def keep_tapped(update: Update, context: CampaignContext) -> None:
     await _after(context, query.from_user.id, locale, step, draft)
 
 
-async def no_photo(update: Update, context: CampaignContext) -> None:
-    """No photo: straight to the preview."""
+async def _tapped_at(
+    update: Update, context: CampaignContext, step: str
+) -> tuple[CallbackQuery, str, SpendingDraft] | None:
+    """The tap, its locale and the tapper's draft if it is at this step; else None, the button
+    answered as expired."""
     query = update.callback_query
     if query is None:
-        return
+        return None
     locale = await context.locale_for(update)
     state = await context.state_of(query.from_user)
     draft = await context.spending_drafts.get(query.from_user.id)
-    if draft is None or state.awaiting != f"{AWAITING}photo":
+    if draft is None or state.awaiting != f"{AWAITING}{step}":
         await query.answer(context.text(locale, "common-button-expired"), show_alert=True)
+        return None
+    return query, locale, draft
+
+
+async def no_photo(update: Update, context: CampaignContext) -> None:
+    """No photo: on to the need, or straight to the preview."""
+    tapped = await _tapped_at(update, context, "photo")
+    if tapped is None:
         return
+    query, locale, draft = tapped
     await query.answer()
     await _after(context, query.from_user.id, locale, "photo", draft)
+
+
+async def need_tapped(update: Update, context: CampaignContext) -> None:
+    """A need (or None / general) for the entry; an id the campaign file does not list (forged,
+    or a need since taken off) changes nothing."""
+    tapped = await _tapped_at(update, context, "need")
+    if tapped is None:
+        return
+    query, locale, draft = tapped
+    listed, need = tapped_need(context)
+    if not listed:
+        await query.answer(context.text(locale, "spent-need-unknown"), show_alert=True)
+        return
+    await query.answer()
+    await context.spending_drafts.update(query.from_user.id, need=need.need_id if need else "")
+    await _after(context, query.from_user.id, locale, "need", draft)
 
 
 async def not_a_photo(update: Update, context: CampaignContext) -> None:
@@ -200,7 +257,9 @@ async def not_a_photo(update: Update, context: CampaignContext) -> None:
     if state.awaiting is None or not state.awaiting.startswith(AWAITING):
         return
     step = state.awaiting.removeprefix(AWAITING)
-    key = "spent-not-a-photo" if step == "photo" else "spent-need-text"
+    key = {"photo": "spent-not-a-photo", "need": "spent-need-use-buttons"}.get(
+        step, "spent-need-text"
+    )
     await message.reply_text(context.text(state.locale, key))
     raise ApplicationHandlerStop
 
@@ -223,10 +282,13 @@ async def cancel_spent(update: Update, context: CampaignContext) -> None:
 async def _after(
     context: CampaignContext, admin_id: int, locale: str, step: str, draft: SpendingDraft
 ) -> None:
-    """The next step, or the preview once none is left (a correction keeps its photo)."""
+    """The next step, or the preview once none is left (a correction keeps its photo; the need
+    is asked only when the campaign file lists needs)."""
     steps = ["amount", *TEXT_STEPS]
     if draft.entry_id is None:
         steps.append("photo")
+    if context.settings.campaign.needs:
+        steps.append("need")
     following = steps[steps.index(step) + 1:]
     if following:
         await _ask(context, admin_id, locale, following[0])
@@ -313,7 +375,8 @@ def register(application: CampaignApplication, settings: Settings) -> None:
     admins = organizers(settings)
     application.add_handler(CommandHandler("spent", start_spent, filters=admins))
     for callback, button in (
-        (keep_tapped, KEEP), (no_photo, NO_PHOTO), (correct_tapped, spending.CORRECT),
+        (keep_tapped, KEEP), (no_photo, NO_PHOTO), (need_tapped, NEED),
+        (correct_tapped, spending.CORRECT),
     ):
         application.add_handler(UserCallbackQueryHandler(callback, button.pattern, admins))
     spent_confirm.register(application, settings)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -15,14 +16,19 @@ from tests.conftest import ADMIN_ID, Harness
 from tests.donation_steps import normalise, pay, pledge, wait_for_thanks
 from tests.fakes.telegram import ApiCall, FakeUser
 from tests.forget_steps import forget
+from tests.test_needs import campaign_file
 
 FRENCH_ADMIN = 900_002
 
 
 @pytest.fixture
-def bot_env(bot_env: dict[str, str]) -> dict[str, str]:
-    """Two organizers: one reads English, the other French."""
-    return {**bot_env, "ADMIN_IDS": f"{ADMIN_ID},{FRENCH_ADMIN}"}
+def bot_env(bot_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """Two organizers: one reads English, the other French; a campaign file without needs, so
+    /spent asks for none (tests/test_spending_needs.py has them)."""
+    return {
+        **bot_env, "ADMIN_IDS": f"{ADMIN_ID},{FRENCH_ADMIN}",
+        "CAMPAIGN_FILE": str(campaign_file(tmp_path, "")),
+    }
 
 
 def spending(harness: Harness) -> SpendingRecord:

@@ -1,9 +1,9 @@
 """What the campaign spent, as the organizers record it, beside the ledger in Redis.
 
-Each change is one Lua script that moves the summary (total spent, count) with the entry, so
-/progress, the widget and /stats read one hash and never scan. Recording and correcting are
-keyed on the draft's token (bot/donations/spending_drafts.py): a second tap on Confirm finds
-what the first one did instead of doing it again.
+Each change is one Lua script that moves the summary (total spent, count, spent per need) with
+the entry, so /progress, the widget, /stats and /needs read one hash and never scan. Recording
+and correcting are keyed on the draft's token (bot/donations/spending_drafts.py): a second tap
+on Confirm finds what the first one did instead of doing it again.
 
 The entries are the organizers' account of the money, not anyone's personal data: /forget has
 nothing to erase here.
@@ -11,7 +11,8 @@ nothing to erase here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
@@ -31,6 +32,8 @@ redis.call('HSET', ARGV[9] .. id, 'amount', ARGV[2], 'text:en', ARGV[3], 'text:f
 redis.call('ZADD', KEYS[3], ARGV[7], id)
 redis.call('HINCRBY', KEYS[4], 'spent', ARGV[2])
 redis.call('HINCRBY', KEYS[4], 'count', 1)
+-- What the entry's need has had spent on it, for /needs.
+if ARGV[6] ~= '' then redis.call('HINCRBY', KEYS[4], 'need:' .. ARGV[6], ARGV[2]) end
 redis.call('SET', KEYS[1], id, 'EX', ARGV[8])
 -- The draft goes unless a new /spent replaced it meanwhile.
 if redis.call('HGET', KEYS[5], 'token') == ARGV[1] then redis.call('DEL', KEYS[5]) end
@@ -38,7 +41,7 @@ return {1, tostring(id)}
 """
 
 # KEYS: the draft's outcome, the entry, the summary, the draft.
-# ARGV: token, amount, text en, text fr, now (ms), outcome TTL (s), entry id.
+# ARGV: token, amount, text en, text fr, now (ms), outcome TTL (s), entry id, need.
 # Returns {1, id} corrected now, {0, outcome} by an earlier call, {-1, ''} the entry is gone.
 _CORRECT = """
 local settled = redis.call('GET', KEYS[1])
@@ -48,6 +51,11 @@ if not old then return {-1, ''} end
 redis.call('HSET', KEYS[2], 'amount', ARGV[2], 'text:en', ARGV[3], 'text:fr', ARGV[4],
   'corrected', ARGV[5])
 redis.call('HINCRBY', KEYS[3], 'spent', tonumber(ARGV[2]) - tonumber(old))
+-- The need's spend moves with the entry: its old need gives back the old amount.
+local old_need = redis.call('HGET', KEYS[2], 'need') or ''
+if old_need ~= '' then redis.call('HINCRBY', KEYS[3], 'need:' .. old_need, -tonumber(old)) end
+if ARGV[8] ~= '' then redis.call('HINCRBY', KEYS[3], 'need:' .. ARGV[8], ARGV[2]) end
+redis.call('HSET', KEYS[2], 'need', ARGV[8])
 redis.call('SET', KEYS[1], ARGV[7], 'EX', ARGV[6])
 if redis.call('HGET', KEYS[4], 'token') == ARGV[1] then redis.call('DEL', KEYS[4]) end
 return {1, ARGV[7]}
@@ -58,6 +66,9 @@ return {1, ARGV[7]}
 _REMOVE = """
 local amount = redis.call('HGET', KEYS[1], 'amount')
 if not amount then return 0 end
+-- Its need's spend goes down with it.
+local need = redis.call('HGET', KEYS[1], 'need') or ''
+if need ~= '' then redis.call('HINCRBY', KEYS[3], 'need:' .. need, -tonumber(amount)) end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HINCRBY', KEYS[3], 'spent', -tonumber(amount))
@@ -82,10 +93,11 @@ return {sum, #ids, newest}
 
 @dataclass(frozen=True)
 class SpendingSummary:
-    """Total spent (minor units) and the number of entries."""
+    """Total spent (minor units), the number of entries, and what was spent per need id."""
 
     spent: int = 0
     count: int = 0
+    by_need: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -127,7 +139,7 @@ class Outcome:
 
 @dataclass(frozen=True)
 class EntryChange:
-    """An entry's amount and texts as the organizer wrote them (minor units, plain text)."""
+    """An entry as the organizer wrote it (minor units, plain text), with its need's id."""
 
     amount: int
     text_en: str
@@ -166,7 +178,7 @@ class SpendingRecord:
     async def correct(
         self, admin_id: int, token: str, entry_id: int, change: EntryChange, now_ms: int
     ) -> Outcome:
-        """Change an entry's amount and texts once for this draft token, and drop the draft."""
+        """Change an entry's amount, texts and need once for this token, and drop the draft."""
         answer = await self._correct(
             keys=[
                 keys.spending_draft_outcome(token), keys.spending_entry(entry_id),
@@ -174,7 +186,7 @@ class SpendingRecord:
             ],
             args=[
                 token, change.amount, change.text_en, change.text_fr, now_ms,
-                self._outcome_ttl, entry_id,
+                self._outcome_ttl, entry_id, change.need or "",
             ],
         )
         return _outcome(answer)
@@ -196,7 +208,11 @@ class SpendingRecord:
     async def summary(self) -> SpendingSummary:
         raw = await self._redis.hgetall(keys.spending_summary())
         fields = {text_of(key): int(value) for key, value in raw.items()}
-        return SpendingSummary(fields.get("spent", 0), fields.get("count", 0))
+        by_need = {
+            name.removeprefix("need:"): cents
+            for name, cents in fields.items() if name.startswith("need:") and cents
+        }
+        return SpendingSummary(fields.get("spent", 0), fields.get("count", 0), by_need)
 
     async def entry(self, entry_id: int) -> SpendingEntry | None:
         raw = await self._redis.hgetall(keys.spending_entry(entry_id))
