@@ -130,8 +130,8 @@ def _text(where: str, locale: str, value: Any) -> str:
 
 
 def gift_need_fields(need: Need | None) -> dict[str, str]:
-    """What the ledger's record script needs to count a gift on the board (ledger_scripts.py RECORD):
-    the need and the cents that fill it, or nothing for a gift to the general pool."""
+    """What the ledger's record script (ledger_scripts.py RECORD) needs to count a gift on the
+    board: the need and the cents that fill it, or nothing for a gift to the general pool."""
     if need is None:
         return {}
     return {"need": need.need_id, "need_goal": str(need.goal),

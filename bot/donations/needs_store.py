@@ -1,8 +1,8 @@
 """The needs board in Redis: one summary hash, the organizers' allocations, and the one
 broadcast of each need filled.
 
-Gifts move the board in the ledger's own record script (ledger_scripts.py RECORD), so a gift and its
-count are one step; allocations are one script here, checked against the pool in that step.
+Gifts move the board in the ledger's own record script (ledger_scripts.py RECORD), so a gift
+and its count are one step; allocations are one script here, checked against the pool in that step.
 """
 
 from __future__ import annotations
