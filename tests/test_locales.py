@@ -31,7 +31,7 @@ SAMPLE_ARGS: dict[str, Any] = {
     "over": "no",
     # The closing report and the beneficiaries' final summary.
     "facts": "<b>Thank you!</b>", "gross": money(125000, "EUR"), "fees": money(900, "EUR"),
-    "transfer": money(73450, "EUR"),
+    "transfer": money(73450, "EUR"), "needs": "Blankets (500), Tents (100)",
 }
 
 
