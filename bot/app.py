@@ -35,6 +35,7 @@ from bot.donations.beneficiary_feed import BeneficiaryFeed
 from bot.donations.donor_gifts import DonorGifts
 from bot.donations.ledger import DonationLedger
 from bot.donations.monthly_gifts import MonthlyGifts
+from bot.donations.monthly_stop import MonthlyStopper
 from bot.donations.needs_store import NeedsAnnouncer, NeedsStore
 from bot.donations.notice_courier import NoticeCourier
 from bot.donations.outbox import Outbox
@@ -340,6 +341,7 @@ def build_services(
         spending=spending,
         spending_drafts=spending_drafts,
         closing=ClosingReports(redis),
+        monthly_stop=MonthlyStopper(redis, ledger, payments, campaign, clock, runs),
         rate_limit=rate_limit,
         checkout_cap=CheckoutCap(redis, settings.stripe.checkout_sessions_per_minute, clock),
     )

@@ -21,6 +21,7 @@ from bot.donations.beneficiary_feed import BeneficiaryFeed
 from bot.donations.donor_gifts import DonorGifts
 from bot.donations.ledger import DonationLedger
 from bot.donations.monthly_gifts import MonthlyGifts
+from bot.donations.monthly_stop import MonthlyStopper
 from bot.donations.needs_store import NeedsAnnouncer, NeedsStore
 from bot.donations.notice_courier import NoticeCourier
 from bot.donations.receipt_numbers import ReceiptNumbers
@@ -78,6 +79,8 @@ class Services:
     spending_drafts: SpendingDrafts
     # The closing report: one per campaign, to every subscriber and donor.
     closing: ClosingReports
+    # Once the campaign is over, the monthly gifts cancelled at Stripe.
+    monthly_stop: MonthlyStopper
 
 
 class BotData:

@@ -177,7 +177,8 @@ async def send_preview(context: CampaignContext, admin_id: int, locale: str) -> 
             ))
             return
     if draft.closing:
-        text, markup = closing_preview(context, locale, draft, sum(counts.values()))
+        monthly, _ = await context.services.monthly.totals()
+        text, markup = closing_preview(context, locale, draft, sum(counts.values()), monthly)
         await context.bot.send_message(admin_id, text, reply_markup=markup)
         return
     lines = [context.text(

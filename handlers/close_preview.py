@@ -15,10 +15,11 @@ EDIT_REPORT = CallbackFormat("cl:edit")
 
 
 def closing_preview(
-    context: CampaignContext, locale: str, draft: Draft, subscribers: int
+    context: CampaignContext, locale: str, draft: Draft, subscribers: int, monthly: int
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """The summary under the report's previews: who gets it, and Close and send, Edit, Cancel.
-    Never scheduled: the campaign closes when the organizer confirms."""
+    """The summary under the report's previews: who gets it, the `monthly` gifts it stops, and
+    Close and send, Edit, Cancel. Never scheduled: the campaign closes when the organizer
+    confirms."""
     buttons = [
         [InlineKeyboardButton(
             context.text(locale, "closing-button-confirm"),
@@ -35,4 +36,6 @@ def closing_preview(
         ],
     ]
     text = context.text(locale, "closing-preview-summary", subscribers=subscribers)
+    if monthly:
+        text += "\n\n" + context.text(locale, "closing-preview-monthly", count=monthly)
     return text, InlineKeyboardMarkup(buttons)

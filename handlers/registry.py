@@ -24,6 +24,7 @@ from handlers import (
     language,
     monthly,
     monthly_change,
+    monthly_end,
     monthly_pause,
     mygift,
     needs,
@@ -75,6 +76,7 @@ def register_handlers(application: CampaignApplication, settings: Settings) -> N
     forget.register(application)
     beneficiary.register(application)
     reconcile.register(application)
+    monthly_end.register(application)
     help.register(application)
     # Last: catches commands, text and buttons no feature above claimed.
     fallback.register(application)

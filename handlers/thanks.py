@@ -35,6 +35,8 @@ def notice_message(
     if notice.kind is NoticeKind.PAYMENT_FAILED:
         return l10n.format(locale, "donate-payment-failed", amount=amount), None
     if notice.kind is NoticeKind.MONTHLY_ENDED:
+        if notice.data.get("campaign_over"):
+            return l10n.format(locale, "monthly-ended-campaign-over"), None
         return l10n.format(locale, "donate-monthly-ended"), None
     if notice.kind is NoticeKind.SHARED_GIFT:
         return l10n.format(locale, "share-first-gift"), None

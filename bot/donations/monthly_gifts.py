@@ -76,6 +76,10 @@ redis.call('ZREM', KEYS[4], ARGV[1])
 return redis.call('SREM', KEYS[2], ARGV[1])
 """
 
+# Why a gift ended, when the bot ended it (bot/donations/monthly_stop.py): its notice says so.
+ENDED_BY = "ended_by"
+CAMPAIGN_OVER = "campaign-over"
+
 _FIELDS = (
     "amount", "currency", "customer", "since", "given", "next_payment", "paused_until",
     "amount_at", "state_at",
@@ -239,6 +243,11 @@ class MonthlyGifts:
             args=[subscription_id],
         )
         return user_id if removed else None
+
+    async def ended_by_campaign(self, subscription_id: str) -> bool:
+        """Whether the bot stopped this gift because the campaign is over."""
+        reason = await self._redis.hget(keys.subscription(subscription_id), ENDED_BY)
+        return as_text(reason) == CAMPAIGN_OVER
 
     async def unlink_owner(self, user_id: int) -> None:
         """Forget who gives (for /forget); the gifts themselves stay, and keep counting."""

@@ -77,6 +77,8 @@ class NoticeData(TypedDict, total=False):
     renewal: bool
     # A first one-off gift's thank-you: the monthly amount it suggests (handlers/mygift).
     suggest_monthly: int
+    # An ended monthly gift the bot stopped because the campaign is over.
+    campaign_over: bool
 
 
 @dataclass(frozen=True)

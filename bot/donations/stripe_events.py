@@ -311,6 +311,8 @@ class StripeEventProcessor:
             f"ended:{subscription.id}", NoticeKind.MONTHLY_ENDED, user_id,
             subscription.metadata.get("locale", "en"),
         )
+        if await self._monthly.ended_by_campaign(subscription.id):
+            notice = replace(notice, data=NoticeData(campaign_over=True))
         queued = await self._outbox.queue(notice)
         return EventOutcome(EventResult.SUBSCRIPTION_ENDED, (notice.notice_id,) if queued else ())
 
