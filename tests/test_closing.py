@@ -199,7 +199,10 @@ async def test_the_closing_report_reaches_everyone_once_and_giving_stops(
     await run_job(harness, "beneficiary-feed")
     await run_job(harness, "beneficiary-feed")
     (final,) = summaries(harness)
-    assert "Collecté (net) : 75 €" in final and "À virer : 45 €" in final
+    assert "Collecté (net) : 75 €" in final
+    # Stripe's own fees are not known to the bot: the amount is labelled as before them.
+    assert "À virer, avant les frais de carte de Stripe sur les dons dont le donateur ne les a " \
+        "pas couverts : 45 €" in final
     assert "Remboursés : 0 €" in final and "Dépensé : 30 €" in final
 
 
