@@ -16,11 +16,12 @@ needs-choice = { $need } ({ $count } of { $target }){ $filled ->
     [yes] {" "}✅
    *[no] {""}
 }
+needs-filled-choice = { $need } is already filled: your gift will go where it helps most.
 needs-unknown = That need is not on the list any more. Open /donate again to choose.
 needs-filled-broadcast =
     🎉 <b>{ $need }: the target is reached!</b>
 
-    Thanks to you, { $target } are paid for ({ $amount }). Thank you for every gift, large or small. The next gifts go where they help most: see /needs.
+    Thanks to you, { $target } are paid for ({ $amount }). Thank you for every gift, large or small. From now on, gifts chosen for it, monthly ones included, go where they help most: see /needs.
 needs-filled-organizer = 🎉 { $need }: target reached. The subscribers are being told.
 beneficiary-need-filled = 🎉 Need filled: { $need }, { $target } paid for ({ $amount }).
 
