@@ -263,13 +263,19 @@ async def test_organizers_share_the_general_pool_out_once(board: Harness) -> Non
         "Envoyez /allocate suivi d'un besoin et d'un montant, par exemple : /allocate blankets "
         "150. Besoins : blankets, tents",
         "Aucun besoin ne s'appelle « socks ». Besoins : blankets, tents",
-        "Je ne sais pas lire ce montant : écrivez-le comme 150 ou 150,50.",
+        "Le montant doit être supérieur à zéro.",
         "500 €, c'est plus que les 100 € de dons « là où c'est le plus utile » qui restent à "
         "répartir. Rien n'a été attribué.",
     ]
     stranger = await answer("/allocate tents 90", board.user(7402, "en"))
     assert "I don't know that command" in (stranger.rendered_text or "")
 
+    # Nothing is charged, so a few cents can be shared out: Stripe's minimum is not asked.
+    small = await answer("/allocate blankets 0,20")
+    assert normalise(small.rendered_text).startswith(
+        "Attribuer 0,20 € des dons « là où c'est le plus utile » à Couvertures : le compteur "
+        "n'avance pas encore."
+    )
     preview = await answer("/allocate tents 90")
     assert normalise(preview.rendered_text) == (
         "Attribuer 90 € des dons « là où c'est le plus utile » à Tentes : le compteur avance de "
@@ -284,6 +290,12 @@ async def test_organizers_share_the_general_pool_out_once(board: Harness) -> Non
         lambda call: call.method == "answerCallbackQuery" and "text" in call.params, after=mark
     )
     assert "déjà été faite" in str(alert.params["text"])
+    # Cancel after Confirm (tapped on a copy of the preview, as two devices would): the
+    # allocation stands, and the organizer is told so.
+    late = await alert_for(board, admin, preview.message_id or 0, str(
+        preview.button("Annuler").callback_data
+    ))
+    assert late == "Cette attribution a déjà été faite : rien n'a été annulé."
     shown = await needs_board(board, admin)
     assert "Tentes ▰▰▱▱▱ 1 sur 2" in shown
     assert "encore à répartir : 10 €" in shown

@@ -28,6 +28,7 @@ beneficiary-need-filled = 🎉 Need filled: { $need }, { $target } paid for ({ $
 allocate-usage = Send /allocate followed by a need and an amount, for example: /allocate blankets 150. Needs: { $ids }
 allocate-unknown-need = There is no need called “{ $need }”. Needs: { $ids }
 allocate-bad-amount = That amount is not one I can read: write it like 150 or 150.50.
+allocate-amount-not-positive = The amount must be more than zero.
 allocate-too-large = { $amount } is more than the { $pool } given “where it helps most” that is not shared out yet. Nothing was allocated.
 allocate-preview =
     Give { $amount } of the gifts “where it helps most” to <b>{ $need }</b>: { $count ->
@@ -37,4 +38,5 @@ allocate-preview =
     }. Still to be shared out: { $pool }.
 allocate-button-confirm = ✅ Allocate
 allocate-already = This allocation was already made or cancelled: nothing changed.
+allocate-already-allocated = This allocation was already made: nothing was cancelled.
 allocate-done = ✅ { $amount } allocated to { $need }.

@@ -28,6 +28,7 @@ beneficiary-need-filled = 🎉 Besoin couvert : { $need }, { $target } sur { $ta
 allocate-usage = Envoyez /allocate suivi d'un besoin et d'un montant, par exemple : /allocate blankets 150. Besoins : { $ids }
 allocate-unknown-need = Aucun besoin ne s'appelle « { $need } ». Besoins : { $ids }
 allocate-bad-amount = Je ne sais pas lire ce montant : écrivez-le comme 150 ou 150,50.
+allocate-amount-not-positive = Le montant doit être supérieur à zéro.
 allocate-too-large = { $amount }, c'est plus que les { $pool } de dons « là où c'est le plus utile » qui restent à répartir. Rien n'a été attribué.
 allocate-preview =
     Attribuer { $amount } des dons « là où c'est le plus utile » à <b>{ $need }</b> : { $count ->
@@ -37,4 +38,5 @@ allocate-preview =
     }. Reste à répartir : { $pool }.
 allocate-button-confirm = ✅ Attribuer
 allocate-already = Cette attribution a déjà été faite ou annulée : rien n'a changé.
+allocate-already-allocated = Cette attribution a déjà été faite : rien n'a été annulé.
 allocate-done = ✅ { $amount } attribués à { $need }.
