@@ -19,6 +19,7 @@ from bot.context import CampaignApplication, CampaignContext
 from bot.donations.receipt_numbers import donor_gifts_between, kept_amount
 from bot.i18n import money
 from bot.reports.receipts import receipts_csv
+from handlers.private_document import send_to_organizer
 
 STATEMENT = CallbackFormat("rc:y", year="[0-9]{4}")
 # No statement before the bot existed; data is forged easily, and a year is cheap to check.
@@ -26,7 +27,8 @@ FIRST_YEAR = 2024
 
 
 async def export_receipts(update: Update, context: CampaignContext) -> None:
-    """The Cerfa-ready list as CSV: each gift kept, numbered the first time it is listed."""
+    """The Cerfa-ready list as CSV, in the organizer's private chat: each gift kept, numbered
+    the first time it is listed."""
     chat = update.effective_chat
     if chat is None:
         return
@@ -41,9 +43,9 @@ async def export_receipts(update: Update, context: CampaignContext) -> None:
         gifts, issuer, context.l10n, locale, campaign.timezone, campaign.currency
     )
     day = datetime.fromtimestamp(context.services.clock.now(), campaign.timezone)
-    await context.bot.send_document(
-        chat.id, InputFile(content, filename=f"receipts-{day:%Y%m%d}.csv"),
-        caption=context.text(locale, "receipts-export-caption", count=len(gifts)),
+    await send_to_organizer(
+        update, context, locale, InputFile(content, filename=f"receipts-{day:%Y%m%d}.csv"),
+        context.text(locale, "receipts-export-caption", count=len(gifts)),
     )
 
 
