@@ -196,13 +196,18 @@ async def test_with_an_issuer_each_gift_kept_is_listed_once_numbered_and_forget_
         "article 200 du CGI", "L'Auberge des Migrants", "W622000000",
     )  # fmt: skip
 
+    assert {row["status"] for row in rows} == {"issued"}
+
+    # Refunded in part once its receipt is issued: the receipt stays as issued, marked.
+    await harness.deliver(harness.stripe.refund(fifty, 2000))
     later = await give(harness, ana, "5\xa0€")
     shown = await statement(harness, ana, f"Mon récapitulatif {year_now()}", "Vos dons en")
     assert "émis par L'Auberge des Migrants" in shown
-    assert f"50 € — reçu n° {number['50.00']}" in shown
-    assert f"70 € — reçu n° {number['70.00']}" in shown
+    assert f"50 € — reçu n° {number['50.00']} (remboursé en partie après émission : montant " \
+        "conservé 30 €)" in shown
+    assert f"70 € — reçu n° {number['70.00']}\n" in shown
     assert "5 € — reçu pas encore émis" in shown
-    assert f"Total en {year_now()} : 125 €" in shown
+    assert f"Total en {year_now()} : 105 €" in shown
 
     # Numbers stay; the new gift takes the next one, in the organizer's other language.
     again = await export_rows(harness, FRENCH_ORGANIZER)
@@ -210,6 +215,9 @@ async def test_with_an_issuer_each_gift_kept_is_listed_once_numbered_and_forget_
         (row["receipt number"], row["amount"]) for row in rows
     ] + [("5", "5.00")]
     assert again[0]["donateur"] == "inconnu" and again[-1]["mode de versement"] == "carte bancaire"
+    assert next(row["statut"] for row in again if row["montant"] == "50.00") == (
+        "remboursé en partie après émission : montant conservé 30\xa0€"
+    )
 
     # Issued receipts stay with the association, tied to nobody on Telegram; the rest goes.
     await harness.deliver(harness.stripe.refund(later))
@@ -230,11 +238,15 @@ async def test_with_an_issuer_each_gift_kept_is_listed_once_numbered_and_forget_
         f"calais:donation:{gift}" for gift in (fifty, hundred, later)
     )
     final = await export_rows(harness)
-    # The refunded fifth is left out, its number not given again.
+    # The fifth, refunded once issued, stays for the association to cancel; its number is not
+    # given again.
     assert [(row["receipt number"], row["donor"]) for row in final] == [
-        *((row["receipt number"], row["donor"]) for row in rows), ("6", "unknown"),
-        ("7", "unknown"),
+        *((row["receipt number"], row["donor"]) for row in rows), ("5", "Ana Lima"),
+        ("6", "unknown"), ("7", "unknown"),
     ]
+    assert (final[4]["amount"], final[4]["status"]) == (
+        "5.00", "refunded after issue: cancel this receipt"
+    )
     assert final[-1]["city"] == "unknown"
     assert unissued not in await traces_of(redis_url, "Ana Lima")
 
