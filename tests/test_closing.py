@@ -26,7 +26,7 @@ from tests.donation_steps import normalise
 from tests.fakes.telegram import ApiCall, FakeUser
 from tests.forget_steps import forget
 from tests.test_insight import BENEFICIARY_GROUP, give, insight, run_job
-from tests.test_spending import spending
+from tests.test_spending import spend
 
 __all__ = ["insight"]
 
@@ -144,9 +144,7 @@ async def test_the_closing_report_reaches_everyone_once_and_giving_stops(
     assert refusal.rendered_text == "I don't know that command. Send /help to see what I can do."
 
     # Spent before closing: the report's facts and the beneficiaries' summary both say so.
-    await spending(harness).record(
-        ADMIN_ID, "closing-spend", EntryChange(3000, "Tents", "Tentes"), now_ms()
-    )
+    await spend(harness, EntryChange(3000, "Tents", "Tentes"), now_ms())
     summary = await write_report(harness, "CLOSE-EN: the tents went up.", "CLOSE-FR : les tentes.")
     start = telegram.mark()
     admin = harness.user(ADMIN_ID, "en")
