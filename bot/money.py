@@ -27,6 +27,11 @@ _AMOUNT = re.compile(
 )
 
 
+# A minus sign (ASCII or typographic) where the amount's digits would start.
+_NEGATIVE = re.compile(
+    r"^\s*(?:[€$£]|eur|usd|gbp|chf)?\s*[-\u2212]\s*\d", re.ASCII | re.IGNORECASE
+)
+
 _AMOUNT_FORMAT = 'must be a whole number or a quoted decimal such as "2.50"'
 
 
@@ -36,6 +41,8 @@ class AmountProblem(Enum):
     NOT_A_NUMBER = "not-a-number"
     TOO_SMALL = "too-small"
     TOO_LARGE = "too-large"
+    # Zero or below: a minus sign, or nothing but zeros.
+    NOT_POSITIVE = "not-positive"
 
 
 @dataclass(frozen=True)
@@ -45,14 +52,20 @@ class AmountRefused(Exception):
     problem: AmountProblem
 
 
-def parse_amount(text: str, *, minimum: int, maximum: int) -> int:
-    """Parse what a donor typed ("15", "15,50", "€15") into minor units within the bounds."""
+def parse_amount(text: str, *, minimum: int, maximum: int, charged: bool = True) -> int:
+    """Parse what was typed ("15", "15,50", "€15") into minor units within the bounds; an
+    amount Stripe will charge (`charged`) is also held to Stripe's minimum, a spend or an
+    allocation is not."""
+    if _NEGATIVE.match(text):
+        raise AmountRefused(AmountProblem.NOT_POSITIVE)
     match = _AMOUNT.match(text)
     if match is None or (match["pre"] and match["post"]):
         raise AmountRefused(AmountProblem.NOT_A_NUMBER)
     cents = (match["cents"] or "").ljust(2, "0")
     minor = int(match["units"]) * 100 + int(cents)
-    if minor < max(minimum, STRIPE_MINIMUM_MINOR):
+    if minor == 0:
+        raise AmountRefused(AmountProblem.NOT_POSITIVE)
+    if minor < (max(minimum, STRIPE_MINIMUM_MINOR) if charged else minimum):
         raise AmountRefused(AmountProblem.TOO_SMALL)
     if minor > maximum:
         raise AmountRefused(AmountProblem.TOO_LARGE)

@@ -12,9 +12,9 @@ from bot.botapi.callback_data import CallbackFormat
 from bot.config import Settings
 from bot.context import CampaignApplication, CampaignContext
 from bot.donations.needs import find_need
-from bot.donations.needs_store import TOKEN_PATTERN, AllocationResult
+from bot.donations.needs_store import TOKEN_PATTERN, AllocationResult, DropResult
 from bot.i18n import money
-from bot.money import AmountRefused, parse_amount
+from bot.money import AmountProblem, AmountRefused, parse_amount
 from handlers.access import UserCallbackQueryHandler, organizers
 
 CONFIRM = CallbackFormat("nd:ok", token=TOKEN_PATTERN)
@@ -45,9 +45,12 @@ async def allocate(update: Update, context: CampaignContext) -> None:
         ))
         return
     try:
-        amount = parse_amount(args[1], minimum=1, maximum=MAX_AMOUNT)
-    except AmountRefused:
-        await message.reply_text(context.text(locale, "allocate-bad-amount"))
+        # Nothing is charged: Stripe's minimum does not apply, one cent can be shared out.
+        amount = parse_amount(args[1], minimum=1, maximum=MAX_AMOUNT, charged=False)
+    except AmountRefused as refused:
+        key = "allocate-amount-not-positive" if refused.problem is AmountProblem.NOT_POSITIVE \
+            else "allocate-bad-amount"
+        await message.reply_text(context.text(locale, key))
         return
     board = await context.needs.board()
     shown = {
@@ -105,13 +108,19 @@ async def confirm(update: Update, context: CampaignContext) -> None:
 
 
 async def discard(update: Update, context: CampaignContext) -> None:
-    """Drop the preview: its Confirm button no longer allocates."""
+    """Drop the preview: its Confirm button no longer allocates. After a Confirm it says the
+    allocation was made, and keeps the message that says so."""
     query = update.callback_query
     if query is None:
         return
-    await query.answer()
     locale = await context.locale_for(update)
-    await context.needs.drop(context.matched("token"))
+    dropped = await context.needs.drop(context.matched("token"))
+    if dropped is not DropResult.DROPPED:
+        key = "allocate-already-allocated" if dropped is DropResult.ALLOCATED \
+            else "allocate-already"
+        await query.answer(context.text(locale, key), show_alert=True)
+        return
+    await query.answer()
     await query.edit_message_text(context.text(locale, "common-cancelled"))
 
 

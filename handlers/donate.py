@@ -40,6 +40,8 @@ AWAITING_AMOUNT = "amount:"
 _AMOUNT_ERRORS = {
     AmountProblem.NOT_A_NUMBER: "donate-amount-invalid",
     AmountProblem.TOO_SMALL: "donate-amount-too-small",
+    # Nothing or less: the smallest gift is the answer that helps.
+    AmountProblem.NOT_POSITIVE: "donate-amount-too-small",
     AmountProblem.TOO_LARGE: "donate-amount-too-large",
 }
 

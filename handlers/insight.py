@@ -18,6 +18,7 @@ from bot.reports.export import export_csv
 from bot.reports.spending import spending_line
 from bot.reports.stats import collect_stats
 from handlers.access import organizers, stats_readers
+from handlers.private_document import send_to_organizer
 from handlers.receipts import export_receipts
 
 
@@ -77,7 +78,8 @@ async def stats(update: Update, context: CampaignContext) -> None:
 
 
 async def export(update: Update, context: CampaignContext) -> None:
-    """Every donation as CSV, sent to the organizer as a document."""
+    """Every donation as CSV, sent to the organizer's private chat (Stripe ids, public names
+    and amounts per gift are not for a group)."""
     chat = update.effective_chat
     if chat is None:
         return
@@ -88,9 +90,9 @@ async def export(update: Update, context: CampaignContext) -> None:
     zone = context.settings.campaign.timezone
     content, count = await export_csv(context.ledger.donations(), zone)
     day = datetime.fromtimestamp(context.services.clock.now(), zone).strftime("%Y%m%d")
-    await context.bot.send_document(
-        chat.id, InputFile(content, filename=f"donations-{day}.csv"),
-        caption=context.text(locale, "export-caption", count=count),
+    await send_to_organizer(
+        update, context, locale, InputFile(content, filename=f"donations-{day}.csv"),
+        context.text(locale, "export-caption", count=count),
     )
 
 

@@ -30,11 +30,21 @@ def tapped_need(context: CampaignContext) -> tuple[bool, Need | None]:
 
 async def chosen_need(context: CampaignContext, user_id: int) -> Need | None:
     """The need the supporter's next gift is for; None for where it helps most, also when the
-    campaign file no longer lists the one they chose."""
+    campaign file no longer lists the one they chose, or when it is filled (its gifts would go
+    to the general pool anyway: ledger_scripts.py RECORD)."""
     needs = context.settings.campaign.needs
     if not needs:
         return None
-    return find_need(needs, await context.users.chosen_need(user_id))
+    need = find_need(needs, await context.users.chosen_need(user_id))
+    if need is None or await is_filled(context, need):
+        return None
+    return need
+
+
+async def is_filled(context: CampaignContext, need: Need) -> bool:
+    """Whether the board shows this need filled."""
+    board = await context.needs.board()
+    return any(progress.filled for progress in board.needs if progress.need == need)
 
 
 async def need_row(

@@ -16,7 +16,14 @@ from bot.donations.spending import SpendingSummary
 from bot.donations.stripe_client import Frequency
 from bot.i18n import money
 from handlers import callbacks, donate
-from handlers.need_choice import CHOOSE, GENERAL, OPEN_PICKER, chosen_need, tapped_need
+from handlers.need_choice import (
+    CHOOSE,
+    GENERAL,
+    OPEN_PICKER,
+    chosen_need,
+    is_filled,
+    tapped_need,
+)
 
 # As often as the beneficiaries' feed is looked at (handlers/beneficiary).
 ANNOUNCE_TICK_SECONDS = 20
@@ -151,7 +158,8 @@ async def open_picker(update: Update, context: CampaignContext) -> None:
 
 
 async def choose(update: Update, context: CampaignContext) -> None:
-    """A need (or where it helps most) was tapped: remember it, back to the amounts."""
+    """A need (or where it helps most) was tapped: remember it, back to the amounts. A filled
+    need, still listed so the picker shows it done, puts the gift where it helps most."""
     query = update.callback_query
     if query is None:
         return
@@ -161,7 +169,13 @@ async def choose(update: Update, context: CampaignContext) -> None:
         # Forged, or a need the campaign file no longer lists: nothing is remembered.
         await query.answer(context.text(locale, "needs-unknown"), show_alert=True)
         return
-    await query.answer()
+    if need is not None and await is_filled(context, need):
+        await query.answer(context.text(
+            locale, "needs-filled-choice", need=need.text(locale)
+        ), show_alert=True)
+        need = None
+    else:
+        await query.answer()
     user_id = query.from_user.id
     await context.users.choose_need(user_id, need.need_id if need else None)
     text, markup = await donate.donate_menu(

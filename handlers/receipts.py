@@ -16,9 +16,15 @@ from telegram.ext import CallbackQueryHandler
 
 from bot.botapi.callback_data import CallbackFormat
 from bot.context import CampaignApplication, CampaignContext
-from bot.donations.receipt_numbers import donor_gifts_between, kept_amount
+from bot.donations.receipt_numbers import (
+    donor_gifts_between,
+    issued_amount,
+    kept_amount,
+    refund_after_issue,
+)
 from bot.i18n import money
 from bot.reports.receipts import receipts_csv
+from handlers.private_document import send_to_organizer
 
 STATEMENT = CallbackFormat("rc:y", year="[0-9]{4}")
 # No statement before the bot existed; data is forged easily, and a year is cheap to check.
@@ -26,7 +32,8 @@ FIRST_YEAR = 2024
 
 
 async def export_receipts(update: Update, context: CampaignContext) -> None:
-    """The Cerfa-ready list as CSV: each gift kept, numbered the first time it is listed."""
+    """The Cerfa-ready list as CSV, in the organizer's private chat: each gift kept, numbered
+    the first time it is listed."""
     chat = update.effective_chat
     if chat is None:
         return
@@ -41,9 +48,9 @@ async def export_receipts(update: Update, context: CampaignContext) -> None:
         gifts, issuer, context.l10n, locale, campaign.timezone, campaign.currency
     )
     day = datetime.fromtimestamp(context.services.clock.now(), campaign.timezone)
-    await context.bot.send_document(
-        chat.id, InputFile(content, filename=f"receipts-{day:%Y%m%d}.csv"),
-        caption=context.text(locale, "receipts-export-caption", count=len(gifts)),
+    await send_to_organizer(
+        update, context, locale, InputFile(content, filename=f"receipts-{day:%Y%m%d}.csv"),
+        context.text(locale, "receipts-export-caption", count=len(gifts)),
     )
 
 
@@ -62,7 +69,8 @@ def with_statement_button(
 
 
 async def statement(update: Update, context: CampaignContext) -> None:
-    """The donor's gifts of one year, what was kept of each, and the total."""
+    """The donor's gifts of one year, what was kept of each, and the total; a receipt issued
+    stays listed after a refund, saying what the refund left."""
     query = update.callback_query
     if query is None:
         return
@@ -93,16 +101,19 @@ async def statement(update: Update, context: CampaignContext) -> None:
     total = 0
     for gift in gifts:
         kept = kept_amount(gift.fields)
-        if kept <= 0:
-            continue
-        total += kept
-        day = datetime.fromtimestamp(gift.created, zone).date()
         receipt = gift.fields.get("receipt", "") if issuer is not None else ""
+        if kept <= 0 and not receipt:
+            continue
+        total += max(0, kept)
+        day = datetime.fromtimestamp(gift.created, zone).date()
+        currency = gift.fields.get("currency", campaign.currency)
+        issued = issued_amount(kept, gift.fields) if receipt else kept
         lines.append(context.text(
             locale, "receipts-statement-item", date=fluent_date(day, dateStyle="long"),
-            amount=money(kept, gift.fields.get("currency", campaign.currency)),
+            amount=money(issued, currency),
             status="none" if issuer is None else "numbered" if receipt else "pending",
-            receipt=receipt,
+            receipt=receipt, after=refund_after_issue(max(0, kept), issued),
+            kept=money(max(0, kept), currency),
         ))
     if total:
         lines.append(context.text(

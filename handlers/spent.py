@@ -22,7 +22,7 @@ from bot.donations.public_text import visible_text
 from bot.donations.spending import SpendingEntry
 from bot.donations.spending_drafts import SpendingDraft
 from bot.i18n import SUPPORTED_LOCALES, money
-from bot.money import STRIPE_MINIMUM_MINOR, AmountProblem, AmountRefused, parse_amount
+from bot.money import AmountProblem, AmountRefused, parse_amount
 from handlers import spending, spent_confirm
 from handlers.access import UserCallbackQueryHandler, organizers
 from handlers.need_choice import GENERAL, tapped_need
@@ -164,7 +164,7 @@ async def draft_input(
     step = expected.removeprefix(AWAITING)
     if step == "photo":
         if not message.photo:
-            await _ask(context, user.id, locale, "photo")
+            await message.reply_text(context.text(locale, "spent-not-a-photo-text"))
             return
         await context.spending_drafts.update(user.id, photo=message.photo[-1].file_id)
     elif step == "need":
@@ -301,14 +301,12 @@ def _typed_amount(context: CampaignContext, locale: str, typed: str) -> tuple[in
     """The amount in minor units, or why it is refused."""
     currency = context.settings.campaign.currency
     maximum = context.settings.campaign.goal * ABSURD_GOAL_MULTIPLE
-    if typed.strip().startswith(("-", "−")):
-        return 0, context.text(locale, "spent-amount-negative")
     try:
-        return parse_amount(typed, minimum=1, maximum=maximum), None
+        # Nothing is charged: a spend of one cent is a spend (Stripe's minimum is for charges).
+        return parse_amount(typed, minimum=1, maximum=maximum, charged=False), None
     except AmountRefused as refused:
-        if refused.problem is AmountProblem.TOO_SMALL:
-            min_text = money(STRIPE_MINIMUM_MINOR, currency)
-            return 0, context.text(locale, "spent-amount-too-small", min=min_text)
+        if refused.problem is AmountProblem.NOT_POSITIVE:
+            return 0, context.text(locale, "spent-amount-not-positive")
         if refused.problem is AmountProblem.TOO_LARGE:
             return 0, context.text(locale, "spent-amount-too-large", max=money(maximum, currency))
         return 0, context.text(locale, "spent-amount-not-a-number")

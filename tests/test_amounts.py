@@ -23,8 +23,9 @@ def test_accepted_forms(typed: str, minor: int) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "problem"),
-    [("abc", AmountProblem.NOT_A_NUMBER), ("-5", AmountProblem.NOT_A_NUMBER),
-     ("0", AmountProblem.TOO_SMALL), ("1.99", AmountProblem.TOO_SMALL),
+    [("abc", AmountProblem.NOT_A_NUMBER), ("-5", AmountProblem.NOT_POSITIVE),
+     ("€ −5", AmountProblem.NOT_POSITIVE), ("0", AmountProblem.NOT_POSITIVE),
+     ("0,00", AmountProblem.NOT_POSITIVE), ("1.99", AmountProblem.TOO_SMALL),
      ("0.49", AmountProblem.TOO_SMALL), ("10000.01", AmountProblem.TOO_LARGE),
      ("١٠", AmountProblem.NOT_A_NUMBER), ("1_000", AmountProblem.NOT_A_NUMBER),
      ("1e3", AmountProblem.NOT_A_NUMBER), ("NaN", AmountProblem.NOT_A_NUMBER),
@@ -47,7 +48,8 @@ def test_units_and_cents_round_trip_exactly(units: int, cents: int) -> None:
         try:
             minor = parse_amount(typed, minimum=0, maximum=10**12)
         except AmountRefused as refused:
-            assert refused.problem is AmountProblem.TOO_SMALL
+            small = AmountProblem.TOO_SMALL if units or cents else AmountProblem.NOT_POSITIVE
+            assert refused.problem is small
             assert units * 100 + cents < 50
         else:
             assert minor == units * 100 + cents
@@ -61,6 +63,14 @@ def test_any_text_is_either_a_bounded_integer_or_a_refusal(typed: str) -> None:
         return
     assert isinstance(minor, int)
     assert MIN <= minor <= MAX
+
+
+def test_spends_and_allocations_take_a_cent_but_charges_keep_stripes_minimum() -> None:
+    assert parse_amount("0,30", minimum=1, maximum=MAX, charged=False) == 30
+    assert parse_amount("0.01", minimum=1, maximum=MAX, charged=False) == 1
+    with pytest.raises(AmountRefused) as refused:
+        parse_amount("0,30", minimum=1, maximum=MAX)
+    assert refused.value.problem is AmountProblem.TOO_SMALL
 
 
 def test_configured_amounts_refuse_floats() -> None:

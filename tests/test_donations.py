@@ -109,7 +109,7 @@ async def test_typed_amount_with_comma_is_accepted(harness: Harness) -> None:
     ("typed", "expected"),
     [
         ("abc", "avec des chiffres uniquement"),
-        ("-5", "avec des chiffres uniquement"),
+        ("-5", "Le plus petit don possible est de 2 €"),
         ("0", "Le plus petit don possible est de 2 €"),
         ("1.50", "Le plus petit don possible est de 2 €"),
         ("1e3", "avec des chiffres uniquement"),

@@ -23,7 +23,8 @@ SAMPLE_ARGS: dict[str, Any] = {
     "donations": 3, "monthly": 1, "monthlysum": money(1000, "EUR"), "refunded": money(0, "EUR"),
     "disputed": money(0, "EUR"), "code": "school-42", "currency": "EUR", "checked": 14,
     "fee": money(41, "EUR"), "impact": "2 blankets for a night",
-    "year": "2026", "receipt": "12", "method": "card",
+    "year": "2026", "receipt": "12", "method": "card", "after": "partly",
+    "kept": money(3000, "EUR"),
     "need": "Blankets", "target": 500, "filled": "yes", "bar": "▰▰▱▱▱",
     "pool": money(12000, "EUR"), "ids": "blankets, tents",
     # Spending (/spent, /spending, what a gift paid for).

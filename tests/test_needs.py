@@ -12,7 +12,13 @@ import pytest
 from bot.campaign import CampaignFileError, load_campaign
 from tests.broadcast_steps import add_subscribers, deliveries
 from tests.conftest import ADMIN_ID, ROOT, Harness, running_bot
-from tests.donation_steps import normalise, open_donate_menu, pay, wait_for_link
+from tests.donation_steps import (
+    normalise,
+    open_donate_menu,
+    pay,
+    wait_for_link,
+    wait_for_thanks,
+)
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.telegram import ApiCall, FakeBotAPI, FakeUser
 from tests.forget_steps import forget
@@ -127,8 +133,11 @@ async def test_gifts_move_their_need_once_and_the_rest_waits_in_the_general_pool
     assert alert == "That need is not on the list any more. Open /donate again to choose."
     session_id, events = await give_for(board, english, "For:", "Blankets", "€20")
     assert board.stripe.sessions[session_id]["metadata"]["need"] == "blankets"
+    mark = board.telegram.mark()
     await board.deliver(events)
     await board.deliver(events)
+    # Its thank-you first, so it is not taken for the menu opened below.
+    await wait_for_thanks(board, english, mark)
 
     # Monthly, where it helps most (the default): each payment adds to the general pool.
     menu = await open_donate_menu(board, french)
@@ -183,13 +192,16 @@ async def test_a_need_filled_by_gifts_at_once_is_announced_once_even_after_a_cra
         for user_id in (7201, 7202, 7203):
             user = first.user(user_id, "fr")
             paid.append((await give_for(first, user, "Pour :", "Couvertures", "50\xa0€"))[1])
-        # Together they fill it (60 €) and go past it, each delivered five times at once.
+        # Together they fill it (60 €), each delivered five times at once: the two counted first
+        # fill it, the third goes to the general pool, as the announcement says.
         statuses = await asyncio.gather(*(
             stripe_server.deliver(event, first.webhook_url)
             for events in paid for event in events for _ in range(5)
         ))
         assert set(statuses) == {200}
-        assert "Blankets ▰▰▰▰▰ 10 of 4 ✅ filled" in await needs_board(first, first.user(7301))
+        shown = await needs_board(first, first.user(7301))
+        assert "Blankets ▰▰▰▰▰ 6 of 4 ✅ filled" in shown
+        assert "still to be shared out: €50" in shown
         mark = telegram.mark()
     # The process stopped before announcing it: the next one does, from its start-up on.
     async with running_bot(env, telegram, stripe_server) as board:
@@ -201,7 +213,9 @@ async def test_a_need_filled_by_gifts_at_once_is_announced_once_even_after_a_cra
         assert deliveries(telegram, "Blankets: the target is reached!", mark) == {7101: 1}
         assert deliveries(telegram, "Couvertures : l'objectif est atteint", mark) == {7102: 1}
         french = next(c for c in telegram.sent_to(7102) if c.index >= mark)
-        assert "Grâce à vous, 4 sont financés (60 €)" in normalise(french.rendered_text)
+        assert "Grâce à vous, le compte y est : 4 sur 4 (60 €)" in normalise(french.rendered_text)
+        assert "les dons choisis pour ce besoin, mensuels compris, vont là où ils sont le plus " \
+            "utiles" in normalise(french.rendered_text)
 
         for _ in range(2):
             await run_job(board, "beneficiary-feed")
@@ -209,8 +223,23 @@ async def test_a_need_filled_by_gifts_at_once_is_announced_once_even_after_a_cra
             c.rendered_text or ""
         )]
         assert [normalise(c.rendered_text) for c in told] == [
-            "🎉 Besoin couvert : Couvertures, 4 financés (60 €)."
+            "🎉 Besoin couvert : Couvertures, 4 sur 4 (60 €)."
         ]
+        # A choice remembered for the filled need falls back to the general pool; the picker
+        # still shows it, done, and a tap on it says where the gift goes instead.
+        chooser = board.user(7201, "fr")
+        menu = await open_donate_menu(board, chooser)
+        assert menu.button("Pour : là où c'est le plus utile ▾")
+        picker = await tap_and_see(board, chooser, menu, "Pour :")
+        assert [row[0].text for row in picker.buttons][1] == "Couvertures (6 sur 4) ✅"
+        assert await alert_for(board, chooser, picker.message_id or 0, "nd:c:once:blankets") == (
+            "Objectif déjà atteint pour Couvertures : votre don ira là où il est le plus utile."
+        )
+        menu = await open_donate_menu(board, chooser)
+        mark = telegram.mark()
+        chooser.tap(menu, "20\xa0€")
+        _, session_id = await wait_for_link(board, chooser, mark)
+        assert "need" not in board.stripe.sessions[session_id]["metadata"]
 
 
 async def test_organizers_share_the_general_pool_out_once(board: Harness) -> None:
@@ -234,16 +263,23 @@ async def test_organizers_share_the_general_pool_out_once(board: Harness) -> Non
         "Envoyez /allocate suivi d'un besoin et d'un montant, par exemple : /allocate blankets "
         "150. Besoins : blankets, tents",
         "Aucun besoin ne s'appelle « socks ». Besoins : blankets, tents",
-        "Je ne sais pas lire ce montant : écrivez-le comme 150 ou 150,50.",
+        "Le montant doit être supérieur à zéro.",
         "500 €, c'est plus que les 100 € de dons « là où c'est le plus utile » qui restent à "
         "répartir. Rien n'a été attribué.",
     ]
     stranger = await answer("/allocate tents 90", board.user(7402, "en"))
     assert "I don't know that command" in (stranger.rendered_text or "")
 
+    # Nothing is charged, so a few cents can be shared out: Stripe's minimum is not asked.
+    small = await answer("/allocate blankets 0,20")
+    assert normalise(small.rendered_text).startswith(
+        "Attribuer 0,20 € des dons « là où c'est le plus utile » à Couvertures : le compteur "
+        "n'avance pas encore."
+    )
     preview = await answer("/allocate tents 90")
     assert normalise(preview.rendered_text) == (
-        "Attribuer 90 € des dons « là où c'est le plus utile » à Tentes : un de plus. "
+        "Attribuer 90 € des dons « là où c'est le plus utile » à Tentes : le compteur avance de "
+        "1. "
         "Reste à répartir : 100 €."
     )
     mark = board.telegram.mark()
@@ -254,6 +290,12 @@ async def test_organizers_share_the_general_pool_out_once(board: Harness) -> Non
         lambda call: call.method == "answerCallbackQuery" and "text" in call.params, after=mark
     )
     assert "déjà été faite" in str(alert.params["text"])
+    # Cancel after Confirm (tapped on a copy of the preview, as two devices would): the
+    # allocation stands, and the organizer is told so.
+    late = await alert_for(board, admin, preview.message_id or 0, str(
+        preview.button("Annuler").callback_data
+    ))
+    assert late == "Cette attribution a déjà été faite : rien n'a été annulé."
     shown = await needs_board(board, admin)
     assert "Tentes ▰▰▱▱▱ 1 sur 2" in shown
     assert "encore à répartir : 10 €" in shown

@@ -35,6 +35,8 @@ article = "article 200 du CGI"
 identifier = "W622000000"
 """
 FRENCH_ORGANIZER = ADMIN_ID + 1
+# The beneficiaries' group, the one group the bot answers in: no export may land there.
+ORGANIZERS_GROUP = -100_730
 ANA = {"line1": "12 quai de la Colonne", "postal_code": "62100", "city": "Calais"}
 
 
@@ -59,6 +61,7 @@ async def with_issuer(
     env = {
         **bot_env, "CAMPAIGN_FILE": str(campaign_with(tmp_path, ISSUER)),
         "ADMIN_IDS": f"{ADMIN_ID},{FRENCH_ORGANIZER}",
+        "BENEFICIARY_CHAT_IDS": str(ORGANIZERS_GROUP),
     }
     async with running_bot(env, telegram, stripe_server) as running:
         yield running
@@ -91,13 +94,26 @@ async def give(
     return str(session["payment_intent"])
 
 
-async def export_rows(harness: Harness, organizer: int = ADMIN_ID) -> list[dict[str, str]]:
+async def in_group(harness: Harness, mark: int, text: str) -> None:
+    """The group is told this (among the feed's own posts)."""
+    await harness.telegram.wait_for(
+        lambda call: call.chat_id == ORGANIZERS_GROUP and normalise(call.rendered_text) == text,
+        after=mark,
+    )
+
+
+async def export_rows(
+    harness: Harness, organizer: int = ADMIN_ID, chat_id: int | None = None
+) -> list[dict[str, str]]:
+    """/export receipts (typed in the group `chat_id`, if given): the rows of the CSV that the
+    organizer gets in their private chat."""
     locale = "fr" if organizer == FRENCH_ORGANIZER else "en"
     mark = harness.telegram.mark()
-    harness.user(organizer, locale).send("/export receipts")
+    harness.user(organizer, locale).send("/export receipts", chat_id=chat_id)
     document = await harness.telegram.wait_for(
         lambda call: call.method == "sendDocument", after=mark, timeout=10
     )
+    assert document.chat_id == organizer
     caption = {"en": "Tax receipts list: ", "fr": "Liste des reçus fiscaux : "}[locale]
     assert caption in normalise(document.text)
     content = next(iter(document.files.values())).decode("utf-8-sig")
@@ -155,7 +171,13 @@ async def test_with_an_issuer_each_gift_kept_is_listed_once_numbered_and_forget_
     await harness.deliver(harness.stripe.refund(hundred, 3000))
     await give(harness, ben, "€10 / month", monthly=True, name="Ben Ward")
 
-    rows = await export_rows(harness)
+    # Asked for in a group: the list goes to the organizer alone, the group hears only that.
+    mark = harness.telegram.mark()
+    rows = await export_rows(harness, chat_id=ORGANIZERS_GROUP)
+    await in_group(harness, mark, "I've sent it to you in a private message: it holds donors' "
+                   "details, so it never goes to a group.")
+    assert [call.chat_id for call in harness.telegram.calls[mark:]
+            if call.method == "sendDocument"] == [ADMIN_ID]
     assert [row["receipt number"] for row in rows] == ["1", "2", "3", "4"]
     # The first is the earliest; Stripe dates the others to the same second as each other.
     assert sorted((row["donor"], row["amount"], row["payment method"]) for row in rows) == [
@@ -174,13 +196,18 @@ async def test_with_an_issuer_each_gift_kept_is_listed_once_numbered_and_forget_
         "article 200 du CGI", "L'Auberge des Migrants", "W622000000",
     )  # fmt: skip
 
+    assert {row["status"] for row in rows} == {"issued"}
+
+    # Refunded in part once its receipt is issued: the receipt stays as issued, marked.
+    await harness.deliver(harness.stripe.refund(fifty, 2000))
     later = await give(harness, ana, "5\xa0€")
     shown = await statement(harness, ana, f"Mon récapitulatif {year_now()}", "Vos dons en")
     assert "émis par L'Auberge des Migrants" in shown
-    assert f"50 € — reçu n° {number['50.00']}" in shown
-    assert f"70 € — reçu n° {number['70.00']}" in shown
+    assert f"50 € — reçu n° {number['50.00']} (remboursé en partie après émission : montant " \
+        "conservé 30 €)" in shown
+    assert f"70 € — reçu n° {number['70.00']}\n" in shown
     assert "5 € — reçu pas encore émis" in shown
-    assert f"Total en {year_now()} : 125 €" in shown
+    assert f"Total en {year_now()} : 105 €" in shown
 
     # Numbers stay; the new gift takes the next one, in the organizer's other language.
     again = await export_rows(harness, FRENCH_ORGANIZER)
@@ -188,6 +215,9 @@ async def test_with_an_issuer_each_gift_kept_is_listed_once_numbered_and_forget_
         (row["receipt number"], row["amount"]) for row in rows
     ] + [("5", "5.00")]
     assert again[0]["donateur"] == "inconnu" and again[-1]["mode de versement"] == "carte bancaire"
+    assert next(row["statut"] for row in again if row["montant"] == "50.00") == (
+        "remboursé en partie après émission : montant conservé 30\xa0€"
+    )
 
     # Issued receipts stay with the association, tied to nobody on Telegram; the rest goes.
     await harness.deliver(harness.stripe.refund(later))
@@ -208,13 +238,28 @@ async def test_with_an_issuer_each_gift_kept_is_listed_once_numbered_and_forget_
         f"calais:donation:{gift}" for gift in (fifty, hundred, later)
     )
     final = await export_rows(harness)
-    # The refunded fifth is left out, its number not given again.
+    # The fifth, refunded once issued, stays for the association to cancel; its number is not
+    # given again.
     assert [(row["receipt number"], row["donor"]) for row in final] == [
-        *((row["receipt number"], row["donor"]) for row in rows), ("6", "unknown"),
-        ("7", "unknown"),
+        *((row["receipt number"], row["donor"]) for row in rows), ("5", "Ana Lima"),
+        ("6", "unknown"), ("7", "unknown"),
     ]
+    assert (final[4]["amount"], final[4]["status"]) == (
+        "5.00", "refunded after issue: cancel this receipt"
+    )
     assert final[-1]["city"] == "unknown"
     assert unissued not in await traces_of(redis_url, "Ana Lima")
+
+    # The plain export (Stripe ids, public names) asked for in the group by an organizer the bot
+    # cannot write to privately (never started, or blocked): the group hears how to get it.
+    harness.telegram.blocked.add(FRENCH_ORGANIZER)
+    mark = harness.telegram.mark()
+    harness.user(FRENCH_ORGANIZER, "fr").send("/export", chat_id=ORGANIZERS_GROUP)
+    await in_group(harness, mark, "Il contient des données des donateurs, je ne l'envoie donc "
+                   "qu'en message privé : ouvrez une conversation avec moi, touchez Démarrer, "
+                   "puis redemandez-le.")
+    assert not [call for call in harness.telegram.calls[mark:]
+                if call.method == "sendDocument" and call.ok]
 
 
 @pytest.mark.parametrize(

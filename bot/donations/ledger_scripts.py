@@ -122,8 +122,15 @@ end
 -- once; the gift that fills its need leaves the marker its one broadcast is made from and tells
 -- the beneficiaries, decided here so two gifts filling it together announce it once. The
 -- gift's hash keeps its need ("" for the general pool) so a reversal takes it back from there.
+-- A gift for a need already filled (a remembered choice, a page left open, a monthly renewal)
+-- goes to the general pool, as the announcement of the need filled says; the test is the
+-- board's own (NeedProgress.filled), so a need refunded below its target takes gifts again.
 if gift.needs_at then
   local board = KEYS[tonumber(gift.needs_at)]
+  if gift.need and tonumber(redis.call('HGET', board, 'need:' .. gift.need) or '0')
+      >= tonumber(gift.need_goal) then
+    gift.need = nil
+  end
   redis.call('HSET', KEYS[1], 'need', gift.need or '')
   if gift.need then
     local cents = redis.call('HINCRBY', board, 'need:' .. gift.need, counted)

@@ -57,6 +57,27 @@ return {1, tostring(cents)}
 """
 
 
+# KEYS: the allocation awaiting confirmation, its outcome. ARGV: the outcome's TTL (s).
+# Answers 1 once dropped, 0 when a Confirm allocated it first, -1 when it was dropped or had
+# expired before. Read and taken in one step with the outcome, so Confirm and Cancel tapped
+# together do one thing: the loser is told what the winner did (see _ALLOCATE, which reads it).
+_DROP = """
+local done = redis.call('GET', KEYS[2])
+if done then return done == 'done' and 0 or -1 end
+if redis.call('DEL', KEYS[1]) == 0 then return -1 end
+redis.call('SET', KEYS[2], 'cancelled', 'EX', ARGV[1])
+return 1
+"""
+
+
+class DropResult(Enum):
+    """What cancelling an allocation did."""
+
+    DROPPED = 1
+    ALLOCATED = 0
+    GONE = -1
+
+
 class AllocationResult(Enum):
     """What confirming an allocation did."""
 
@@ -83,6 +104,7 @@ class NeedsStore:
         self._redis = redis
         self.needs = needs
         self._allocate = redis.register_script(_ALLOCATE)
+        self._drop = redis.register_script(_DROP)
 
     async def board(self) -> NeedsBoard:
         """Every need's progress and the general pool, in one read."""
@@ -131,9 +153,13 @@ class NeedsStore:
                   -1: AllocationResult.GONE}.get(int(state), AllocationResult.TOO_LARGE)
         return result, int(text_of(value) or 0) if result is AllocationResult.TOO_LARGE else 0
 
-    async def drop(self, token: str) -> None:
-        """Forget an allocation the organizer cancelled."""
-        await self._redis.delete(keys.need_allocation(token))
+    async def drop(self, token: str) -> DropResult:
+        """Forget an allocation the organizer cancelled, unless it was confirmed first."""
+        answer = await self._drop(
+            keys=[keys.need_allocation(token), keys.need_allocation_done(token)],
+            args=[ALLOCATION_TTL_SECONDS],
+        )
+        return DropResult(int(answer))
 
     async def filled_waiting(self) -> list[Need]:
         """The needs filled whose broadcast is not made yet (their marker is still there)."""

@@ -20,14 +20,27 @@ from redis.asyncio import Redis
 from bot.storage import keys
 from bot.storage.connection import as_text, text_of
 
-# KEYS: the draft's outcome, the entry sequence, the entries, the summary, the draft.
-# ARGV: token, amount, text en, text fr, photo, need, now (ms), outcome TTL (s), entry prefix.
+# KEYS: the draft, the entry sequence. ARGV: the draft's token.
+# Returns the id the draft's entry is to have (drawn once, kept on the draft, so a retried
+# Confirm records under the same id), or 0 when the draft is not this token's any more. An id
+# is drawn before the entry's key can be named: the record script must be given it in KEYS.
+_RESERVE = """
+if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
+local id = redis.call('HGET', KEYS[1], 'new_entry')
+if id then return tonumber(id) end
+id = redis.call('INCR', KEYS[2])
+redis.call('HSET', KEYS[1], 'new_entry', id)
+return id
+"""
+
+# KEYS: the draft's outcome, the entry, the entries, the summary, the draft.
+# ARGV: token, amount, text en, text fr, photo, need, now (ms), outcome TTL (s), entry id.
 # Returns {1, id} when this call recorded the entry, {0, outcome} when an earlier one had.
 _RECORD = """
 local settled = redis.call('GET', KEYS[1])
 if settled then return {0, settled} end
-local id = redis.call('INCR', KEYS[2])
-redis.call('HSET', ARGV[9] .. id, 'amount', ARGV[2], 'text:en', ARGV[3], 'text:fr', ARGV[4],
+local id = ARGV[9]
+redis.call('HSET', KEYS[2], 'amount', ARGV[2], 'text:en', ARGV[3], 'text:fr', ARGV[4],
   'photo', ARGV[5], 'need', ARGV[6], 'recorded', ARGV[7])
 redis.call('ZADD', KEYS[3], ARGV[7], id)
 redis.call('HINCRBY', KEYS[4], 'spent', ARGV[2])
@@ -37,7 +50,7 @@ if ARGV[6] ~= '' then redis.call('HINCRBY', KEYS[4], 'need:' .. ARGV[6], ARGV[2]
 redis.call('SET', KEYS[1], id, 'EX', ARGV[8])
 -- The draft goes unless a new /spent replaced it meanwhile.
 if redis.call('HGET', KEYS[5], 'token') == ARGV[1] then redis.call('DEL', KEYS[5]) end
-return {1, tostring(id)}
+return {1, id}
 """
 
 # KEYS: the draft's outcome, the entry, the summary, the draft.
@@ -74,20 +87,6 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HINCRBY', KEYS[3], 'spent', -tonumber(amount))
 redis.call('HINCRBY', KEYS[3], 'count', -1)
 return 1
-"""
-
-# KEYS: the entries. ARGV: since (ms), how many of the newest to name, entry prefix.
-# Returns {sum, count, ids of the newest}: entries are few (one per purchase), and one script
-# reads them in one round trip.
-_SINCE = """
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')
-local sum = 0
-for _, id in ipairs(ids) do
-  sum = sum + tonumber(redis.call('HGET', ARGV[3] .. id, 'amount') or '0')
-end
-local newest = {}
-for i = #ids, math.max(1, #ids - tonumber(ARGV[2]) + 1), -1 do newest[#newest + 1] = ids[i] end
-return {sum, #ids, newest}
 """
 
 
@@ -154,23 +153,30 @@ class SpendingRecord:
     def __init__(self, redis: Redis, *, outcome_ttl: int) -> None:
         self._redis = redis
         self._outcome_ttl = outcome_ttl
+        self._reserve = redis.register_script(_RESERVE)
         self._record = redis.register_script(_RECORD)
         self._correct = redis.register_script(_CORRECT)
         self._remove = redis.register_script(_REMOVE)
-        self._since = redis.register_script(_SINCE)
 
     async def record(
         self, admin_id: int, token: str, change: EntryChange, now_ms: int
     ) -> Outcome:
         """Record the entry once for this draft token, and drop the draft."""
+        entry_id = int(await self._reserve(
+            keys=[keys.spending_draft(admin_id), keys.spending_sequence()], args=[token]
+        ))
+        if not entry_id:
+            # Recorded, discarded or replaced since: say what became of it, do nothing.
+            settled = await self.outcome(token) or ""
+            return Outcome(int(settled) if settled.isdigit() else None, now=False)
         answer = await self._record(
             keys=[
-                keys.spending_draft_outcome(token), keys.spending_sequence(),
+                keys.spending_draft_outcome(token), keys.spending_entry(entry_id),
                 keys.spending_entries(), keys.spending_summary(), keys.spending_draft(admin_id),
             ],
             args=[
                 token, change.amount, change.text_en, change.text_fr, change.photo or "",
-                change.need or "", now_ms, self._outcome_ttl, keys.spending_prefix(),
+                change.need or "", now_ms, self._outcome_ttl, entry_id,
             ],
         )
         return _outcome(answer)
@@ -230,12 +236,21 @@ class SpendingRecord:
 
     async def since(self, since_ms: int, shown: int) -> SpentSince:
         """The entries recorded since `since_ms`, their sum, and the `shown` newest of them."""
-        spent, count, ids = await self._since(
-            keys=[keys.spending_entries()], args=[since_ms, shown, keys.spending_prefix()]
-        )
-        entries = [await self.entry(int(text_of(raw))) for raw in ids]
+        # Ids by score, then the entries in one round trip: entries are few (one a purchase).
+        ids = [
+            int(text_of(raw))
+            for raw in await self._redis.zrangebyscore(keys.spending_entries(), since_ms, "+inf")
+        ]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for entry_id in ids:
+                pipe.hgetall(keys.spending_entry(entry_id))
+            raws = await pipe.execute()
+        entries = [
+            entry for entry in (_entry(i, raw) for i, raw in zip(ids, raws, strict=True))
+            if entry is not None
+        ]
         return SpentSince(
-            int(spent), int(count), [entry for entry in entries if entry is not None]
+            sum(entry.amount for entry in entries), len(entries), entries[::-1][:shown]
         )
 
 

@@ -11,6 +11,8 @@ def closing_summary(
 ) -> str:
     """Given, refunded, disputed, raised, fees covered, spent and what is left to transfer."""
     raised = max(0, totals.raised)
+    # Stripe's fee on each gift is not recorded (only the part donors chose to cover is), so
+    # what is left is shown before those fees, and the wording says so.
     return l10n.format(
         locale, "closing-beneficiary-summary",
         gross=money(totals.gross, currency), refunded=money(totals.refunded, currency),

@@ -1,5 +1,7 @@
 """Tax receipts: the line that says whether gifts give one, and the Cerfa-ready list (CSV) the
-organizer's /export receipts sends, one row per gift kept, in receipt number order.
+organizer's /export receipts sends, one row per gift kept or numbered before, in receipt
+number order. A row's amount is what its receipt was issued for; its status says when a refund
+since calls for the receipt to be cancelled or corrected.
 
 Nothing on a row is guessed: a name, an address part or a payment method Stripe did not give
 (a gift made before addresses were asked for) reads "unknown" in the organizer's language.
@@ -16,7 +18,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 
 from bot.donations.receipt_numbers import NumberedGift, stored_address
-from bot.i18n import Localizer
+from bot.i18n import Localizer, money
 from bot.money import minor_to_decimal
 from bot.reports.export import cell
 from bot.reports.french_amounts import euros_in_words
@@ -25,7 +27,7 @@ from bot.reports.receipt_issuer import ReceiptIssuer
 COLUMNS = (
     "number", "donor", "address", "postal-code", "city", "country", "amount", "currency",
     "date", "method", "article", "issuer", "issuer-address", "issuer-object",
-    "issuer-identifier", "signatory",
+    "issuer-identifier", "signatory", "status",
 )
 # French words for euros only: a receipt for the French tax office is in euros.
 WORDS_CURRENCY = "EUR"
@@ -65,8 +67,8 @@ def receipts_csv(
             "postal-code": address.get("postal_code") or unknown,
             "city": address.get("city") or unknown,
             "country": countries.get(country, country) if country else unknown,
-            "amount": str(minor_to_decimal(gift.kept)),
-            "amount-words": euros_in_words(gift.kept),
+            "amount": str(minor_to_decimal(gift.issued)),
+            "amount-words": euros_in_words(gift.issued),
             "currency": fields.get("currency", currency),
             "date": datetime.fromtimestamp(gift.donation.created, zone).date().isoformat(),
             "method": l10n.format(locale, "receipts-method", method=method) if method else unknown,
@@ -76,6 +78,10 @@ def receipts_csv(
             "issuer-object": issuer.object,
             "issuer-identifier": issuer.identifier,
             "signatory": issuer.signatory,
+            "status": l10n.format(
+                locale, "receipts-status", after=gift.after_issue,
+                kept=money(max(0, gift.kept), fields.get("currency", currency)),
+            ),
         }
         writer.writerow([cell(row[name]) for name in columns])
     return buffer.getvalue().encode("utf-8-sig")

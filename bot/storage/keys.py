@@ -394,12 +394,7 @@ def spending_entry(entry_id: int) -> str:
     """Hash: one spending entry (amount in minor units, text per locale, photo file_id, need,
     recorded and corrected times in ms). The organizers' record, not anyone's personal data:
     /forget has nothing to take from it. No TTL; deleted when an organizer removes it."""
-    return f"{spending_prefix()}{entry_id}"
-
-
-def spending_prefix() -> str:
-    """What spending_entry(id) puts before the id: the script that draws the id names the key."""
-    return f"{PREFIX}spending:entry:"
+    return f"{PREFIX}spending:entry:{entry_id}"
 
 
 def spending_entries() -> str:

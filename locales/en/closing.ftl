@@ -34,4 +34,4 @@ closing-beneficiary-summary =
     Raised (net): { $raised }
     Card fees covered by donors (not in the total): { $fees }
     Spent: { $spent }
-    To be transferred: { $transfer }
+    To transfer, before Stripe's card fees on the gifts whose donor did not cover them: { $transfer }

@@ -16,17 +16,19 @@ needs-choice = { $need } ({ $count } of { $target }){ $filled ->
     [yes] {" "}✅
    *[no] {""}
 }
+needs-filled-choice = { $need } is already filled: your gift will go where it helps most.
 needs-unknown = That need is not on the list any more. Open /donate again to choose.
 needs-filled-broadcast =
     🎉 <b>{ $need }: the target is reached!</b>
 
-    Thanks to you, { $target } are paid for ({ $amount }). Thank you for every gift, large or small. The next gifts go where they help most: see /needs.
+    Thanks to you, { $target } are paid for ({ $amount }). Thank you for every gift, large or small. From now on, gifts chosen for it, monthly ones included, go where they help most: see /needs.
 needs-filled-organizer = 🎉 { $need }: target reached. The subscribers are being told.
 beneficiary-need-filled = 🎉 Need filled: { $need }, { $target } paid for ({ $amount }).
 
 allocate-usage = Send /allocate followed by a need and an amount, for example: /allocate blankets 150. Needs: { $ids }
 allocate-unknown-need = There is no need called “{ $need }”. Needs: { $ids }
 allocate-bad-amount = That amount is not one I can read: write it like 150 or 150.50.
+allocate-amount-not-positive = The amount must be more than zero.
 allocate-too-large = { $amount } is more than the { $pool } given “where it helps most” that is not shared out yet. Nothing was allocated.
 allocate-preview =
     Give { $amount } of the gifts “where it helps most” to <b>{ $need }</b>: { $count ->
@@ -36,4 +38,5 @@ allocate-preview =
     }. Still to be shared out: { $pool }.
 allocate-button-confirm = ✅ Allocate
 allocate-already = This allocation was already made or cancelled: nothing changed.
+allocate-already-allocated = This allocation was already made: nothing was cancelled.
 allocate-done = ✅ { $amount } allocated to { $need }.

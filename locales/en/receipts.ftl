@@ -6,7 +6,7 @@ receipts-export-none = No tax receipts can be issued: the campaign file names no
 receipts-export-caption = Tax receipts list: { $count ->
         [one] 1 gift
        *[other] { $count } gifts
-    }, each with its receipt number, which stays the same in every export. Gifts refunded in full are left out. It holds donors' names and addresses: keep it safe.
+    }, each with its receipt number, which stays the same in every export. Gifts refunded in full before their receipt was issued are left out; a receipt issued stays, also after a refund, its status saying what to cancel or correct. It holds donors' names and addresses: keep it safe.
 receipts-unknown = unknown
 receipts-method = { $method ->
         [card] card
@@ -30,6 +30,12 @@ receipts-column-issuer-address = issuer's address
 receipts-column-issuer-object = issuer's object
 receipts-column-issuer-identifier = SIREN or RNA number
 receipts-column-signatory = signatory
+receipts-column-status = status
+receipts-status = { $after ->
+        [refunded] refunded after issue: cancel this receipt
+        [partly] partly refunded after issue: amount kept { $kept }
+       *[none] issued
+    }
 receipts-forget = Tax receipts already issued for your gifts stay with { $name }, which must keep them for the tax office: with your name and address, but no longer linked to your Telegram account. From the gifts whose receipt was not issued yet, your name and address are erased.
 receipts-statement-button = 📄 My { $year } statement
 receipts-statement-title = <b>Your gifts in { $year }</b>
@@ -38,6 +44,10 @@ receipts-statement-issued = Tax receipts are issued by { $name }; each gift's re
 receipts-statement-item = • { $date }: <b>{ $amount }</b>{ $status ->
         [numbered] {" "}— receipt no. { $receipt }
         [pending] {" "}— receipt not issued yet
+       *[none] {""}
+    }{ $after ->
+        [refunded] {" "}(refunded after issue)
+        [partly] {" "}(partly refunded after issue: amount kept { $kept })
        *[none] {""}
     }
 receipts-statement-total = Total in { $year }: <b>{ $total }</b>

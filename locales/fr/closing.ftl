@@ -34,4 +34,4 @@ closing-beneficiary-summary =
     Collecté (net) : { $raised }
     Frais de carte couverts par les donateurs (hors total) : { $fees }
     Dépensé : { $spent }
-    À virer : { $transfer }
+    À virer, avant les frais de carte de Stripe sur les dons dont le donateur ne les a pas couverts : { $transfer }

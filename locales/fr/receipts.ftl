@@ -6,7 +6,7 @@ receipts-export-none = Aucun reçu fiscal ne peut être émis : le fichier de ca
 receipts-export-caption = Liste des reçus fiscaux : { $count ->
         [one] 1 don
        *[other] { $count } dons
-    }, chacun avec son numéro de reçu, qui reste le même à chaque export. Les dons remboursés en totalité n'y figurent pas. Elle contient les noms et adresses des donateurs : conservez-la en lieu sûr.
+    }, chacun avec son numéro de reçu, qui reste le même à chaque export. Les dons remboursés en totalité avant l'émission de leur reçu n'y figurent pas ; un reçu émis y reste, même après un remboursement, son statut indiquant ce qu'il faut annuler ou corriger. Elle contient les noms et adresses des donateurs : conservez-la en lieu sûr.
 receipts-unknown = inconnu
 receipts-method = { $method ->
         [card] carte bancaire
@@ -30,6 +30,12 @@ receipts-column-issuer-address = adresse de l'organisme
 receipts-column-issuer-object = objet de l'organisme
 receipts-column-issuer-identifier = numéro SIREN ou RNA
 receipts-column-signatory = signataire
+receipts-column-status = statut
+receipts-status = { $after ->
+        [refunded] remboursé après émission : reçu à annuler
+        [partly] remboursé en partie après émission : montant conservé { $kept }
+       *[none] émis
+    }
 receipts-forget = Les reçus fiscaux déjà émis pour vos dons restent chez { $name }, qui doit les conserver pour l'administration fiscale : avec vos nom et adresse, mais sans plus aucun lien avec votre compte Telegram. Des dons dont le reçu n'a pas encore été émis, vos nom et adresse sont effacés.
 receipts-statement-button = 📄 Mon récapitulatif { $year }
 receipts-statement-title = <b>Vos dons en { $year }</b>
@@ -38,6 +44,10 @@ receipts-statement-issued = Les reçus fiscaux sont émis par { $name } ; le num
 receipts-statement-item = • { $date } : <b>{ $amount }</b>{ $status ->
         [numbered] {" "}— reçu n° { $receipt }
         [pending] {" "}— reçu pas encore émis
+       *[none] {""}
+    }{ $after ->
+        [refunded] {" "}(remboursé après émission)
+        [partly] {" "}(remboursé en partie après émission : montant conservé { $kept })
        *[none] {""}
     }
 receipts-statement-total = Total en { $year } : <b>{ $total }</b>
