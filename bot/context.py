@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from telegram import Update, User
@@ -210,6 +210,11 @@ class CampaignContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, An
         if state is not None and state.user_id == user.id:
             return state
         return await self.read_state(user, counted=False)
+
+    async def choose_need(self, user: User, need_id: str | None) -> None:
+        """Store the need the user's next gift is for, and see it in this update's state."""
+        await self.users.choose_need(user.id, need_id)
+        self._update_state = replace(await self.state_of(user), need=need_id)
 
     async def locale_of(self, user: User | None) -> str:
         """The user's stored locale, else the one guessed from language_code (then stored)."""

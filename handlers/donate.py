@@ -54,7 +54,7 @@ def cancel_button(context: CampaignContext, locale: str) -> InlineKeyboardMarkup
 
 
 async def donate_menu(
-    context: CampaignContext, locale: str, user_id: int, frequency: Frequency
+    context: CampaignContext, locale: str, user: User, frequency: Frequency
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The amount picker for one frequency, with the frequency switch above it."""
     campaign = context.settings.campaign
@@ -83,10 +83,10 @@ async def donate_menu(
         context.text(locale, "donate-button-other"),
         callback_data=OTHER.data(frequency=frequency.value),
     )])
-    need_buttons = await need_row(context, locale, user_id, frequency)
+    need_buttons = await need_row(context, locale, user, frequency)
     if need_buttons:
         rows.append(need_buttons)
-    if await context.gifts.has_given(user_id):
+    if await context.gifts.has_given(user.id):
         rows.append([InlineKeyboardButton(
             context.text(locale, "mygift-button"), callback_data=callbacks.MY_GIFTS.data()
         )])
@@ -110,7 +110,7 @@ async def donate(update: Update, context: CampaignContext) -> None:
     if await campaign_over(context, user):
         await tell_over(context, chat.id, locale)
         return
-    text, markup = await donate_menu(context, locale, user.id, Frequency.ONCE)
+    text, markup = await donate_menu(context, locale, user, Frequency.ONCE)
     await context.bot.send_message(chat.id, text, reply_markup=markup)
 
 
@@ -122,7 +122,7 @@ async def switch_frequency(update: Update, context: CampaignContext) -> None:
     await query.answer()
     locale = await context.locale_for(update)
     text, markup = await donate_menu(
-        context, locale, query.from_user.id, Frequency(context.matched("frequency"))
+        context, locale, query.from_user, Frequency(context.matched("frequency"))
     )
     await query.edit_message_text(text, reply_markup=markup)
 
@@ -264,7 +264,7 @@ async def checkout_link(
     if not (cap.verdict(state.sessions) if state.sessions else await cap.take()):
         return Refusal.BUSY
     settings = context.settings
-    need = await chosen_need(context, user.id)
+    need = await chosen_need(context, user)
     pledge = Pledge(
         user_id=user.id, amount=amount, currency=settings.campaign.currency, frequency=frequency,
         locale=locale, origin_message_id=origin_message_id, referral=state.referral,

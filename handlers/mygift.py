@@ -77,7 +77,7 @@ async def my_gifts(update: Update, context: CampaignContext) -> None:
         text, buttons = with_statement_button(context, locale, views[-1])
         views[-1] = (text, paid_for_markup(context, locale, buttons))
     else:
-        views = [await donate_menu(context, locale, user.id, Frequency.ONCE)]
+        views = [await donate_menu(context, locale, user, Frequency.ONCE)]
     for text, markup in views:
         await context.bot.send_message(user.id, text, reply_markup=markup)
 

@@ -6,7 +6,7 @@ redraw /donate.
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton
+from telegram import InlineKeyboardButton, User
 
 from bot.botapi.callback_data import CallbackFormat
 from bot.context import CampaignContext
@@ -28,14 +28,15 @@ def tapped_need(context: CampaignContext) -> tuple[bool, Need | None]:
     return need_id == GENERAL or need is not None, need
 
 
-async def chosen_need(context: CampaignContext, user_id: int) -> Need | None:
+async def chosen_need(context: CampaignContext, user: User) -> Need | None:
     """The need the supporter's next gift is for; None for where it helps most, also when the
     campaign file no longer lists the one they chose, or when it is filled (its gifts would go
     to the general pool anyway: ledger_scripts.py RECORD)."""
     needs = context.settings.campaign.needs
     if not needs:
         return None
-    need = find_need(needs, await context.users.chosen_need(user_id))
+    # Read with the update's other records (bot/storage/update_state): no round trip of its own.
+    need = find_need(needs, (await context.state_of(user)).need)
     if need is None or await is_filled(context, need):
         return None
     return need
@@ -48,12 +49,12 @@ async def is_filled(context: CampaignContext, need: Need) -> bool:
 
 
 async def need_row(
-    context: CampaignContext, locale: str, user_id: int, frequency: Frequency
+    context: CampaignContext, locale: str, user: User, frequency: Frequency
 ) -> list[InlineKeyboardButton]:
     """The "For: ... ▾" button under the amounts; nothing when the campaign lists no needs."""
     if not context.settings.campaign.needs:
         return []
-    need = await chosen_need(context, user_id)
+    need = await chosen_need(context, user)
     target = need.text(locale) if need else context.text(locale, "needs-general")
     return [InlineKeyboardButton(
         context.text(locale, "needs-button-for", need=target),

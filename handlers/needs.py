@@ -132,7 +132,7 @@ async def open_picker(update: Update, context: CampaignContext) -> None:
     await query.answer()
     locale = await context.locale_for(update)
     frequency = context.matched("frequency")
-    chosen = await chosen_need(context, query.from_user.id)
+    chosen = await chosen_need(context, query.from_user)
     board = await context.needs.board()
 
     def choice(label: str, need_id: str, selected: bool) -> list[InlineKeyboardButton]:
@@ -176,10 +176,9 @@ async def choose(update: Update, context: CampaignContext) -> None:
         need = None
     else:
         await query.answer()
-    user_id = query.from_user.id
-    await context.users.choose_need(user_id, need.need_id if need else None)
+    await context.choose_need(query.from_user, need.need_id if need else None)
     text, markup = await donate.donate_menu(
-        context, locale, user_id, Frequency(context.matched("frequency"))
+        context, locale, query.from_user, Frequency(context.matched("frequency"))
     )
     await query.edit_message_text(text, reply_markup=markup)
 

@@ -21,9 +21,10 @@ from bot.storage.connection import as_text, text_of
 # without one), this minute's Checkout Session counter ('' for updates asking for no session).
 # ARGV: the per-user limit, the counters' TTL (s), the locale guessed from language_code, then
 # every supported locale.
-# Returns: count and sessions (0 when not counted), locale, blocked, referral, awaited input,
-# photo file_id, the totals as field/value pairs. The guessed locale is stored unless a
-# supported one is; one stored before the store checked values (a forged "fr\n") is replaced.
+# Returns: count and sessions (0 when not counted), locale, blocked, referral, the need chosen
+# for the next gift, awaited input, photo file_id, the totals as field/value pairs. The guessed
+# locale is stored unless a supported one is; one stored before the store checked values (a
+# forged "fr\n") is replaced.
 READ = """
 local count, sessions = 0, 0
 if KEYS[1] ~= '' then
@@ -36,7 +37,7 @@ if KEYS[6] ~= '' and count <= tonumber(ARGV[1]) then
   redis.call('EXPIRE', KEYS[6], ARGV[2])
 end
 redis.call('HSETNX', KEYS[2], 'locale', ARGV[3])
-local user = redis.call('HMGET', KEYS[2], 'locale', 'blocked', 'referral')
+local user = redis.call('HMGET', KEYS[2], 'locale', 'blocked', 'referral', 'need')
 local supported = false
 for i = 4, #ARGV do
   if user[1] == ARGV[i] then supported = true end
@@ -47,7 +48,7 @@ if not supported then
 end
 local photo = false
 if KEYS[5] ~= '' then photo = redis.call('GET', KEYS[5]) end
-return {count, sessions, user[1], user[2], user[3], redis.call('GET', KEYS[3]), photo,
+return {count, sessions, user[1], user[2], user[3], user[4], redis.call('GET', KEYS[3]), photo,
         redis.call('HGETALL', KEYS[4])}
 """
 
@@ -76,6 +77,8 @@ class UpdateState:
     # A subscriber who had blocked the bot: the next /start brings them back.
     blocked: bool
     referral: str | None
+    # The need chosen on the amount step (bot/donations/needs.py), None for where it helps most.
+    need: str | None
     awaiting: str | None
     photo_file_id: str | None
     totals: Totals
@@ -83,7 +86,7 @@ class UpdateState:
 
 def parse(user_id: int, reply: list[Any]) -> UpdateState:
     """The script's reply as a record."""
-    count, sessions, locale, blocked, referral, awaiting, photo, pairs = reply
+    count, sessions, locale, blocked, referral, need, awaiting, photo, pairs = reply
     fields = {text_of(pairs[i]): int(pairs[i + 1]) for i in range(0, len(pairs), 2)}
     return UpdateState(
         user_id=user_id,
@@ -92,6 +95,7 @@ def parse(user_id: int, reply: list[Any]) -> UpdateState:
         locale=text_of(locale),
         blocked=as_text(blocked) == "1",
         referral=as_text(referral),
+        need=as_text(need),
         awaiting=as_text(awaiting),
         photo_file_id=as_text(photo),
         totals=Totals(**{name: fields.get(name, 0) for name in Totals.__dataclass_fields__}),

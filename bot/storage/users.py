@@ -73,10 +73,6 @@ class UserStore:
         else:
             await self._redis.hset(keys.user(user_id), "need", need_id)
 
-    async def chosen_need(self, user_id: int) -> str | None:
-        """The need chosen on the amount step, if any (kept in the user's hash: /forget)."""
-        return as_text(await self._redis.hget(keys.user(user_id), "need"))
-
     async def expect_input(self, user_id: int, what: str) -> None:
         """Remember what the bot just asked the user to type ("amount:once", "words:<id>")."""
         await self._redis.set(keys.awaiting_input(user_id), what, ex=AWAITING_TTL_SECONDS)
