@@ -9,10 +9,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from babel.dates import format_date
 
 from bot.donations.monthly_gifts import add_months
 from bot.donations.stripe_client import portal_return_url
+from bot.i18n import long_date
 from bot.storage import keys
 from tests.conftest import Harness
 from tests.donation_steps import normalise, pay, pledge, wait_for_thanks
@@ -22,7 +22,7 @@ ZONE = ZoneInfo("Europe/Paris")
 
 
 def day(epoch: int, locale: str) -> str:
-    return format_date(datetime.fromtimestamp(epoch, ZONE).date(), format="long", locale=locale)
+    return long_date(datetime.fromtimestamp(epoch, ZONE).date(), locale)
 
 
 async def give_monthly(harness: Harness, user: FakeUser, label: str) -> str:

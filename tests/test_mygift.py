@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from babel.dates import format_date
 
 from bot.campaign import CampaignFileError, load_campaign
 from bot.donations.donor_gifts import DonorGifts
 from bot.donations.ledger import Donation, DonationLedger
 from bot.donations.outbox import Notice, NoticeData, NoticeKind
+from bot.i18n import long_date
 from bot.storage import keys
 from bot.storage.connection import connect
 from tests.conftest import ROOT, Harness
@@ -55,7 +55,7 @@ def links(call: ApiCall) -> list[str]:
 def day_of(harness: Harness, payment_intent: str, locale: str) -> str:
     """The day a payment was made, as a donor reading `locale` reads it."""
     created = harness.stripe.payment_intents[payment_intent]["created"]
-    return format_date(datetime.fromtimestamp(created, ZONE).date(), "long", locale=locale)
+    return long_date(datetime.fromtimestamp(created, ZONE).date(), locale)
 
 
 def receipt_of(harness: Harness, payment_intent: str) -> str:

@@ -231,7 +231,7 @@ class StripeEventProcessor:
             await self._monthly.link(
                 subscription_id, user_id, amount, self._currency, locale,
                 invoice_id=invoice.id, created=invoice.created, customer=invoice.customer,
-                period_end=invoice.period_end,
+                period_end=invoice.period_end, fee=covered_fee,
             )
         donation = Donation(
             donation_id=payment_intent or invoice.id,

@@ -115,6 +115,32 @@ class Invoice:
         )
 
 
+# The metadata of the product Checkout makes for the card fee a donor covers: which item of a
+# subscription is the fee, whatever order Stripe lists the items in.
+FEE_LINE_MARK = {"line": "covered_fee"}
+
+
+def _fee_item(
+    items: list[Mapping[str, Any]], metadata: Mapping[str, str]
+) -> Mapping[str, Any] | None:
+    """The fee's item: its product marked (when Stripe expanded it), else the one priced at the
+    fee the metadata names (an event lists products by id only)."""
+    if len(items) < 2:
+        return None
+    marked = [
+        item for item in items
+        if _metadata(_mapping(_mapping(item.get("price")).get("product"))).get("line")
+        == FEE_LINE_MARK["line"]
+    ]
+    fee = metadata.get("covered_fee", "")
+    # From the end: were the gift and the fee alike, the gift stays the first.
+    priced = [
+        item for item in reversed(items)
+        if str(_mapping(item.get("price")).get("unit_amount")) == fee
+    ]
+    return (marked or priced or [None])[0]
+
+
 # A subscription in one of these will never collect again.
 ENDED_STATUSES = frozenset({"canceled", "incomplete_expired"})
 
@@ -144,15 +170,18 @@ class Subscription:
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> Subscription:
-        items = _mapping(raw.get("items")).get("data")
-        first = _mapping(items[0]) if isinstance(items, list) and items else {}
-        second = _mapping(items[1]) if isinstance(items, list) and len(items) > 1 else {}
+        listed = _mapping(raw.get("items")).get("data")
+        items = [_mapping(item) for item in listed] if isinstance(listed, list) else []
+        metadata = _metadata(raw)
+        second = _fee_item(items, metadata)
+        first = next((item for item in items if item is not second), {})
+        second = second or {}
         price = _mapping(first.get("price"))
         unit, quantity = _amount_or_none(price.get("unit_amount")), _amount(first.get("quantity"))
         pause = raw.get("pause_collection")
         return cls(
             id=str(raw["id"]),
-            metadata=_metadata(raw),
+            metadata=metadata,
             created=_amount(raw.get("created")),
             status=_text(raw.get("status")),
             customer=_reference(raw.get("customer")),
