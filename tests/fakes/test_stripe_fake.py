@@ -331,17 +331,26 @@ async def test_a_subscription_update_swaps_the_price_pauses_and_is_announced(
     [renewed] = stripe_server.renew_subscription(subscription_id)
     assert renewed["data"]["object"]["amount_paid"] == 2500
 
-    resumes_at = int(time.time()) + 40 * 86_400
+    resumes_at = int(time.time()) + 75 * 86_400
     pause: Any = {"pause_collection": {"behavior": "void", "resumes_at": resumes_at}}
     paused = await client.v1.subscriptions.update_async(subscription_id, pause)
     assert paused.to_dict()["pause_collection"] == pause["pause_collection"]
-    with pytest.raises(ValueError, match="paused"):
-        stripe_server.renew_subscription(subscription_id)
+    # Paused: the period passes unpaid; past resumes_at Stripe collects again by itself.
+    assert stripe_server.renew_subscription(subscription_id) == []
+    assert stripe_server.subscriptions[subscription_id]["pause_collection"] is not None
+    back, paid = stripe_server.renew_subscription(subscription_id)
+    assert back["type"] == "customer.subscription.updated"
+    assert back["data"]["object"]["pause_collection"] is None
+    assert back["data"]["previous_attributes"]["pause_collection"]["resumes_at"] == resumes_at
+    assert paid["type"] == "invoice.paid"
+    await client.v1.subscriptions.update_async(subscription_id, pause)
     resumed = await client.v1.subscriptions.update_async(
         subscription_id, {"pause_collection": "", "metadata": {"locale": ""}}
     )
     assert resumed.pause_collection is None and "locale" not in resumed.metadata
-    _, paused_event, resumed_event = stripe_server.events_of_type("customer.subscription.updated")
+    _, paused_event, _, _, resumed_event = stripe_server.events_of_type(
+        "customer.subscription.updated"
+    )
     assert paused_event["data"]["previous_attributes"] == {"pause_collection": None}
     assert resumed_event["data"]["object"]["pause_collection"] is None
     await client.v1.subscriptions.cancel_async(subscription_id)
