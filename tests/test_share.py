@@ -127,11 +127,6 @@ async def test_a_supporters_link_counts_each_person_once_and_tells_them_of_the_f
     assert tally_of((await show_share(harness, sharer))[0]) == (
         "2 people gave €30 through your link. Thank you for sharing!"
     )
-    # In a group the link and its tally are not shown to everyone there.
-    mark = harness.telegram.mark()
-    sharer.send("/share", chat_id=-100777)
-    await show_share(harness, sharer)
-    assert not [call for call in harness.telegram.sent_to(-100777) if call.index > mark]
 
 
 async def test_forget_ends_a_link_and_organizer_codes_count_as_before(harness: Harness) -> None:
