@@ -72,7 +72,7 @@ def _confirmation(
         text = context.text(
             locale, "monthly-change-confirm-with-fee", **shown,
             fee=money(context.settings.campaign.fees.cover(amount), gift.currency),
-            old_fee=money(gift.fee, gift.currency),
+            fees=money(gift.fee, gift.currency),  # what the card pays on top today
         )
     else:
         text = context.text(locale, "monthly-change-confirm", **shown)

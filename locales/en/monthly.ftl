@@ -22,7 +22,7 @@ monthly-change-confirm = From { $date ->
 monthly-change-confirm-with-fee = From { $date ->
         [next] the next payment
        *[other] { $date }
-    }, your monthly gift will be <b>{ $amount }</b> + { $fee } card fees instead of { $sum } + { $old_fee }. Nothing is charged now. Change it?
+    }, your monthly gift will be <b>{ $amount }</b> + { $fee } card fees instead of { $sum } + { $fees }. Nothing is charged now. Change it?
 monthly-change-confirm-yes = Yes, change it
 monthly-change-same = Your monthly gift is already { $amount }: nothing to change.
 monthly-changed = ✅ From { $date ->

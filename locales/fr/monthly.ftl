@@ -22,7 +22,7 @@ monthly-change-confirm = À partir du { $date ->
 monthly-change-confirm-with-fee = À partir du { $date ->
         [next] prochain paiement
        *[other] { $date }
-    }, votre don mensuel sera de <b>{ $amount }</b> + { $fee } de frais de carte au lieu de { $sum } + { $old_fee }. Rien n'est prélevé maintenant. Le changer ?
+    }, votre don mensuel sera de <b>{ $amount }</b> + { $fee } de frais de carte au lieu de { $sum } + { $fees }. Rien n'est prélevé maintenant. Le changer ?
 monthly-change-confirm-yes = Oui, le changer
 monthly-change-same = Votre don mensuel est déjà de { $amount } : rien à changer.
 monthly-changed = ✅ À partir du { $date ->
