@@ -307,6 +307,13 @@ async def test_update_card_opens_stripes_card_page_in_the_donors_language(
         "url"
     ]
     await choose_language(harness, user, "Français")
+    # A new card saved there: Stripe's word of it, delivered twice, is told once in the chat.
+    mark = harness.telegram.mark()
+    changed = harness.stripe.change_default_card(customer)
+    await harness.deliver(changed + changed)
+    told = await harness.telegram.wait_for_message(user.id, after=mark)
+    assert "La carte de votre don mensuel est bien changée" in (told.rendered_text or "")
+    await harness.telegram.assert_no_message(user.id, after=told.index + 1, within=0.5)
     # With a public address, the card page sends the donor to the bot's own page.
     assert portal_return_url("https://bot.example.org", "x", "fr") == (
         "https://bot.example.org/monthly/card?lang=fr"

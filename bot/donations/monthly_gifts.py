@@ -273,6 +273,21 @@ class MonthlyGifts:
         raw = as_text(await self._redis.hget(keys.subscription(subscription_id), "user_id"))
         return int(raw) if raw is not None else None
 
+    async def donor_of(self, customer: str) -> tuple[int, str] | None:
+        """Who gives monthly as this Stripe customer, and in which language; None for nobody.
+        Looked up among the active gifts, rather than kept by customer: a card change is rare,
+        and /forget then has no second trace to take away."""
+        ids = [text_of(raw) for raw in await self._redis.smembers(keys.active_subscriptions())]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for subscription_id in ids:
+                pipe.hmget(keys.subscription(subscription_id), "customer", "user_id", "locale")
+            rows = await pipe.execute()
+        for found, user_id, locale in rows:
+            owner = _number(user_id)
+            if as_text(found) == customer and owner is not None:
+                return owner, str(as_text(locale) or "en")
+        return None
+
     async def erased_owner(self, subscription_id: str) -> bool:
         """Whether /forget unlinked this gift's donor: its renewals stay anonymous for good."""
         owner, amount = await self._redis.hmget(

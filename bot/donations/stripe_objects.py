@@ -25,6 +25,7 @@ class EventType(StrEnum):
     SUBSCRIPTION_UPDATED = "customer.subscription.updated"
     CHARGE_REFUNDED = "charge.refunded"
     DISPUTE_CREATED = "charge.dispute.created"
+    CUSTOMER_UPDATED = "customer.updated"
 
 
 @dataclass(frozen=True)
@@ -232,7 +233,23 @@ class Dispute:
         )
 
 
-StripeObject = CheckoutSession | Invoice | Subscription | Charge | Dispute
+@dataclass(frozen=True)
+class Customer:
+    """A customer, for the card its invoices are paid with."""
+
+    id: str
+    default_payment_method: str | None = None
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> Customer:
+        settings = _mapping(raw.get("invoice_settings"))
+        return cls(
+            id=str(raw["id"]),
+            default_payment_method=_reference(settings.get("default_payment_method")),
+        )
+
+
+StripeObject = CheckoutSession | Invoice | Subscription | Charge | Dispute | Customer
 
 _PARSERS: dict[EventType, Callable[[Mapping[str, Any]], StripeObject]] = {
     EventType.CHECKOUT_COMPLETED: CheckoutSession.parse,
@@ -244,6 +261,7 @@ _PARSERS: dict[EventType, Callable[[Mapping[str, Any]], StripeObject]] = {
     EventType.SUBSCRIPTION_UPDATED: Subscription.parse,
     EventType.CHARGE_REFUNDED: Charge.parse,
     EventType.DISPUTE_CREATED: Dispute.parse,
+    EventType.CUSTOMER_UPDATED: Customer.parse,
 }
 
 
@@ -255,6 +273,8 @@ class StripeEvent:
     type: EventType
     created: int
     object: StripeObject
+    # Whether the change made another card the default one for invoices (customer.updated).
+    card_changed: bool = False
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> StripeEvent | None:
@@ -271,7 +291,11 @@ class StripeEvent:
         except KeyError:
             # No id: not an object Stripe sent, and nothing the bot could file it under.
             return None
-        return cls(_text(raw.get("id")), event_type, _amount(raw.get("created")), parsed)
+        previous = _mapping(_mapping(raw.get("data")).get("previous_attributes"))
+        card_changed = "default_payment_method" in _mapping(previous.get("invoice_settings"))
+        return cls(
+            _text(raw.get("id")), event_type, _amount(raw.get("created")), parsed, card_changed
+        )
 
 
 def _mapping(value: object) -> Mapping[str, Any]:

@@ -49,6 +49,7 @@ monthly-resumes-tomorrow = 🔁 Your monthly gift of <b>{ $amount }</b> resumes 
 monthly-card-link = Tap the button to update your card on Stripe's secure page. Your monthly gift stays as it is.
 monthly-card-button = 💳 Update my card
 monthly-card-no-customer = I can't find the card details of this gift at Stripe, so there is nothing to update. If a payment failed, you can start a new monthly gift with /donate.
+monthly-card-updated = ✅ Your card for your monthly gift is updated: the next payments will use it. Thank you!
 # The page the card page sends the donor back to.
 page-card-title = Your card details
 page-card-body = Stripe has your changes, if you made any. Your monthly gift carries on with the card you chose.

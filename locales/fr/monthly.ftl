@@ -49,6 +49,7 @@ monthly-resumes-tomorrow = 🔁 Votre don mensuel de <b>{ $amount }</b> reprend 
 monthly-card-link = Touchez le bouton pour changer de carte sur la page sécurisée de Stripe. Votre don mensuel reste tel quel.
 monthly-card-button = 💳 Changer ma carte
 monthly-card-no-customer = Je ne trouve pas chez Stripe les coordonnées bancaires de ce don : il n'y a rien à mettre à jour. Si un paiement a échoué, vous pouvez commencer un nouveau don mensuel avec /donate.
+monthly-card-updated = ✅ La carte de votre don mensuel est bien changée : les prochains paiements se feront avec elle. Merci !
 # La page où Stripe renvoie le donateur après la page de sa carte.
 page-card-title = Vos coordonnées bancaires
 page-card-body = Stripe a bien vos modifications, si vous en avez fait. Votre don mensuel continue avec la carte choisie.

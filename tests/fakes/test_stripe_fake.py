@@ -17,6 +17,7 @@ import stripe
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.donations.stripe_objects import Customer, StripeEvent
 from tests.fakes.stripe import API_KEY, WEBHOOK_SECRET, FakeStripe, encode_event
 
 Json = dict[str, Any]
@@ -380,6 +381,23 @@ async def test_a_portal_session_opens_the_card_flow_for_a_customer(
     params["customer"] = "cus_nope"
     with pytest.raises(stripe.InvalidRequestError, match="No such customer"):
         await client.v1.billing_portal.sessions.create_async(params)
+
+    # The card saved there becomes the default for invoices: customer.updated says so.
+    (updated,) = stripe_server.change_default_card(customer)
+    assert updated["type"] == "customer.updated"
+    card = updated["data"]["object"]["invoice_settings"]["default_payment_method"]
+    assert card.startswith("pm_")
+    assert updated["data"]["previous_attributes"] == {
+        "invoice_settings": {"default_payment_method": None}
+    }
+    parsed = StripeEvent.parse(updated)
+    assert parsed is not None and parsed.card_changed
+    assert parsed.object == Customer(customer, card)
+    assert stripe_server.customers[customer]["invoice_settings"]["default_payment_method"] == card
+    # Another change of the customer (its address, say) is no card change.
+    updated["data"]["previous_attributes"] = {"address": None}
+    other = StripeEvent.parse(updated)
+    assert other is not None and not other.card_changed
 
 
 async def test_a_required_billing_address_comes_back_on_the_session_customer_and_invoice(

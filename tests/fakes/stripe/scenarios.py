@@ -127,6 +127,19 @@ class StripeSide(StripeState):
         self.emit(out, "invoice.paid", invoice)
         return out
 
+    def change_default_card(self, customer_id: str) -> list[Json]:
+        """The donor saves a new card on the billing portal's payment-method page: Stripe makes
+        it the customer's default for invoices and says so."""
+        customer = self.customers[customer_id]
+        settings = customer["invoice_settings"]
+        previous: Json = {
+            "invoice_settings": {"default_payment_method": settings["default_payment_method"]}
+        }
+        settings["default_payment_method"] = new_id("pm")
+        out: list[Json] = []
+        self.emit(out, "customer.updated", customer, previous=previous)
+        return out
+
     def cancel_subscription_event(
         self, subscription_id: str, *, reason: str = "cancellation_requested"
     ) -> list[Json]:
