@@ -141,6 +141,7 @@ class CampaignBot:
         if reached:  # else on the next start: the legacy marks are unused, only left over
             await services.erasure.start()
             await services.gifts.index_earlier_gifts()
+            await services.monthly.count_earlier_invoices()
 
         stripe_webhook = StripeWebhook(
             payments=self.payments,

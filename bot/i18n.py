@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
 from babel import Locale
+from babel.dates import format_date
 from fluent.runtime import FluentBundle, FluentResource
 from fluent.runtime.types import FluentDecimal, FluentType
 
@@ -98,6 +100,13 @@ class MoneyAmount(FluentType):
             currency_digits=False,
         )
         return formatted
+
+
+def long_date(day: date, locale: str) -> str:
+    """A day in full ("1 December 2026"); French writes the first of a month "1er"."""
+    if day.day == 1 and _primary_subtag(locale) == "fr":
+        return format_date(day, format="'1er' MMMM y", locale=locale)
+    return format_date(day, format="long", locale=locale)
 
 
 def money(minor: int, currency: str) -> MoneyAmount:

@@ -244,16 +244,18 @@ class Refusal(Enum):
 
 async def offer_checkout(
     context: CampaignContext, user: User, locale: str, amount: int, frequency: Frequency,
-    origin_message_id: int,
+    origin_message_id: int, gifts_made: int | None = None,
 ) -> None:
     """Create the Checkout Session for a pledge and send its link as a button."""
-    link = await checkout_link(context, user, locale, amount, frequency, origin_message_id)
+    link = await checkout_link(
+        context, user, locale, amount, frequency, origin_message_id, gifts_made=gifts_made
+    )
     await send_offer(context, user, locale, amount, frequency, link)
 
 
 async def checkout_link(
     context: CampaignContext, user: User, locale: str, amount: int, frequency: Frequency,
-    origin_message_id: int, covered_fee: int = 0,
+    origin_message_id: int, covered_fee: int = 0, gifts_made: int | None = None,
 ) -> str | Refusal:
     """The URL of the pledge's Checkout Session, or why there is none."""
     state = await context.state_of(user)
@@ -269,7 +271,7 @@ async def checkout_link(
         user_id=user.id, amount=amount, currency=settings.campaign.currency, frequency=frequency,
         locale=locale, origin_message_id=origin_message_id, referral=state.referral,
         covered_fee=covered_fee, collect_address=settings.campaign.receipt_issuer is not None,
-        need=need.need_id if need else None,
+        need=need.need_id if need else None, gifts_made=gifts_made,
     )
     texts = offer_texts(context.l10n, settings.campaign.currency, locale, amount, frequency)
     urls = landing_pages(settings.http.public_url, context.bot.username, locale)

@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 import stripe
-from babel.dates import format_date
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler
 
@@ -21,7 +20,7 @@ from bot.botapi.callback_data import CallbackFormat
 from bot.context import CampaignApplication, CampaignContext
 from bot.donations.monthly_gifts import MonthlyGift
 from bot.donations.stripe_objects import ENDED_STATUSES
-from bot.i18n import money
+from bot.i18n import long_date, money
 from handlers.donate import MANAGE_MONTHLY
 
 log = logging.getLogger(__name__)
@@ -36,32 +35,49 @@ RESUME = CallbackFormat("mon:r", subscription=SUBSCRIPTION)
 CARD = CallbackFormat("mon:k", subscription=SUBSCRIPTION)
 
 
+# A next payment Stripe has not told yet (gifts linked before the bot kept it): the messages
+# that take a payment date read it as "the next payment".
+UNKNOWN_DATE = "next"
+
+
 def local_date(context: CampaignContext, locale: str, epoch: int | None) -> str:
-    """A day as the donor reads it ("1 December 2026", "1 décembre 2026"), in the campaign's
-    time zone; a dash when Stripe has not told it yet."""
+    """A day as the donor reads it ("1 December 2026", "1er décembre 2026"), in the campaign's
+    time zone; UNKNOWN_DATE when Stripe has not told it yet."""
     if epoch is None:
-        return "—"
+        return UNKNOWN_DATE
     day = datetime.fromtimestamp(epoch, context.settings.campaign.timezone).date()
-    return format_date(day, format="long", locale=locale)
+    return long_date(day, locale)
 
 
 def gift_text(context: CampaignContext, locale: str, gift: MonthlyGift) -> str:
-    """One gift's lines: amount, next payment or pause, since when and how much so far."""
-    shown = {
-        "amount": money(gift.amount, gift.currency),
-        "when": local_date(context, locale, gift.since),
-        "sum": money(gift.given, gift.currency),
-    }
-    if not gift.paused:
-        return context.text(
-            locale, "monthly-gift", date=local_date(context, locale, gift.next_payment), **shown
-        )
-    if gift.paused_until is None:
-        return context.text(locale, "monthly-gift-paused-indefinitely", **shown)
-    return context.text(
-        locale, "monthly-gift-paused", date=local_date(context, locale, gift.paused_until),
-        **shown,
-    )
+    """One gift's lines: amount (and the fee covered), next payment or pause, since when and
+    how much so far; a line whose date is not known yet is left out."""
+    amount, given = money(gift.amount, gift.currency), money(gift.given, gift.currency)
+    if gift.paused and gift.paused_until is not None:
+        lines = [context.text(
+            locale, "monthly-gift-paused", amount=amount,
+            date=local_date(context, locale, gift.paused_until),
+        )]
+    elif gift.paused:
+        lines = [context.text(locale, "monthly-gift-paused-indefinitely", amount=amount)]
+    else:
+        lines = [
+            context.text(
+                locale, "monthly-gift-title-with-fee", amount=amount,
+                fee=money(gift.fee, gift.currency),
+            ) if gift.fee else context.text(locale, "monthly-gift-title", amount=amount)
+        ]
+        if gift.next_payment is not None:
+            lines.append(context.text(
+                locale, "monthly-gift-next", date=local_date(context, locale, gift.next_payment)
+            ))
+    if gift.since is None:
+        lines.append(context.text(locale, "monthly-gift-given", sum=given))
+    else:
+        lines.append(context.text(
+            locale, "monthly-gift-since", when=local_date(context, locale, gift.since), sum=given
+        ))
+    return "\n".join(lines)
 
 
 def _gift_buttons(

@@ -63,11 +63,19 @@ async def ask_amount(
 def _confirmation(
     context: CampaignContext, locale: str, gift: MonthlyGift, amount: int
 ) -> tuple[str, InlineKeyboardMarkup]:
-    text = context.text(
-        locale, "monthly-change-confirm", amount=money(amount, gift.currency),
-        sum=money(gift.amount, gift.currency),
-        date=local_date(context, locale, gift.next_payment),
-    )
+    shown = {
+        "amount": money(amount, gift.currency), "sum": money(gift.amount, gift.currency),
+        "date": local_date(context, locale, gift.next_payment),
+    }
+    if gift.fee:
+        # The fee moves with the amount (Payments.change_amount): the card pays both.
+        text = context.text(
+            locale, "monthly-change-confirm-with-fee", **shown,
+            fee=money(context.settings.campaign.fees.cover(amount), gift.currency),
+            fees=money(gift.fee, gift.currency),  # what the card pays on top today
+        )
+    else:
+        text = context.text(locale, "monthly-change-confirm", **shown)
     return text, InlineKeyboardMarkup([[
         InlineKeyboardButton(
             context.text(locale, "monthly-change-confirm-yes"),

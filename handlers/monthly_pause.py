@@ -128,12 +128,14 @@ async def card_page(
                 context.text(locale, "monthly-card-no-customer"), show_alert=True
             )
             return
-        key = donor_action_key(
-            "card", query.from_user.id, query.message.message_id, gift.subscription_id,
-            stripe_time() // CARD_PAGE_SECONDS,
-        )
         back = portal_return_url(
             context.settings.http.public_url, context.bot.username, locale
+        )
+        # The page's language and return address are its parameters: after a change of
+        # language the same key would be another request, which Stripe refuses.
+        key = donor_action_key(
+            "card", query.from_user.id, query.message.message_id, gift.subscription_id,
+            stripe_time() // CARD_PAGE_SECONDS, locale, back,
         )
         url = await context.payments.card_page(customer, locale, back, key)
     except stripe.StripeError as error:
@@ -153,9 +155,11 @@ async def remind_resumptions(context: CampaignContext) -> None:
     notice's id names the gift and the moment, so every process asking queues it only once."""
     now = context.services.clock.now()
     for gift in await context.monthly.resuming_between(now, now + DAY):
+        # The language the donor chose since, if they did, over the one they gave in.
+        locale = await context.users.chosen_locale(gift.user_id) or gift.locale
         await context.services.notices.queue(Notice(
             f"resuming:{gift.subscription_id}:{gift.resumes_at}", NoticeKind.MONTHLY_RESUMING,
-            gift.user_id, gift.locale, NoticeData(amount=gift.amount),
+            gift.user_id, locale, NoticeData(amount=gift.amount),
         ))
 
 

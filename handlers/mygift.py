@@ -14,7 +14,6 @@ import re
 from datetime import datetime
 
 import stripe
-from fluent.runtime.types import fluent_date
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
@@ -23,7 +22,7 @@ from bot.context import CampaignApplication, CampaignContext
 from bot.donations.ledger import StoredDonation
 from bot.donations.outbox import Notice
 from bot.donations.stripe_client import Frequency
-from bot.i18n import Localizer, MoneyAmount, money
+from bot.i18n import Localizer, MoneyAmount, long_date, money
 from handlers import callbacks
 from handlers.donate import donate_menu, offer_checkout
 from handlers.monthly import monthly_view
@@ -142,7 +141,7 @@ def _gift_line(
     status = "refunded" if refunded == gift.amount else "partly" if refunded else "none"
     day = datetime.fromtimestamp(gift.created, campaign.timezone).date()
     line = context.text(
-        locale, "mygift-once-item", date=fluent_date(day, dateStyle="long"),
+        locale, "mygift-once-item", date=long_date(day, locale),
         amount=_amount(context, gift), status=status,
         refunded=money(refunded, gift.fields.get("currency", campaign.currency)),
     )
@@ -171,7 +170,8 @@ async def give_again(update: Update, context: CampaignContext) -> None:
         return
     await query.answer()
     await offer_checkout(
-        context, query.from_user, locale, amount, Frequency.ONCE, _message_id(query)
+        context, query.from_user, locale, amount, Frequency.ONCE, _message_id(query),
+        gifts_made=await context.gifts.count(query.from_user.id),
     )
 
 
@@ -194,7 +194,8 @@ async def make_monthly(update: Update, context: CampaignContext) -> None:
         return
     await query.answer()
     await offer_checkout(
-        context, query.from_user, locale, suggested, Frequency.MONTHLY, _message_id(query)
+        context, query.from_user, locale, suggested, Frequency.MONTHLY, _message_id(query),
+        gifts_made=await context.gifts.count(query.from_user.id),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote, urlencode
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CommandHandler
+from telegram.ext import CommandHandler, filters
 
 from bot.context import CampaignApplication, CampaignContext
 from bot.donations.sharing import Tally
@@ -47,4 +47,5 @@ async def share(update: Update, context: CampaignContext) -> None:
 
 
 def register(application: CampaignApplication) -> None:
-    application.add_handler(CommandHandler("share", share))
+    # The tally is the supporter's own: never posted in a group (as /mygift).
+    application.add_handler(CommandHandler("share", share, filters=filters.ChatType.PRIVATE))

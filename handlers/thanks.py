@@ -42,6 +42,8 @@ def notice_message(
         return l10n.format(locale, "share-first-gift"), None
     if notice.kind is NoticeKind.MONTHLY_RESUMING:
         return l10n.format(locale, "monthly-resumes-tomorrow", amount=amount), None
+    if notice.kind is NoticeKind.CARD_UPDATED:
+        return l10n.format(locale, "monthly-card-updated"), None
     if notice.data.get("kind") == "monthly":
         renewal = notice.data.get("renewal")
         message_id = "donate-thanks-monthly-renewal" if renewal else "donate-thanks-monthly-first"

@@ -163,6 +163,9 @@ async def test_monthly_gift_with_the_fee_covered_splits_every_payment_and_says_w
     await wait_for_thanks(harness, user, mark)
     subscription_id = harness.stripe.sessions[session_id]["subscription"]
     assert harness.stripe.subscriptions[subscription_id]["metadata"]["covered_fee"] == "41"
+    # The fee's product carries its mark: the fee item is known whatever the items' order.
+    fee_product = harness.stripe.plans[session_id].items[1].price["product"]
+    assert harness.stripe.products[fee_product]["metadata"] == {"line": "covered_fee"}
 
     mark = harness.telegram.mark()
     await harness.deliver(harness.stripe.renew_subscription(subscription_id))
@@ -171,14 +174,27 @@ async def test_monthly_gift_with_the_fee_covered_splits_every_payment_and_says_w
     totals = await harness.totals()
     assert (totals.raised, totals.donations, totals.fees_covered) == (2000, 2, 82)
 
-    # A new amount keeps the fees covered: the fee line moves with it (€20 + €0.56).
+    # A new amount keeps the fees covered: the fee line moves with it (€20 + €0.56), and the
+    # view and the confirmation say what the card pays.
     view = await open_view(harness, user, "Mes dons", "Vos dons mensuels")
+    assert "10 € / mois + 0,41 € de frais de carte que vous couvrez" in normalise(
+        view.rendered_text
+    )
     prompt = await tap_and_see(harness, user, view, "Changer le montant")
     confirm = await tap_and_see(harness, user, prompt, "20\xa0€ / mois")
+    assert "sera de 20 € + 0,56 € de frais de carte au lieu de 10 € + 0,41 €" in normalise(
+        confirm.rendered_text
+    )
     changed = await tap_and_see(harness, user, confirm, "Oui, le changer")
     assert "vous couvrez toujours les frais de carte : 0,56 €" in normalise(changed.rendered_text)
     items = harness.stripe.subscriptions[subscription_id]["items"]["data"]
     assert [item["price"]["unit_amount"] for item in items] == [2000, 56]
+    # Stripe's word of the change listing the fee first: the gift is still the €20.
+    (event,) = harness.stripe.events_of_type("customer.subscription.updated")
+    event["data"]["object"]["items"]["data"].reverse()
+    await harness.deliver([event])
+    view = await open_view(harness, user, "Mes dons", "Vos dons mensuels")
+    assert "20 € / mois + 0,56 € de frais de carte" in normalise(view.rendered_text)
     assert harness.stripe.subscriptions[subscription_id]["metadata"]["covered_fee"] == "56"
     mark = harness.telegram.mark()
     await harness.deliver(harness.stripe.renew_subscription(subscription_id))

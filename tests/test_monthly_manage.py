@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import copy
 import time
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from babel.dates import format_date
 
 from bot.donations.monthly_gifts import add_months
 from bot.donations.stripe_client import portal_return_url
+from bot.i18n import long_date
 from bot.storage import keys
 from tests.conftest import Harness
 from tests.donation_steps import normalise, pay, pledge, wait_for_thanks
@@ -22,7 +22,7 @@ ZONE = ZoneInfo("Europe/Paris")
 
 
 def day(epoch: int, locale: str) -> str:
-    return format_date(datetime.fromtimestamp(epoch, ZONE).date(), format="long", locale=locale)
+    return long_date(datetime.fromtimestamp(epoch, ZONE).date(), locale)
 
 
 async def give_monthly(harness: Harness, user: FakeUser, label: str) -> str:
@@ -127,9 +127,21 @@ async def test_a_new_amount_applies_from_the_next_payment_counted_once_whatever_
     assert "monthly gift of €20 arrived again" in (thanks.rendered_text or "")
     totals = await harness.totals()
     assert (totals.raised, totals.donations) == (3000, 2)
+    # Stripe's word of the change again, later than the renewal: its older date stays behind.
+    renewed_end = stripe_sub["items"]["data"][0]["current_period_end"]
+    assert renewed_end > next_payment
+    late = copy.deepcopy(changed)
+    late["created"] += 120
+    await harness.deliver([late])
     view = await open_view(harness, user, "My gifts", "Your monthly gifts")
     assert "€20 / month" in (view.rendered_text or "")
+    assert f"Next payment: {day(renewed_end, 'en')}" in (view.rendered_text or "")
     assert "€30 given so far" in (view.rendered_text or "")
+    # Half of the renewal refunded: what the donor reads as given leaves it out.
+    renewal_payment = renewal[0]["data"]["object"]["payment_intent"]
+    await harness.deliver(harness.stripe.refund(renewal_payment, 500))
+    view = await open_view(harness, user, "My gifts", "Your monthly gifts")
+    assert "€25 given so far" in (view.rendered_text or "")
 
 
 async def test_a_typed_amount_is_checked_as_in_donate_then_confirmed(
@@ -171,6 +183,14 @@ async def test_a_typed_amount_is_checked_as_in_donate_then_confirmed(
     assert "Mes dons mensuels" not in str(menu.buttons)
 
 
+async def choose_language(harness: Harness, user: FakeUser, label: str) -> None:
+    mark = harness.telegram.mark()
+    user.send("/language")
+    prompt = await harness.telegram.wait_for_message(user.id, after=mark)
+    user.tap(prompt, label)
+    await harness.telegram.wait_for(lambda call: call.method == "editMessageText", after=mark)
+
+
 async def test_a_pause_resumes_by_itself_after_one_reminder_or_when_the_donor_says(
     harness: Harness,
 ) -> None:
@@ -184,9 +204,13 @@ async def test_a_pause_resumes_by_itself_after_one_reminder_or_when_the_donor_sa
     paused = await tap_and_see(harness, user, months, "2 mois")
     resumes_at = add_months(period_end, 2) - 3600
     assert stripe_sub["pause_collection"] == {"behavior": "void", "resumes_at": resumes_at}
-    assert f"jusqu'au {day(resumes_at, 'fr')}" in normalise(paused.rendered_text)
+    assert f"jusqu'au {day(resumes_at, 'fr')}, date à laquelle il reprendra tout seul" in (
+        normalise(paused.rendered_text)
+    )
 
-    # Two processes' checks at once, the day before: one reminder.
+    # Two processes' checks at once, the day before: one reminder, in the language the donor
+    # chose since.
+    await choose_language(harness, user, "English")
     application = harness.bot.application
     assert application is not None and application.job_queue is not None
     services = application.bot_data.services
@@ -196,26 +220,51 @@ async def test_a_pause_resumes_by_itself_after_one_reminder_or_when_the_donor_sa
     mark = harness.telegram.mark()
     await asyncio.gather(job.run(application), job.run(application))
     reminder = await harness.telegram.wait_for_message(user.id, after=mark)
-    assert "don mensuel de 10 € reprend demain" in normalise(reminder.rendered_text)
+    assert "monthly gift of €10 resumes tomorrow" in normalise(reminder.rendered_text)
     await job.run(application)
     await harness.telegram.assert_no_message(user.id, after=reminder.index + 1, within=0.5)
     services.clock.offset = 0
 
-    view = await open_view(harness, user, "Mes dons", "Vos dons mensuels")
-    assert f"en pause jusqu'au {day(resumes_at, 'fr')}" in normalise(view.rendered_text)
-    resumed = await tap_and_see(harness, user, view, "Reprendre")
-    assert f"aura lieu le {day(period_end, 'fr')}" in normalise(resumed.rendered_text)
+    view = await open_view(harness, user, "My gifts", "Your monthly gifts")
+    assert f"paused until {day(resumes_at, 'en')}" in normalise(view.rendered_text)
+    first_resume = resumes_at
+    # The two paused months pass unpaid; then Stripe collects again by itself.
+    assert harness.stripe.renew_subscription(subscription_id) == []
+    assert harness.stripe.renew_subscription(subscription_id) == []
+    mark = harness.telegram.mark()
+    await harness.deliver(harness.stripe.renew_subscription(subscription_id))
+    renewal = await wait_for_thanks(harness, user, mark)
+    # Thanked in the language the gift was made in (the subscription's), as every renewal.
+    assert "don mensuel de 10 € est de nouveau arrivé" in normalise(renewal.rendered_text)
+    period_end = stripe_sub["items"]["data"][0]["current_period_end"]
+    view = await open_view(harness, user, "My gifts", "Your monthly gifts")
+    assert f"Next payment: {day(period_end, 'en')}" in normalise(view.rendered_text)
+    assert "€20 given so far" in normalise(view.rendered_text)
+
+    # Paused again, in English, and resumed by the donor.
+    months = await tap_and_see(harness, user, view, "Pause")
+    paused = await tap_and_see(harness, user, months, "1 month")
+    resumes_at = add_months(period_end, 1) - 3600
+    assert f"nothing will be taken until {day(resumes_at, 'en')}" in normalise(
+        paused.rendered_text
+    )
+    view = await open_view(harness, user, "My gifts", "Your monthly gifts")
+    resumed = await tap_and_see(harness, user, view, "Resume")
+    assert f"the next payment is on {day(period_end, 'en')}" in normalise(resumed.rendered_text)
     assert stripe_sub["pause_collection"] is None
     assert [update["pause_collection"] for update in updates_of(harness, subscription_id)] == [
+        {"behavior": "void", "resumes_at": str(first_resume)},
         {"behavior": "void", "resumes_at": str(resumes_at)}, "",
     ]
     # Stripe's announcements out of order: the older pause, arriving last, undoes nothing.
-    pause_event, resume_event = harness.stripe.events_of_type("customer.subscription.updated")
+    *_, pause_event, resume_event = harness.stripe.events_of_type(
+        "customer.subscription.updated"
+    )
     pause_event["created"] -= 60
     await harness.deliver([resume_event, pause_event])
-    view = await open_view(harness, user, "Mes dons", "Vos dons mensuels")
-    assert "Prochain paiement" in (view.rendered_text or "")
-    assert "Mettre en pause" in str(view.buttons)
+    view = await open_view(harness, user, "My gifts", "Your monthly gifts")
+    assert "Next payment" in (view.rendered_text or "")
+    assert "Pause" in str(view.buttons)
 
 
 async def test_update_card_opens_stripes_card_page_in_the_donors_language(
@@ -241,6 +290,30 @@ async def test_update_card_opens_stripes_card_page_in_the_donors_language(
     assert session["return_url"] == "https://t.me/fake_campaign_bot"
     (request,) = [r for r in harness.stripe.requests if r.path == "/v1/billing_portal/sessions"]
     assert request.idempotency_key
+    # The same button again after choosing English: a page in English, not Stripe's refusal
+    # of a key reused with other parameters.
+    await choose_language(harness, user, "English")
+    mark = harness.telegram.mark()
+    user.tap(view, "Changer de carte")
+    link = await harness.telegram.wait_for(
+        lambda call: call.chat_id == user.id and any(
+            button.url for row in call.buttons for button in row
+        ),
+        after=mark,
+    )
+    assert "Stripe's secure page" in (link.rendered_text or "")
+    assert [s["locale"] for s in harness.stripe.portal_sessions.values()] == ["fr", "en"]
+    assert link.button("Update my card").url == list(harness.stripe.portal_sessions.values())[1][
+        "url"
+    ]
+    await choose_language(harness, user, "Français")
+    # A new card saved there: Stripe's word of it, delivered twice, is told once in the chat.
+    mark = harness.telegram.mark()
+    changed = harness.stripe.change_default_card(customer)
+    await harness.deliver(changed + changed)
+    told = await harness.telegram.wait_for_message(user.id, after=mark)
+    assert "La carte de votre don mensuel est bien changée" in (told.rendered_text or "")
+    await harness.telegram.assert_no_message(user.id, after=told.index + 1, within=0.5)
     # With a public address, the card page sends the donor to the bot's own page.
     assert portal_return_url("https://bot.example.org", "x", "fr") == (
         "https://bot.example.org/monthly/card?lang=fr"
@@ -258,7 +331,51 @@ async def test_update_card_opens_stripes_card_page_in_the_donors_language(
     data = view.button("Changer de carte").callback_data
     assert data is not None and view.message_id is not None
     assert "Je ne trouve pas chez Stripe" in await alert_for(harness, user, view.message_id, data)
-    assert len(harness.stripe.portal_sessions) == 1
+    assert len(harness.stripe.portal_sessions) == 2
+
+
+async def test_a_gift_linked_by_the_release_before_shows_what_the_ledger_holds_of_it(
+    harness: Harness,
+) -> None:
+    user = harness.user(7107, "fr")
+    subscription_id = await give_monthly(harness, user, "5\xa0€ / mois")
+    start = harness.stripe.subscriptions[subscription_id]["start_date"]
+    mark = harness.telegram.mark()
+    await harness.deliver(harness.stripe.renew_subscription(subscription_id))
+    await wait_for_thanks(harness, user, mark)
+    # The gift's hash as the release before wrote it: no history, no invoice marks.
+    redis = harness.bot.redis
+    assert redis is not None
+    await redis.delete(keys.subscription(subscription_id), keys.subscriptions_backfilled())
+    await redis.hset(keys.subscription(subscription_id), mapping={
+        "user_id": user.id, "amount": 500, "currency": "EUR", "locale": "fr",
+        "status": "active",
+    })
+    application = harness.bot.application
+    assert application is not None and application.bot_data.services is not None
+    monthly = application.bot_data.services.monthly
+    # Start-up counts the ledger's invoices into it, once however often it runs.
+    await asyncio.gather(monthly.count_earlier_invoices(), monthly.count_earlier_invoices())
+    await redis.delete(keys.subscriptions_backfilled())
+    await monthly.count_earlier_invoices()
+    view = await open_view(harness, user, "Mes dons", "Vos dons mensuels")
+    shown = normalise(view.rendered_text)
+    assert f"Vous donnez depuis le {day(start, 'fr')} : 10 € donnés jusqu'ici" in shown
+    # The next payment is not known until Stripe tells it: no line rather than a dash.
+    assert "Prochain paiement" not in shown and "—" not in shown
+    prompt = await tap_and_see(harness, user, view, "Changer le montant")
+    confirm = await tap_and_see(harness, user, prompt, "20\xa0€ / mois")
+    assert "À partir du prochain paiement, votre don mensuel sera de 20 €" in normalise(
+        confirm.rendered_text
+    )
+
+
+def test_french_writes_the_first_of_the_month_1er() -> None:
+    first, second = date(2026, 12, 1), date(2026, 12, 2)
+    assert (long_date(first, "fr"), long_date(second, "fr")) == (
+        "1er décembre 2026", "2 décembre 2026"
+    )
+    assert long_date(first, "en") == "December 1, 2026"
 
 
 async def test_forged_buttons_and_an_ended_gift_change_nothing(harness: Harness) -> None:

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from babel.dates import format_date
 
 from bot.campaign import CampaignFileError, load_campaign
 from bot.donations.donor_gifts import DonorGifts
 from bot.donations.ledger import Donation, DonationLedger
 from bot.donations.outbox import Notice, NoticeData, NoticeKind
+from bot.i18n import long_date
 from bot.storage import keys
 from bot.storage.connection import connect
 from tests.conftest import ROOT, Harness
@@ -55,7 +55,7 @@ def links(call: ApiCall) -> list[str]:
 def day_of(harness: Harness, payment_intent: str, locale: str) -> str:
     """The day a payment was made, as a donor reading `locale` reads it."""
     created = harness.stripe.payment_intents[payment_intent]["created"]
-    return format_date(datetime.fromtimestamp(created, ZONE).date(), "long", locale=locale)
+    return long_date(datetime.fromtimestamp(created, ZONE).date(), locale)
 
 
 def receipt_of(harness: Harness, payment_intent: str) -> str:
@@ -126,6 +126,12 @@ async def test_a_one_off_donor_sees_receipts_refunds_gives_again_and_is_offered_
     second_thanks = await wait_for_thanks(harness, donor, mark)
     assert "monthly" not in str(second_thanks.buttons)
     second = str(harness.stripe.sessions[again_session]["payment_intent"])
+    # The same button once that gift is paid: a new Checkout, not the paid one returned.
+    mark = harness.telegram.mark()
+    donor.tap(listing, "Give €50 again")
+    _, third_session = await wait_for_link(harness, donor, mark)
+    assert third_session != again_session and len(harness.stripe.sessions) == sessions + 2
+    assert harness.stripe.sessions[third_session]["status"] == "open"
     await harness.deliver(harness.stripe.refund(first))
     # Stripe down for the receipts: the list still comes, newest first, without links.
     harness.stripe.fail_next(2, path_prefix="/v1/payment_intents", should_retry=False)
@@ -141,7 +147,7 @@ async def test_a_one_off_donor_sees_receipts_refunds_gives_again_and_is_offered_
     assert "someone else's gift" in await alert_after(harness, intruder, 1, data)
     forged = data.removesuffix("2000") + "100"
     assert "no longer valid" in await alert_after(harness, donor, thanks.message_id or 0, forged)
-    assert len(harness.stripe.sessions) == sessions + 1
+    assert len(harness.stripe.sessions) == sessions + 2
 
     mark = harness.telegram.mark()
     donor.tap(thanks, "Make it monthly")
@@ -153,7 +159,7 @@ async def test_a_one_off_donor_sees_receipts_refunds_gives_again_and_is_offered_
     await wait_for_thanks(harness, donor, mark)
     refusal = await alert_after(harness, donor, thanks.message_id or 0, data)
     assert "already give every month" in refusal
-    assert len(harness.stripe.sessions) == sessions + 2
+    assert len(harness.stripe.sessions) == sessions + 3
 
     monthly_view = await my_gifts(harness, donor, "Your monthly gifts")
     assert "€20 / month" in (monthly_view.rendered_text or "")

@@ -210,6 +210,12 @@ async def test_a_beneficiary_group_hears_of_refused_commands_but_not_of_missing_
         member.send(command, chat_id=group)
         reply = await harness.telegram.wait_for_message(group, after=mark)
         assert "I don't know that command" in (reply.rendered_text or "")
+    # A supporter's own link and gifts are theirs: never shown to the group.
+    for command in ("/share", "/mygift"):
+        mark = harness.telegram.mark()
+        member.send(command, chat_id=group)
+        reply = await harness.telegram.wait_for_message(group, after=mark)
+        assert "I don't know that command" in (reply.rendered_text or "")
     # Commands this bot lacks may be meant for another bot in the group.
     mark = harness.telegram.mark()
     member.send("/weather", chat_id=group)

@@ -122,6 +122,11 @@ async def test_a_supporters_link_counts_each_person_once_and_tells_them_of_the_f
     )
     assert len(first_gift_words(harness, sharer)) == 1
     assert (await harness.totals()).raised == 4500
+    # Money given back leaves the tally, as it leaves what was raised.
+    await harness.deliver(harness.stripe.refund(harness.stripe.sessions[other]["payment_intent"]))
+    assert tally_of((await show_share(harness, sharer))[0]) == (
+        "2 people gave €30 through your link. Thank you for sharing!"
+    )
 
 
 async def test_forget_ends_a_link_and_organizer_codes_count_as_before(harness: Harness) -> None:

@@ -73,6 +73,10 @@ class DonorGifts:
                 gifts.append(StoredDonation(text_of(member), int(fields["created"]), fields))
         return gifts, int(total)
 
+    async def count(self, user_id: int) -> int:
+        """How many one-off gifts the donor made."""
+        return int(await self._redis.zcard(keys.user_gifts(user_id)))
+
     async def has_given(self, user_id: int) -> bool:
         """Whether the user made a one-off gift or has a monthly one running (one command: /donate
         asks at every amount picker it draws)."""

@@ -206,7 +206,10 @@ class DonationLedger:
                 keys.reversal(payment_intent_id), keys.donation(payment_intent_id), keys.totals(),
                 keys.beneficiary_feed(), *([keys.needs_summary()] if self._needs else []),
             ],
-            [kind, ref, amount, payment_intent_id],
+            [
+                kind, ref, amount, payment_intent_id, keys.shared_link(""),
+                keys.subscription(""),
+            ],
         )
         return int(delta)
 

@@ -92,6 +92,8 @@ if gift.shared then
   redis.call('HINCRBY', KEYS[11], 'amount', amount)
   if gift.sharer and redis.call('HGET', KEYS[12], 'user') == gift.sharer then
     redis.call('HINCRBY', KEYS[12], 'amount', amount)
+    -- So a refund takes from this link's tally only what the gift brought it (REVERSE).
+    redis.call('HSET', KEYS[1], 'shared_counted', gift.shared)
     if redis.call('SADD', KEYS[13], donor) == 1
         and redis.call('HINCRBY', KEYS[12], 'donors', 1) == 1 then
       redis.call('HSET', KEYS[6], gift.first_gift_id, gift.first_gift)
@@ -147,7 +149,8 @@ return linked and 1 or 2
 """
 
 # KEYS: reversal, donation, totals, beneficiary feed, and the needs board when there are needs
-# ARGV: kind ('refund' | 'dispute'), reference (dispute id), amount, payment intent
+# ARGV: kind ('refund' | 'dispute'), reference (dispute id), amount, payment intent, what a
+# supporter's link key and a subscription key have before the code or id (see the last block)
 # Refunds carry Stripe's cumulative amount_refunded, so a replay or a late, smaller refund event
 # changes nothing; disputes are counted once per dispute id. Returns the change to `raised`.
 REVERSE = """
@@ -194,6 +197,21 @@ if fee > 0 then
   local fee_back_before = tonumber(redis.call('HGET', KEYS[2], 'fee_reversed') or '0')
   redis.call('HSET', KEYS[2], 'fee_reversed', fee_back)
   redis.call('HINCRBY', KEYS[3], 'fees_covered', fee_back_before - fee_back)
+end
+-- What donors see of their giving leaves out money given back, as raised does: the /share
+-- tally of the link the gift counted into (while its owner has not used /forget) and, for a
+-- monthly gift's invoice counted into its `given` (bot/donations/monthly_gifts.py), that total.
+-- Their keys are built here from the gift's own fields, read in this same step.
+if delta ~= 0 then
+  local shared = redis.call('HGET', KEYS[2], 'shared_counted')
+  if shared and redis.call('HEXISTS', ARGV[5] .. shared, 'user') == 1 then
+    redis.call('HINCRBY', ARGV[5] .. shared, 'amount', -delta)
+  end
+  local gift = redis.call('HMGET', KEYS[2], 'subscription', 'invoice')
+  if gift[1] and gift[2]
+      and redis.call('HEXISTS', ARGV[6] .. gift[1], 'invoice:' .. gift[2]) == 1 then
+    redis.call('HINCRBY', ARGV[6] .. gift[1], 'given', -delta)
+  end
 end
 return delta
 """

@@ -9,14 +9,29 @@ from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 
+from bot.donations.fees import covered_fee
+from bot.donations.ledger import READ_BATCH
+from bot.donations.stripe_client import Frequency
 from bot.donations.stripe_objects import Subscription
 from bot.storage import keys
 from bot.storage.connection import as_text, text_of
 
+
+def _later_next_payment(argv: int) -> str:
+    """Lua setting the gift's next payment from ARGV[argv] only if later than the one kept:
+    Stripe's periods only move forward, even through a pause."""
+    return f"""local next_payment = tonumber(ARGV[{argv}])
+if next_payment and next_payment > (tonumber(redis.call('HGET', KEYS[1], 'next_payment')) or -1)
+then
+  redis.call('HSET', KEYS[1], 'next_payment', ARGV[{argv}])
+end"""
+
+
 # KEYS: subscription hash, the user's set of gifts, every active gift. ARGV: subscription id,
-# user id, currency, locale, customer, invoice id, amount paid, invoice created, period end.
-# Each invoice adds to `given` once. An invoice older than what last set the amount (a late
-# retry) leaves amount and next payment alone. A renewal arriving after the cancellation must
+# user id, currency, locale, customer, invoice id, amount paid, invoice created, period end,
+# covered fee. Each invoice adds to `given` once. An invoice older than what last set the
+# amount (a late retry) leaves amount and fee alone. The next payment only moves forward:
+# Stripe's periods do, even through a pause. A renewal arriving after the cancellation must
 # not revive the gift.
 _LINK = """
 redis.call('HSET', KEYS[1], 'user_id', ARGV[2], 'currency', ARGV[3], 'locale', ARGV[4])
@@ -28,9 +43,9 @@ local created = tonumber(ARGV[8])
 local since = tonumber(redis.call('HGET', KEYS[1], 'since'))
 if not since or created < since then redis.call('HSET', KEYS[1], 'since', created) end
 if created >= (tonumber(redis.call('HGET', KEYS[1], 'amount_at')) or -1) then
-  redis.call('HSET', KEYS[1], 'amount', ARGV[7], 'amount_at', created)
-  if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'next_payment', ARGV[9]) end
+  redis.call('HSET', KEYS[1], 'amount', ARGV[7], 'amount_at', created, 'fee', ARGV[10])
 end
+""" + _later_next_payment(9) + """
 if redis.call('HGET', KEYS[1], 'status') == 'canceled' then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'active')
 redis.call('SADD', KEYS[3], ARGV[1])
@@ -38,19 +53,21 @@ return redis.call('SADD', KEYS[2], ARGV[1])
 """
 
 # KEYS: subscription hash, paused gifts. ARGV: subscription id, as of (epoch s), amount, next
-# payment, paused (1/0), resumes at, since, customer ('' where unknown). What Stripe said at
-# `as of` applies only over what was said earlier: an older event arriving late undoes nothing.
-# A gift never linked, or ended, is left as it is.
+# payment, paused (1/0), resumes at, since, customer ('' where unknown), covered fee. What
+# Stripe said at `as of` applies only over what was said earlier: an older event arriving late
+# undoes nothing, and the next payment only moves forward (a late event passing the state's
+# stamp must not bring back a date a renewal moved past). A gift never linked, or ended, is
+# left as it is.
 _APPLY = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if redis.call('HGET', KEYS[1], 'status') == 'canceled' then return 0 end
 local at = tonumber(ARGV[2])
 if ARGV[3] ~= '' and at >= (tonumber(redis.call('HGET', KEYS[1], 'amount_at')) or -1) then
-  redis.call('HSET', KEYS[1], 'amount', ARGV[3], 'amount_at', at)
+  redis.call('HSET', KEYS[1], 'amount', ARGV[3], 'amount_at', at, 'fee', ARGV[9])
 end
+""" + _later_next_payment(4) + """
 if at >= (tonumber(redis.call('HGET', KEYS[1], 'state_at')) or -1) then
   redis.call('HSET', KEYS[1], 'state_at', at)
-  if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'next_payment', ARGV[4]) end
   if ARGV[5] == '1' then
     redis.call('HSET', KEYS[1], 'paused_until', ARGV[6])
     if ARGV[6] ~= '' then redis.call('ZADD', KEYS[2], ARGV[6], ARGV[1])
@@ -80,9 +97,28 @@ return redis.call('SREM', KEYS[2], ARGV[1])
 ENDED_BY = "ended_by"
 CAMPAIGN_OVER = "campaign-over"
 
+# KEYS: the subscriptions of monthly gifts the ledger holds. ARGV: per key, the invoice, what
+# it gave net of what was given back, and when. Gifts linked before the bot kept `given` and
+# `since`: each paid invoice counts once into them, as the link script counts it (the same
+# `invoice:` mark), so running this twice, or beside a renewal, counts nothing twice.
+_BACKFILL = """
+for i = 1, #KEYS do
+  local invoice, net, created = ARGV[3 * i - 2], tonumber(ARGV[3 * i - 1]), ARGV[3 * i]
+  if redis.call('EXISTS', KEYS[i]) == 1
+      and redis.call('HSETNX', KEYS[i], 'invoice:' .. invoice, 1) == 1 then
+    redis.call('HINCRBY', KEYS[i], 'given', net)
+    local since = tonumber(redis.call('HGET', KEYS[i], 'since'))
+    if not since or tonumber(created) < since then
+      redis.call('HSET', KEYS[i], 'since', created)
+    end
+  end
+end
+return #KEYS
+"""
+
 _FIELDS = (
     "amount", "currency", "customer", "since", "given", "next_payment", "paused_until",
-    "amount_at", "state_at",
+    "amount_at", "state_at", "fee",
 )
 
 
@@ -95,7 +131,7 @@ class MonthlyGift:
     currency: str
     customer: str | None = None
     since: int | None = None
-    # Every paid invoice of this gift, in minor units.
+    # Every paid invoice of this gift, net of refunds and disputes, in minor units.
     given: int = 0
     next_payment: int | None = None
     paused: bool = False
@@ -103,6 +139,8 @@ class MonthlyGift:
     paused_until: int | None = None
     # When Stripe last told the amount and the pause state: a tap on an older view differs.
     version: str = ""
+    # The card fee the donor covers each month on top of `amount` (bot/donations/fees.py).
+    fee: int = 0
 
 
 @dataclass(frozen=True)
@@ -129,11 +167,12 @@ class MonthlyGifts:
         self._link = redis.register_script(_LINK)
         self._apply = redis.register_script(_APPLY)
         self._end = redis.register_script(_END)
+        self._backfill = redis.register_script(_BACKFILL)
 
     async def link(
         self, subscription_id: str, user_id: int, amount: int, currency: str, locale: str, *,
         invoice_id: str = "", created: int = 0, customer: str | None = None,
-        period_end: int | None = None,
+        period_end: int | None = None, fee: int = 0,
     ) -> None:
         """Remember an active monthly gift and count one paid invoice into it (each renewal
         repeats this, and a repeated invoice counts once)."""
@@ -145,7 +184,7 @@ class MonthlyGifts:
             args=[
                 subscription_id, user_id, currency, locale, customer or "",
                 invoice_id or f"unnamed-{created}", amount, created,
-                period_end if period_end is not None else "",
+                period_end if period_end is not None else "", fee,
             ],
         )
 
@@ -158,7 +197,7 @@ class MonthlyGifts:
                 subscription.id, as_of, _blank(subscription.amount),
                 _blank(subscription.current_period_end), 1 if subscription.paused else 0,
                 _blank(subscription.resumes_at), _blank(subscription.start_date),
-                subscription.customer or "",
+                subscription.customer or "", covered_fee(subscription.metadata),
             ],
         )
         return bool(applied)
@@ -189,8 +228,38 @@ class MonthlyGifts:
                 paused=paused,
                 paused_until=resumes_at if paused else None,
                 version=f"{as_text(values['amount_at'])}:{as_text(values['state_at'])}",
+                fee=_number(values["fee"]) or 0,
             ))
         return gifts
+
+    async def count_earlier_invoices(self) -> None:
+        """Count the invoices of gifts linked before this release into their `given` and
+        `since`, once for all processes (repeating it changes nothing)."""
+        if await self._redis.exists(keys.subscriptions_backfilled()):
+            return
+        offset = 0
+        while ids := await self._redis.zrange(
+            keys.donation_timeline(), offset, offset + READ_BATCH - 1
+        ):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for raw in ids:
+                    pipe.hmget(
+                        keys.donation(text_of(raw)), "kind", "subscription", "invoice", "amount",
+                        "refunded", "disputed", "created",
+                    )
+                gifts = await pipe.execute()
+            subscriptions: list[str] = []
+            args: list[str | int] = []
+            for kind, subscription, invoice, amount, refunded, disputed, created in gifts:
+                if as_text(kind) != Frequency.MONTHLY.value or not subscription or not invoice:
+                    continue
+                subscriptions.append(keys.subscription(text_of(subscription)))
+                net = int(amount or 0) - int(refunded or 0) - int(disputed or 0)
+                args += [text_of(invoice), net, text_of(created or b"0")]
+            if subscriptions:
+                await self._backfill(keys=subscriptions, args=args)
+            offset += len(ids)
+        await self._redis.set(keys.subscriptions_backfilled(), 1)
 
     async def resuming_between(self, start: float, end: float) -> list[ResumingGift]:
         """Paused gifts Stripe resumes in [start, end), with a donor to tell."""
@@ -216,6 +285,21 @@ class MonthlyGifts:
     async def owner(self, subscription_id: str) -> int | None:
         raw = as_text(await self._redis.hget(keys.subscription(subscription_id), "user_id"))
         return int(raw) if raw is not None else None
+
+    async def donor_of(self, customer: str) -> tuple[int, str] | None:
+        """Who gives monthly as this Stripe customer, and in which language; None for nobody.
+        Looked up among the active gifts, rather than kept by customer: a card change is rare,
+        and /forget then has no second trace to take away."""
+        ids = [text_of(raw) for raw in await self._redis.smembers(keys.active_subscriptions())]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for subscription_id in ids:
+                pipe.hmget(keys.subscription(subscription_id), "customer", "user_id", "locale")
+            rows = await pipe.execute()
+        for found, user_id, locale in rows:
+            owner = _number(user_id)
+            if as_text(found) == customer and owner is not None:
+                return owner, str(as_text(locale) or "en")
+        return None
 
     async def erased_owner(self, subscription_id: str) -> bool:
         """Whether /forget unlinked this gift's donor: its renewals stay anonymous for good."""

@@ -65,6 +65,8 @@ class NoticeKind(StrEnum):
     # To a supporter, once: the first gift through their own /share link.
     SHARED_GIFT = "shared-gift"
     MONTHLY_RESUMING = "monthly-resuming"
+    # After the billing portal: the monthly gift's new card is the one Stripe will charge.
+    CARD_UPDATED = "card-updated"
 
 
 class NoticeData(TypedDict, total=False):

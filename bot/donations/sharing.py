@@ -49,7 +49,8 @@ def is_shared_code(code: str) -> bool:
 
 @dataclass(frozen=True)
 class Tally:
-    """What gifts through one or more links brought: donors (or gifts) and money, gross."""
+    """What gifts through one or more links brought: donors (or gifts) and money (a link's
+    own net of refunds, the campaign's total gross)."""
 
     count: int = 0
     amount: int = 0

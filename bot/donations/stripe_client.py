@@ -14,7 +14,13 @@ from urllib.parse import urlencode
 import stripe
 
 from bot.donations.fees import FeeRule, covered_fee
-from bot.donations.stripe_objects import CheckoutSession, EventType, Invoice, Subscription
+from bot.donations.stripe_objects import (
+    FEE_LINE_MARK,
+    CheckoutSession,
+    EventType,
+    Invoice,
+    Subscription,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +54,10 @@ class Pledge:
     collect_address: bool = False
     # The need the gift is for (bot/donations/needs.py); None for "where it helps most".
     need: str | None = None
+    # For a pledge made from an earlier gift (Give again, the monthly suggestion): how many
+    # one-off gifts the donor had made, so a tap after paying is a new pledge, not the same
+    # message's Checkout, paid already, returned again.
+    gifts_made: int | None = None
 
     def idempotency_key(self) -> str:
         """Same pledge, same key: a retried tap returns the Checkout Session already created."""
@@ -61,6 +71,8 @@ class Pledge:
         if self.need:
             # Added only when set, so a pledge without a need keeps the key it always had.
             raw += f":need={self.need}"
+        if self.gifts_made is not None:
+            raw += f":gifts={self.gifts_made}"
 
         return "pledge-" + hashlib.sha256(raw.encode()).hexdigest()[:40]
 
@@ -145,7 +157,7 @@ class Payments:
             prices.append({
                 "currency": price_data["currency"],
                 "unit_amount": pledge.covered_fee,
-                "product_data": {"name": fee_name},
+                "product_data": {"name": fee_name, "metadata": dict(FEE_LINE_MARK)},
             })
         params: dict[str, Any] = {
             "line_items": [{"price_data": price, "quantity": 1} for price in prices],

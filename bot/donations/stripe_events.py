@@ -19,6 +19,7 @@ from bot.donations.stripe_objects import (
     ENDED_STATUSES,
     Charge,
     CheckoutSession,
+    Customer,
     Dispute,
     EventType,
     Invoice,
@@ -45,6 +46,7 @@ class EventResult(StrEnum):
     EXPIRED = "expired"
     SUBSCRIPTION_ENDED = "subscription-ended"
     SUBSCRIPTION_UPDATED = "subscription-updated"
+    CARD_UPDATED = "card-updated"
     REFUNDED = "refunded"
     REFUND_NOTED = "refund-noted"
     DISPUTED = "disputed"
@@ -117,6 +119,8 @@ class StripeEventProcessor:
                 return await self._charge_refunded(event, charge)
             case EventType.DISPUTE_CREATED, Dispute() as dispute:
                 return await self._dispute_created(event, dispute)
+            case EventType.CUSTOMER_UPDATED, Customer() as customer:
+                return await self._customer_updated(event, customer)
         return IGNORED
 
     async def _known_user(
@@ -231,7 +235,7 @@ class StripeEventProcessor:
             await self._monthly.link(
                 subscription_id, user_id, amount, self._currency, locale,
                 invoice_id=invoice.id, created=invoice.created, customer=invoice.customer,
-                period_end=invoice.period_end,
+                period_end=invoice.period_end, fee=covered_fee,
             )
         donation = Donation(
             donation_id=payment_intent or invoice.id,
@@ -324,6 +328,20 @@ class StripeEventProcessor:
             return await self._subscription_deleted(subscription)
         applied = await self._monthly.apply(subscription, event.created or subscription.created)
         return EventOutcome(EventResult.SUBSCRIPTION_UPDATED if applied else EventResult.IGNORED)
+
+    async def _customer_updated(self, event: StripeEvent, customer: Customer) -> EventOutcome:
+        """A new default card (the billing portal's page): its monthly donor is told, once per
+        card, as the notice is named after it."""
+        card = customer.default_payment_method
+        if not event.card_changed or card is None:
+            return IGNORED
+        donor = await self._monthly.donor_of(customer.id)
+        if donor is None:
+            return IGNORED
+        user_id, locale = donor
+        notice = Notice(f"card:{customer.id}:{card}", NoticeKind.CARD_UPDATED, user_id, locale)
+        queued = await self._outbox.queue(notice)
+        return EventOutcome(EventResult.CARD_UPDATED, (notice.notice_id,) if queued else ())
 
     async def _charge_refunded(self, event: StripeEvent, charge: Charge) -> EventOutcome:
         if charge.payment_intent is None:

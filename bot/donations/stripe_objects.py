@@ -25,6 +25,7 @@ class EventType(StrEnum):
     SUBSCRIPTION_UPDATED = "customer.subscription.updated"
     CHARGE_REFUNDED = "charge.refunded"
     DISPUTE_CREATED = "charge.dispute.created"
+    CUSTOMER_UPDATED = "customer.updated"
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,32 @@ class Invoice:
         )
 
 
+# The metadata of the product Checkout makes for the card fee a donor covers: which item of a
+# subscription is the fee, whatever order Stripe lists the items in.
+FEE_LINE_MARK = {"line": "covered_fee"}
+
+
+def _fee_item(
+    items: list[Mapping[str, Any]], metadata: Mapping[str, str]
+) -> Mapping[str, Any] | None:
+    """The fee's item: its product marked (when Stripe expanded it), else the one priced at the
+    fee the metadata names (an event lists products by id only)."""
+    if len(items) < 2:
+        return None
+    marked = [
+        item for item in items
+        if _metadata(_mapping(_mapping(item.get("price")).get("product"))).get("line")
+        == FEE_LINE_MARK["line"]
+    ]
+    fee = metadata.get("covered_fee", "")
+    # From the end: were the gift and the fee alike, the gift stays the first.
+    priced = [
+        item for item in reversed(items)
+        if str(_mapping(item.get("price")).get("unit_amount")) == fee
+    ]
+    return (marked or priced or [None])[0]
+
+
 # A subscription in one of these will never collect again.
 ENDED_STATUSES = frozenset({"canceled", "incomplete_expired"})
 
@@ -144,15 +171,18 @@ class Subscription:
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> Subscription:
-        items = _mapping(raw.get("items")).get("data")
-        first = _mapping(items[0]) if isinstance(items, list) and items else {}
-        second = _mapping(items[1]) if isinstance(items, list) and len(items) > 1 else {}
+        listed = _mapping(raw.get("items")).get("data")
+        items = [_mapping(item) for item in listed] if isinstance(listed, list) else []
+        metadata = _metadata(raw)
+        second = _fee_item(items, metadata)
+        first = next((item for item in items if item is not second), {})
+        second = second or {}
         price = _mapping(first.get("price"))
         unit, quantity = _amount_or_none(price.get("unit_amount")), _amount(first.get("quantity"))
         pause = raw.get("pause_collection")
         return cls(
             id=str(raw["id"]),
-            metadata=_metadata(raw),
+            metadata=metadata,
             created=_amount(raw.get("created")),
             status=_text(raw.get("status")),
             customer=_reference(raw.get("customer")),
@@ -203,7 +233,23 @@ class Dispute:
         )
 
 
-StripeObject = CheckoutSession | Invoice | Subscription | Charge | Dispute
+@dataclass(frozen=True)
+class Customer:
+    """A customer, for the card its invoices are paid with."""
+
+    id: str
+    default_payment_method: str | None = None
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> Customer:
+        settings = _mapping(raw.get("invoice_settings"))
+        return cls(
+            id=str(raw["id"]),
+            default_payment_method=_reference(settings.get("default_payment_method")),
+        )
+
+
+StripeObject = CheckoutSession | Invoice | Subscription | Charge | Dispute | Customer
 
 _PARSERS: dict[EventType, Callable[[Mapping[str, Any]], StripeObject]] = {
     EventType.CHECKOUT_COMPLETED: CheckoutSession.parse,
@@ -215,6 +261,7 @@ _PARSERS: dict[EventType, Callable[[Mapping[str, Any]], StripeObject]] = {
     EventType.SUBSCRIPTION_UPDATED: Subscription.parse,
     EventType.CHARGE_REFUNDED: Charge.parse,
     EventType.DISPUTE_CREATED: Dispute.parse,
+    EventType.CUSTOMER_UPDATED: Customer.parse,
 }
 
 
@@ -226,6 +273,8 @@ class StripeEvent:
     type: EventType
     created: int
     object: StripeObject
+    # Whether the change made another card the default one for invoices (customer.updated).
+    card_changed: bool = False
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> StripeEvent | None:
@@ -242,7 +291,11 @@ class StripeEvent:
         except KeyError:
             # No id: not an object Stripe sent, and nothing the bot could file it under.
             return None
-        return cls(_text(raw.get("id")), event_type, _amount(raw.get("created")), parsed)
+        previous = _mapping(_mapping(raw.get("data")).get("previous_attributes"))
+        card_changed = "default_payment_method" in _mapping(previous.get("invoice_settings"))
+        return cls(
+            _text(raw.get("id")), event_type, _amount(raw.get("created")), parsed, card_changed
+        )
 
 
 def _mapping(value: object) -> Mapping[str, Any]:

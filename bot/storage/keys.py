@@ -106,8 +106,15 @@ def user_gifts_indexed() -> str:
 
 
 def subscription(subscription_id: str) -> str:
-    """Hash: a monthly gift (user, amount, currency, locale, status). No TTL."""
+    """Hash: a monthly gift (user, amount, currency, locale, status, fee, given, since, next
+    payment, pause, and an `invoice:<id>` mark per invoice counted into given). No TTL."""
     return f"{PREFIX}subscription:{subscription_id}"
+
+
+def subscriptions_backfilled() -> str:
+    """String: set once the invoices of monthly gifts linked before a subscription kept its
+    `given` and `since` were counted into them (monthly_gifts.py). No TTL."""
+    return f"{PREFIX}subscriptions:backfilled"
 
 
 def notice_claim(notice_id: str) -> str:
@@ -266,8 +273,8 @@ def shared_link_of(user_id: int) -> str:
 
 
 def shared_link(code: str) -> str:
-    """Hash: one supporter's /share link: user (its owner), amount (minor units, gross, given
-    through it), donors (distinct). No TTL; deleted by its owner's /forget."""
+    """Hash: one supporter's /share link: user (its owner), amount (minor units given through
+    it, net of refunds and disputes), donors (distinct). No TTL; deleted by its owner's /forget."""
     return f"{PREFIX}share:link:{code}"
 
 

@@ -17,6 +17,7 @@ import stripe
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.donations.stripe_objects import Customer, StripeEvent
 from tests.fakes.stripe import API_KEY, WEBHOOK_SECRET, FakeStripe, encode_event
 
 Json = dict[str, Any]
@@ -331,17 +332,26 @@ async def test_a_subscription_update_swaps_the_price_pauses_and_is_announced(
     [renewed] = stripe_server.renew_subscription(subscription_id)
     assert renewed["data"]["object"]["amount_paid"] == 2500
 
-    resumes_at = int(time.time()) + 40 * 86_400
+    resumes_at = int(time.time()) + 75 * 86_400
     pause: Any = {"pause_collection": {"behavior": "void", "resumes_at": resumes_at}}
     paused = await client.v1.subscriptions.update_async(subscription_id, pause)
     assert paused.to_dict()["pause_collection"] == pause["pause_collection"]
-    with pytest.raises(ValueError, match="paused"):
-        stripe_server.renew_subscription(subscription_id)
+    # Paused: the period passes unpaid; past resumes_at Stripe collects again by itself.
+    assert stripe_server.renew_subscription(subscription_id) == []
+    assert stripe_server.subscriptions[subscription_id]["pause_collection"] is not None
+    back, paid = stripe_server.renew_subscription(subscription_id)
+    assert back["type"] == "customer.subscription.updated"
+    assert back["data"]["object"]["pause_collection"] is None
+    assert back["data"]["previous_attributes"]["pause_collection"]["resumes_at"] == resumes_at
+    assert paid["type"] == "invoice.paid"
+    await client.v1.subscriptions.update_async(subscription_id, pause)
     resumed = await client.v1.subscriptions.update_async(
         subscription_id, {"pause_collection": "", "metadata": {"locale": ""}}
     )
     assert resumed.pause_collection is None and "locale" not in resumed.metadata
-    _, paused_event, resumed_event = stripe_server.events_of_type("customer.subscription.updated")
+    _, paused_event, _, _, resumed_event = stripe_server.events_of_type(
+        "customer.subscription.updated"
+    )
     assert paused_event["data"]["previous_attributes"] == {"pause_collection": None}
     assert resumed_event["data"]["object"]["pause_collection"] is None
     await client.v1.subscriptions.cancel_async(subscription_id)
@@ -371,6 +381,23 @@ async def test_a_portal_session_opens_the_card_flow_for_a_customer(
     params["customer"] = "cus_nope"
     with pytest.raises(stripe.InvalidRequestError, match="No such customer"):
         await client.v1.billing_portal.sessions.create_async(params)
+
+    # The card saved there becomes the default for invoices: customer.updated says so.
+    (updated,) = stripe_server.change_default_card(customer)
+    assert updated["type"] == "customer.updated"
+    card = updated["data"]["object"]["invoice_settings"]["default_payment_method"]
+    assert card.startswith("pm_")
+    assert updated["data"]["previous_attributes"] == {
+        "invoice_settings": {"default_payment_method": None}
+    }
+    parsed = StripeEvent.parse(updated)
+    assert parsed is not None and parsed.card_changed
+    assert parsed.object == Customer(customer, card)
+    assert stripe_server.customers[customer]["invoice_settings"]["default_payment_method"] == card
+    # Another change of the customer (its address, say) is no card change.
+    updated["data"]["previous_attributes"] = {"address": None}
+    other = StripeEvent.parse(updated)
+    assert other is not None and not other.card_changed
 
 
 async def test_a_required_billing_address_comes_back_on_the_session_customer_and_invoice(

@@ -31,6 +31,10 @@ def customer(now: int, email: str | None, name: str | None, address: Json | None
         "created": now,
         "email": email,
         "invoice_prefix": rand(8).upper(),
+        "invoice_settings": {
+            "custom_fields": None, "default_payment_method": None, "footer": None,
+            "rendering_options": None,
+        },
         "livemode": False,
         "metadata": {},
         "name": name,

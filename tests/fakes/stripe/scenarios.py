@@ -87,10 +87,10 @@ class StripeSide(StripeState):
     # --- subscriptions ---
 
     def renew_subscription(self, subscription_id: str) -> list[Json]:
-        """A billing period ends and the renewal charge succeeds."""
+        """A billing period ends and the renewal charge succeeds; while collection is paused the
+        period passes unpaid (its voided invoice, which the bot ignores, is not simulated), and
+        once `resumes_at` has passed Stripe clears the pause, says so, and collects again."""
         subscription = self._live_subscription(subscription_id)
-        if subscription["pause_collection"] is not None:
-            raise ValueError(f"subscription {subscription_id} is paused: no voided renewals here")
         period_index = self._periods[subscription_id]
         self._periods[subscription_id] = period_index + 1
         anchor = subscription["billing_cycle_anchor"]
@@ -102,6 +102,16 @@ class StripeSide(StripeState):
         for item in items:
             item.update(current_period_start=start, current_period_end=end)
         subscription.update(current_period_start=start, current_period_end=end)
+        out: list[Json] = []
+        pause = subscription["pause_collection"]
+        if pause is not None:
+            if pause["resumes_at"] is None or pause["resumes_at"] > start:
+                return out
+            subscription["pause_collection"] = None
+            self.emit(
+                out, "customer.subscription.updated", subscription,
+                previous={"pause_collection": pause},
+            )
         plan_items = [
             billing.Item(
                 price=item["price"],
@@ -114,8 +124,20 @@ class StripeSide(StripeState):
         if subscription["status"] == "past_due":
             # A paid renewal clears an earlier failed payment, as Stripe's dunning does.
             subscription["status"] = "active"
-        out: list[Json] = []
         self.emit(out, "invoice.paid", invoice)
+        return out
+
+    def change_default_card(self, customer_id: str) -> list[Json]:
+        """The donor saves a new card on the billing portal's payment-method page: Stripe makes
+        it the customer's default for invoices and says so."""
+        customer = self.customers[customer_id]
+        settings = customer["invoice_settings"]
+        previous: Json = {
+            "invoice_settings": {"default_payment_method": settings["default_payment_method"]}
+        }
+        settings["default_payment_method"] = new_id("pm")
+        out: list[Json] = []
+        self.emit(out, "customer.updated", customer, previous=previous)
         return out
 
     def cancel_subscription_event(
