@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
+from bot.botapi import send_rate
 from bot.botapi.send_rate import JITTER_MARGIN_SECONDS, SendRate, slot_interval
 from bot.metrics import Metrics
 from bot.storage.connection import connect
@@ -132,8 +133,11 @@ async def test_a_send_never_follows_the_previous_too_closely_when_the_clock_read
 
 
 async def test_an_answer_charged_while_a_sender_stalls_does_not_cost_that_sender_its_slot(
-    clients: list[Redis],
+    clients: list[Redis], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # What is proven is that the move is granted: woken 3 ms late after it as well, which a CI
+    # run with both cores busy did three times running, the sender would give it up by design.
+    monkeypatch.setattr(send_rate, "LATE_TOLERANCE_SECONDS", 0.03)
     rate = SendRate(clients[0], RATE, Metrics())
     loop = asyncio.get_running_loop()
     times: list[float] = []
