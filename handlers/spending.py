@@ -23,6 +23,7 @@ from bot.donations.needs import find_need
 from bot.donations.spending import SpendingEntry
 from bot.i18n import money
 from handlers.access import UserCallbackQueryHandler, organizers
+from handlers.paging import requested_page
 
 PAGE = CallbackFormat("sp", page="[0-9]{1,6}")
 ENTRY = "[0-9]{1,9}"
@@ -82,22 +83,17 @@ async def show_spending_to_organizer(update: Update, context: CampaignContext) -
 
 
 async def _show_page(update: Update, context: CampaignContext, organizer: bool) -> None:
-    query = update.callback_query
-    page = 0
-    if query is not None:
-        page = int(context.matched("page"))
-        await query.answer()
-    chat = update.effective_chat
-    if chat is None:
+    requested = await requested_page(update, context)
+    if requested is None:
         return
-    locale = await context.locale_for(update)
+    page, chat_id, locale = requested
     entry, total = await context.spending.page(page)
     if entry is None and total:
         # A button from before an entry was removed can point past the end now.
         page = total - 1
         entry, total = await context.spending.page(page)
     if entry is None:
-        await context.bot.send_message(chat.id, context.text(locale, "spending-empty"))
+        await context.bot.send_message(chat_id, context.text(locale, "spending-empty"))
         return
     row = []
     if page + 1 < total:
@@ -122,7 +118,7 @@ async def _show_page(update: Update, context: CampaignContext, organizer: bool) 
         ])
     text = entry_page(context, locale, entry, page + 1, total, numbered=organizer)
     await send_entry(
-        context, chat.id, text, entry.photo, InlineKeyboardMarkup(rows) if rows else None
+        context, chat_id, text, entry.photo, InlineKeyboardMarkup(rows) if rows else None
     )
 
 

@@ -26,7 +26,7 @@ from bot.money import AmountProblem, AmountRefused, parse_amount
 from handlers import spending, spent_confirm
 from handlers.access import UserCallbackQueryHandler, organizers
 from handlers.need_choice import GENERAL, tapped_need
-from handlers.spent_confirm import CONFIRM, DISCARD, ask_removal
+from handlers.spent_confirm import CONFIRM, DISCARD, ask_removal, existing_entry
 
 AWAITING = "spent:"
 TEXT_STEPS = ("en", "fr")
@@ -64,11 +64,8 @@ async def start_correction(
     context: CampaignContext, admin_id: int, locale: str, entry_id: int
 ) -> None:
     """A draft holding the entry as it is, for its amount and texts to be corrected."""
-    entry = await context.spending.entry(entry_id)
+    entry = await existing_entry(context, admin_id, locale, entry_id)
     if entry is None:
-        await context.bot.send_message(
-            admin_id, context.text(locale, "spent-no-entry", entry=entry_id)
-        )
         return
     await context.spending_drafts.start(
         admin_id, entry=entry_id, amount=entry.amount, photo=entry.photo or "",

@@ -15,7 +15,7 @@ from bot.botapi.callback_data import CallbackFormat
 from bot.broadcasts.drafts import DISCARDED, TOKEN_PATTERN
 from bot.config import Settings
 from bot.context import CampaignApplication, CampaignContext
-from bot.donations.spending import EntryChange
+from bot.donations.spending import EntryChange, SpendingEntry
 from bot.i18n import money
 from handlers import spending
 from handlers.access import UserCallbackQueryHandler, organizers
@@ -101,15 +101,24 @@ async def discard(update: Update, context: CampaignContext) -> None:
     await query.edit_message_text(context.text(locale, "spent-discarded"))
 
 
-async def ask_removal(
+async def existing_entry(
     context: CampaignContext, admin_id: int, locale: str, entry_id: int
-) -> None:
-    """Ask before taking an entry out for everyone."""
+) -> SpendingEntry | None:
+    """Entry `entry_id`, or None once the organizer is told there is no such entry."""
     entry = await context.spending.entry(entry_id)
     if entry is None:
         await context.bot.send_message(
             admin_id, context.text(locale, "spent-no-entry", entry=entry_id)
         )
+    return entry
+
+
+async def ask_removal(
+    context: CampaignContext, admin_id: int, locale: str, entry_id: int
+) -> None:
+    """Ask before taking an entry out for everyone."""
+    entry = await existing_entry(context, admin_id, locale, entry_id)
+    if entry is None:
         return
     await context.bot.send_message(
         admin_id,

@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.context import CampaignApplication, CampaignContext
 from bot.i18n import Localizer
 from handlers.access import UserCallbackQueryHandler, organizers
+from handlers.paging import requested_page
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +58,11 @@ async def show_updates_to_organizer(update: Update, context: CampaignContext) ->
 
 
 async def _show_page(update: Update, context: CampaignContext, removable: bool) -> None:
-    query = update.callback_query
-    page = 0
-    if query is not None:
-        page = int(context.matched("page"))
-        await query.answer()
-    chat = update.effective_chat
-    if chat is None:
+    requested = await requested_page(update, context)
+    if requested is None:
         return
-    locale = await context.locale_for(update)
+    page, chat_id, locale = requested
+    query = update.callback_query
     shown, total = await context.broadcasts.public_archive(page, 1)
     if not shown and total:
         # A button from before an update was taken out can point past the end now.
@@ -113,7 +110,7 @@ async def _show_page(update: Update, context: CampaignContext, removable: bool) 
         if query is not None and index == 0:
             await query.edit_message_text(part, reply_markup=buttons)
         else:
-            await context.bot.send_message(chat.id, part, reply_markup=buttons)
+            await context.bot.send_message(chat_id, part, reply_markup=buttons)
 
 
 async def show_photo(update: Update, context: CampaignContext) -> None:
