@@ -24,6 +24,7 @@ from bot.botapi.transport import BotApiRequest
 from bot.broadcasts.closing import ClosingReports
 from bot.broadcasts.drafts import BroadcastDrafts
 from bot.broadcasts.engine import SENDERS, BroadcastEngine
+from bot.broadcasts.preference_row import preference_rows
 from bot.broadcasts.preferences import SubscriberPreferences
 from bot.broadcasts.queue import RecipientQueue
 from bot.broadcasts.report import BroadcastReporter
@@ -212,7 +213,7 @@ class CampaignBot:
         self.broadcast_engine = BroadcastEngine(
             services.broadcasts, RecipientQueue(self.redis), self._broadcast_request,
             application.bot.base_url, services.subscribers, services.send_rate,
-            services.reporter, metrics,
+            services.reporter, metrics, preference_rows(services.l10n),
             recovery_ms=settings.broadcast.recovery_seconds * 1000,
         )
         self.broadcast_engine.start()

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 
+from bot.i18n import SUPPORTED_LOCALES
 from bot.storage import keys
 from bot.storage.connection import as_text
 
@@ -152,6 +153,17 @@ class SubscriberPreferences:
                 pipe.zcard(keys.digest_subscribers(cadence))
             counts = await pipe.execute()
         return {cadence: int(count) for cadence, count in zip(DIGESTS, counts, strict=True)}
+
+    async def subscribed_digest_counts(self) -> dict[Cadence, int]:
+        """How many still subscribed chose each digest: who left or blocked the bot keeps the
+        choice for their return, so stays on its list without being a subscriber."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for cadence in DIGESTS:
+                listed = keys.digest_subscribers(cadence)
+                for locale in SUPPORTED_LOCALES:
+                    pipe.zintercard(2, [listed, keys.subscribers(locale)])
+            counts = iter(await pipe.execute())
+        return {cadence: sum(int(next(counts)) for _ in SUPPORTED_LOCALES) for cadence in DIGESTS}
 
     async def forget(self, user_id: int) -> None:
         """For /forget: off the digest lists (the hash goes with the user's record)."""
