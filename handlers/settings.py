@@ -199,7 +199,7 @@ async def quiet_typed(
 ) -> None:
     """The window typed after "Choose hours…": refused with an example, or stored."""
     user = message.from_user
-    if user is None or expected != AWAITING:
+    if user is None:
         return
     typed = (message.text or "").replace("–", "-").replace("—", "-").replace(" ", "")
     try:

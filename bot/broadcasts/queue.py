@@ -45,8 +45,10 @@ local sending = redis.call('HGET', KEYS[2], 'status') == 'sending'
 -- KEYS are the daily and weekly lists, each scored by when its member chose it. Who chose
 -- before this broadcast started waits for their digest (counted `digest`, out of the total);
 -- who chose while it goes out still gets it: a change takes effect for the next broadcast.
--- Urgent or not, the same. A closing report's entry for a donor stands: it is theirs.
-local donors_key = KEYS[#KEYS - 2]
+-- Urgent or not, the same. A closing report's entry for a donor stands: it is theirs. Both
+-- lists are taken off KEYS here, so the lines below read KEYS as they always did.
+local weekly_list = table.remove(KEYS)
+local daily_list = table.remove(KEYS)
 local started = tonumber(redis.call('HGET', KEYS[2], 'started_at') or '0')
 local function in_digest(fields)
   local chat
@@ -54,8 +56,8 @@ local function in_digest(fields)
     if fields[j] == 'donor' then return false end
     if fields[j] == 'chat' then chat = fields[j + 1] end
   end
-  for k = #KEYS - 1, #KEYS do
-    local chosen = redis.call('ZSCORE', KEYS[k], chat)
+  for _, list in ipairs({daily_list, weekly_list}) do
+    local chosen = redis.call('ZSCORE', list, chat)
     if chosen and tonumber(chosen) <= started then return true end
   end
   return false
@@ -63,20 +65,20 @@ end
 local function subscribed(fields)
   for j = 1, #fields, 2 do
     if fields[j] == 'chat' then
-      for k = 5, #KEYS - 3 do
+      for k = 5, #KEYS - 1 do
         if redis.call('ZSCORE', KEYS[k], fields[j + 1]) then return true end
       end
     end
   end
   return false
 end
--- A closing report (bot/broadcasts/closing.py) queues its donors first: donors_key holds them.
+-- A closing report (bot/broadcasts/closing.py) queues its donors first: KEYS[#KEYS] holds them.
 -- A donor's entry stands while its chat is there (/forget takes it out); a subscriber's entry
 -- for one of them is dropped: the donor's carries the message.
 local function reachable(fields)
   local entry = {}
   for j = 1, #fields, 2 do entry[fields[j]] = fields[j + 1] end
-  local donor = redis.call('SISMEMBER', donors_key, entry.chat) == 1
+  local donor = redis.call('SISMEMBER', KEYS[#KEYS], entry.chat) == 1
   if entry.donor then return donor end
   return not donor and subscribed(fields)
 end
