@@ -24,6 +24,8 @@ from bot.botapi.transport import BotApiRequest
 from bot.broadcasts.closing import ClosingReports
 from bot.broadcasts.drafts import BroadcastDrafts
 from bot.broadcasts.engine import SENDERS, BroadcastEngine
+from bot.broadcasts.preference_row import preference_rows
+from bot.broadcasts.preferences import SubscriberPreferences
 from bot.broadcasts.queue import RecipientQueue
 from bot.broadcasts.report import BroadcastReporter
 from bot.broadcasts.store import BroadcastStore
@@ -211,7 +213,7 @@ class CampaignBot:
         self.broadcast_engine = BroadcastEngine(
             services.broadcasts, RecipientQueue(self.redis), self._broadcast_request,
             application.bot.base_url, services.subscribers, services.send_rate,
-            services.reporter, metrics,
+            services.reporter, metrics, preference_rows(services.l10n),
             recovery_ms=settings.broadcast.recovery_seconds * 1000,
         )
         self.broadcast_engine.start()
@@ -300,6 +302,7 @@ def build_services(
     sharing = SharedLinks(redis, users)
     needs = NeedsStore(redis, campaign.needs)
     spending_drafts = SpendingDrafts(redis)
+    preferences = SubscriberPreferences(redis, campaign.quiet_hours)
     spending = SpendingRecord(redis, outcome_ttl=DRAFT_TTL_SECONDS)
     processor = StripeEventProcessor(
         ledger, outbox, monthly, payments, campaign.currency, metrics, marks, sharing,
@@ -331,6 +334,7 @@ def build_services(
         erasure=Erasure(
             marks, ledger, outbox, monthly, subscribers, broadcasts, RecipientQueue(redis),
             drafts, rate_limit, users, AofRewrites(redis), sharing, gifts, spending_drafts,
+            preferences,
         ),
         sharing=sharing,
         receipts=ReceiptNumbers(redis),
@@ -341,6 +345,7 @@ def build_services(
         ),
         spending=spending,
         spending_drafts=spending_drafts,
+        preferences=preferences,
         closing=ClosingReports(redis),
         monthly_stop=MonthlyStopper(redis, ledger, payments, campaign, clock, runs),
         rate_limit=rate_limit,

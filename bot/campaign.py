@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.broadcasts.preferences import DEFAULT_QUIET_HOURS, QUIET_OFF, QuietHours
 from bot.campaign_end import CampaignEnd, read_after_end, read_end_date
 from bot.donations.fees import FeeRule, rate_basis_points
 from bot.donations.impact import ImpactUnit, read_impact_units
@@ -53,6 +54,11 @@ class Campaign:
     needs: tuple[Need, ...] = ()
     # The optional end date, and where people are pointed after it (or once /close went out).
     end: CampaignEnd = field(default_factory=CampaignEnd)
+    # Digests go out at this time (campaign time zone), weekly ones on this weekday (0: Monday).
+    digest_at: time = time(19, 0)
+    digest_weekday: int = 6
+    # The quiet hours of a subscriber who chose none of their own; None: no default window.
+    quiet_hours: QuietHours | None = DEFAULT_QUIET_HOURS
 
     def monthly_suggestion(self, amount: int) -> int | None:
         """The monthly amount suggested after a one-off gift of `amount`: its share rounded to
@@ -134,6 +140,9 @@ class _CampaignReader:
             self.problems.append(f"{self.path}: custom_min is larger than custom_max")
         if presets and custom_max is not None and max(presets) > custom_max:
             self.problems.append(f"{self.path}: preset_amounts go above custom_max")
+        digest_at = self.field("digests.time", "19:00", _clock_time)
+        digest_weekday = self.field("digests.weekly_day", "sunday", _weekday)
+        quiet_hours = self.field("quiet_hours.default", "22:00-08:00", _quiet_window)
         end_date = self.field("end_date", None, read_end_date)
         after_end: tuple[str, dict[str, str]] = (
             self.field("after_end", {}, read_after_end) or ("", {})
@@ -161,6 +170,9 @@ class _CampaignReader:
             receipt_issuer=issuer,
             needs=needs,
             end=CampaignEnd(end_date, *after_end),
+            digest_at=digest_at,
+            digest_weekday=digest_weekday,
+            quiet_hours=quiet_hours,
         )
 
     def receipt_issuer(self) -> ReceiptIssuer | None:
@@ -256,6 +268,24 @@ def _clock_time(value: Any) -> time:
         return time.fromisoformat(str(value))
     except ValueError:
         raise ValueError(f"{value!r} is not a time such as 20:00") from None
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _weekday(value: Any) -> int:
+    if not isinstance(value, str) or value.strip().lower() not in WEEKDAYS:
+        raise ValueError(f"{value!r} is not a day such as sunday")
+    return WEEKDAYS.index(value.strip().lower())
+
+
+def _quiet_window(value: Any) -> QuietHours | None:
+    """"22:00-08:00", or "off" for no quiet hours unless a subscriber sets their own."""
+    if value == QUIET_OFF:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a window such as 22:00-08:00, or off")
+    return QuietHours.parse(value)
 
 
 def _locale(value: Any) -> str:

@@ -12,6 +12,7 @@ from bot.botapi.campaign_photo import photo_key
 from bot.botapi.send_rate import SendRate
 from bot.broadcasts.closing import ClosingReports
 from bot.broadcasts.drafts import BroadcastDrafts
+from bot.broadcasts.preferences import SubscriberPreferences
 from bot.broadcasts.report import BroadcastReporter
 from bot.broadcasts.store import BroadcastStore
 from bot.broadcasts.subscribers import Subscribers
@@ -77,6 +78,8 @@ class Services:
     # What the campaign spent (/spent, /spending), and the organizers' entries being written.
     spending: SpendingRecord
     spending_drafts: SpendingDrafts
+    # Each subscriber's cadence and quiet hours.
+    preferences: SubscriberPreferences
     # The closing report: one per campaign, to every subscriber and donor.
     closing: ClosingReports
     # Once the campaign is over, the monthly gifts cancelled at Stripe.
@@ -173,6 +176,10 @@ class CampaignContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, An
     @property
     def spending_drafts(self) -> SpendingDrafts:
         return self.services.spending_drafts
+
+    @property
+    def preferences(self) -> SubscriberPreferences:
+        return self.services.preferences
 
     @property
     def closing(self) -> ClosingReports:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.broadcasts.drafts import BroadcastDrafts
+from bot.broadcasts.preferences import SubscriberPreferences
 from bot.broadcasts.queue import RecipientQueue
 from bot.broadcasts.store import BroadcastStore
 from bot.broadcasts.subscribers import Subscribers
@@ -44,6 +45,7 @@ class Erasure:
     sharing: SharedLinks
     gifts: DonorGifts
     spending_drafts: SpendingDrafts
+    preferences: SubscriberPreferences
 
     async def start(self) -> None:
         """Before any event is read: an earlier release's reversible fingerprints go."""
@@ -64,6 +66,7 @@ class Erasure:
         await self.gifts.forget(user_id)
         await self.outbox.drop_owed_to(user_id)
         await self.subscribers.unsubscribe(user_id)
+        await self.preferences.forget(user_id)
         # After unsubscribing: a broadcast starting from now on never lists them.
         active = await self.broadcasts.active_id()
         if active is not None:

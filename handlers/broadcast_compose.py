@@ -20,6 +20,7 @@ from telegram.error import BadRequest
 from telegram.ext import CommandHandler
 
 from bot.botapi.callback_data import CallbackFormat
+from bot.broadcasts.preference_row import preference_row
 from bot.broadcasts.report import STOP
 from bot.broadcasts.store import BroadcastContent
 from bot.config import Settings
@@ -160,13 +161,17 @@ async def send_preview(context: CampaignContext, admin_id: int, locale: str) -> 
         await context.bot.send_message(admin_id, context.text(
             locale, "broadcast-preview-header", language=language_name, count=counts[language]
         ))
+        # With the row every subscriber's message carries, in that language.
+        row = preference_row(context.l10n, language)
         try:
             if content.photo:
                 await context.bot.send_photo(
-                    admin_id, content.photo, caption=content.text_for(language)
+                    admin_id, content.photo, caption=content.text_for(language), reply_markup=row
                 )
             else:
-                await context.bot.send_message(admin_id, content.text_for(language))
+                await context.bot.send_message(
+                    admin_id, content.text_for(language), reply_markup=row
+                )
         except BadRequest as exc:
             # Telegram's own parser is the reference: what it refuses here it would refuse
             # for every subscriber.

@@ -8,6 +8,7 @@ from telegram import InputFile, Update
 from telegram.ext import CommandHandler
 
 from bot.botapi.text_split import split_message
+from bot.broadcasts.preferences import Cadence
 from bot.campaign import percent_of_goal
 from bot.config import Settings
 from bot.context import CampaignApplication, CampaignContext
@@ -47,6 +48,11 @@ async def stats(update: Update, context: CampaignContext) -> None:
         en=numbers.subscribers.get("en", 0), fr=numbers.subscribers.get("fr", 0),
         blocked=numbers.inactive_subscribers,
     ), context.text(locale, "fees-stats", fee=cash(totals.fees_covered))]
+    digests = await context.preferences.subscribed_digest_counts()
+    lines.append(context.text(
+        locale, "settings-stats", every=sum(numbers.subscribers.values()) - sum(digests.values()),
+        daily=digests[Cadence.DAILY], weekly=digests[Cadence.WEEKLY],
+    ))
     lines.append(spending_line(
         context.l10n, locale, totals.raised, await context.spending.summary(),
         campaign.currency, message_id="spending-stats",

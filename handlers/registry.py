@@ -42,6 +42,9 @@ from handlers import (
     updates_archive,
 )
 
+# `settings` below is the bot's configuration.
+from handlers import settings as subscriber_settings
+
 
 def register_handlers(application: CampaignApplication, settings: Settings) -> None:
     """Register every feature's handlers; order matters where noted."""
@@ -64,6 +67,7 @@ def register_handlers(application: CampaignApplication, settings: Settings) -> N
     thanks.register(application)
     progress.register(application)
     subscriptions.register(application)
+    subscriber_settings.register(application)
     share.register(application)
     updates_archive.register(application, settings)
     spending.register(application, settings)

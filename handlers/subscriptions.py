@@ -6,7 +6,7 @@ from telegram import ChatMember, Update
 from telegram.ext import CallbackQueryHandler, ChatMemberHandler, CommandHandler
 
 from bot.context import CampaignApplication, CampaignContext
-from handlers import callbacks
+from handlers import callbacks, settings
 
 
 async def subscribe(update: Update, context: CampaignContext) -> None:
@@ -20,7 +20,9 @@ async def subscribe(update: Update, context: CampaignContext) -> None:
     text = context.text(locale, "subscribe-done" if added else "subscribe-already")
     if query is not None:
         await query.answer()
-    await context.bot.send_message(user.id, text)
+    await context.bot.send_message(
+        user.id, text, reply_markup=settings.settings_button(context, locale)
+    )
 
 
 async def unsubscribe(update: Update, context: CampaignContext) -> None:

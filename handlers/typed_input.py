@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, CommandHandler, MessageHandler, filters
 
 from bot.context import CampaignApplication, CampaignContext
-from handlers import broadcast_compose, donate, monthly_change, spent, thanks
+from handlers import broadcast_compose, donate, monthly_change, settings, spent, thanks
 
 # Runs before the ordinary handlers, so an expected answer never reaches the free-text hint.
 TYPED_INPUT_GROUP = -1
@@ -32,6 +32,8 @@ async def route_typed_input(update: Update, context: CampaignContext) -> None:
         await broadcast_compose.draft_input(message, context, locale, expected)
     elif expected.startswith(spent.AWAITING):
         await spent.draft_input(message, context, locale, expected)
+    elif expected.startswith(settings.AWAITING):
+        await settings.quiet_typed(message, context, locale, expected)
     else:
         await context.users.clear_expected_input(user.id)
         return

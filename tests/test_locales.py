@@ -33,6 +33,8 @@ SAMPLE_ARGS: dict[str, Any] = {
     # The closing report and the beneficiaries' final summary.
     "facts": "<b>Thank you!</b>", "gross": money(125000, "EUR"), "fees": money(900, "EUR"),
     "transfer": money(73450, "EUR"), "needs": "Blankets (500), Tents (100)",
+    # How often and when subscribers hear from the campaign (/settings, /stats).
+    "day": "Sundays", "hours": "22:00–08:00", "every": 90, "daily": 20, "weekly": 10,
 }
 
 

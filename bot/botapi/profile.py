@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 # The supporters' menu, in the order Telegram shows it.
 SUPPORTER_COMMANDS = (
     "start", "story", "donate", "mygift", "progress", "needs", "spending", "subscribe",
-    "unsubscribe", "updates", "share",
+    "unsubscribe", "settings", "updates", "share",
     "language", "forget", "help",
 )
 

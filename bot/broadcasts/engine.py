@@ -10,7 +10,7 @@ import os
 import socket
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,8 +81,10 @@ class BroadcastEngine:
     def __init__(
         self, store: BroadcastStore, queue: RecipientQueue, request: BotApiRequest, api_url: str,
         subscribers: Subscribers, rate: SendRate, report: ReportCallback, metrics: Metrics,
-        recovery_ms: int = DEFAULT_RECOVERY_MS,
+        rows: Mapping[str, str], recovery_ms: int = DEFAULT_RECOVERY_MS,
     ) -> None:
+        # Per locale, the "Fewer messages" / "Stop" row every message carries.
+        self._rows = rows
         self._recovery_ms = recovery_ms
         self._metrics = metrics
         # Posts the sends straight to the Bot API at `api_url`.
@@ -165,7 +167,7 @@ class BroadcastEngine:
         method = "sendPhoto" if broadcast.content.photo else "sendMessage"
         job = _Job(
             broadcast, over, CallBatcher(step), URL(f"{self._api_url}/{method}"),
-            message_forms(broadcast.content), deque(),
+            message_forms(broadcast.content, self._rows), deque(),
         )
         try:
             async with asyncio.TaskGroup() as group:

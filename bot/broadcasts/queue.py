@@ -21,15 +21,17 @@ from redis.exceptions import ResponseError
 
 from bot.broadcasts.closing import FEED_DONORS, donor_feed_args, donor_feed_keys
 from bot.broadcasts.feeding import FEED, REMOVE
+from bot.broadcasts.preferences import DIGESTS
 from bot.broadcasts.store import CONSUMER_GROUP, Outcome, now_ms
 from bot.i18n import SUPPORTED_LOCALES
 from bot.storage import keys
 from bot.storage.connection import text_of
 
 # KEYS: in-flight hash, job, stream, entries tried again, then the subscriber set of each
-# locale, and the donors a closing report queued. ARGV: now (ms), deadline (ms), group, then
-# per sender a triple: the entry it just sent ('' if none), that send's outcome ('' to only give
-# the mark back: the message did not leave), the entry it sends next ('').
+# locale, the donors a closing report queued, the daily and weekly digest lists.
+# ARGV: now (ms), deadline (ms), group, then per sender a triple: the entry it just sent ('' if
+# none), that send's outcome ('' to only give the mark back: the message did not leave), the
+# entry it sends next ('').
 # The outcome counts only if the mark was still ours, so a slow sender and a reclaimer never both
 # count (answer 1, else 0). The next entry is answered with a Claim value; its first mark is
 # taken only if its chat is still on a list (of any language): who unsubscribed, blocked the bot
@@ -39,6 +41,27 @@ from bot.storage.connection import text_of
 # Recording one send and marking the next in one call halves the round trips of a broadcast.
 _STEP = """
 local sending = redis.call('HGET', KEYS[2], 'status') == 'sending'
+-- Digest subscribers (bot/broadcasts/preferences.py) get no immediate broadcast: the last two
+-- KEYS are the daily and weekly lists, each scored by when its member chose it. Who chose
+-- before this broadcast started waits for their digest (counted `digest`, out of the total);
+-- who chose while it goes out still gets it: a change takes effect for the next broadcast.
+-- Urgent or not, the same. A closing report's entry for a donor stands: it is theirs. Both
+-- lists are taken off KEYS here, so the lines below read KEYS as they always did.
+local weekly_list = table.remove(KEYS)
+local daily_list = table.remove(KEYS)
+local started = tonumber(redis.call('HGET', KEYS[2], 'started_at') or '0')
+local function in_digest(fields)
+  local chat
+  for j = 1, #fields, 2 do
+    if fields[j] == 'donor' then return false end
+    if fields[j] == 'chat' then chat = fields[j + 1] end
+  end
+  for _, list in ipairs({daily_list, weekly_list}) do
+    local chosen = redis.call('ZSCORE', list, chat)
+    if chosen and tonumber(chosen) <= started then return true end
+  end
+  return false
+end
 local function subscribed(fields)
   for j = 1, #fields, 2 do
     if fields[j] == 'chat' then
@@ -97,6 +120,13 @@ for i = 4, #ARGV, 3 do
     redis.call('XACK', KEYS[3], ARGV[3], entry)
     redis.call('XDEL', KEYS[3], entry)
     answers[#answers + 1] = 3
+  elseif not deadline and redis.call('SISMEMBER', KEYS[4], entry) == 0
+      and in_digest(queued[2]) then
+    redis.call('HINCRBY', KEYS[2], 'digest', 1)
+    redis.call('HINCRBY', KEYS[2], 'total', -1)
+    redis.call('XACK', KEYS[3], ARGV[3], entry)
+    redis.call('XDEL', KEYS[3], entry)
+    answers[#answers + 1] = 3
   elseif not deadline then
     redis.call('HSET', KEYS[1], entry, ARGV[2])
     answers[#answers + 1] = 1
@@ -128,7 +158,8 @@ class Claim(Enum):
     SEND = 1
     # Another sender is on it, or has already sent and recorded it.
     TAKEN = 2
-    # Dropped unsent: the broadcast was cancelled, or the chat left the lists since it started.
+    # Dropped unsent: the broadcast was cancelled, the chat left the lists since it started, or
+    # it takes a digest instead.
     DROPPED = 3
 
 
@@ -237,6 +268,7 @@ class RecipientQueue:
                 keys.broadcast_stream(broadcast_id), keys.broadcast_retried(broadcast_id),
                 *(keys.subscribers(locale) for locale in SUPPORTED_LOCALES),
                 keys.broadcast_donors_reached(broadcast_id),
+                *(keys.digest_subscribers(cadence) for cadence in DIGESTS),
             ],
             args=args,
         )

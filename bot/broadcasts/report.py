@@ -57,6 +57,11 @@ class BroadcastReporter:
                 self._l10n.format(locale, "broadcast-button-stop"),
                 callback_data=STOP.data(broadcast=broadcast.broadcast_id),
             )]])
+        if broadcast.in_digests:
+            # Neither sent nor left to send: their digest (bot/broadcasts/queue.py) carries it.
+            text += "\n" + self._l10n.format(
+                locale, "settings-report-digests", count=broadcast.in_digests
+            )
         try:
             await self._bot.edit_message_text(
                 text, broadcast.progress_chat, broadcast.progress_message, reply_markup=markup

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -102,13 +103,16 @@ class MessagePoster:
             return Outcome.FAILED
 
 
-def message_forms(content: BroadcastContent) -> dict[str, bytes]:
-    """Per locale, the URL-encoded form of the message, all but its chat_id."""
+def message_forms(content: BroadcastContent, rows: Mapping[str, str]) -> dict[str, bytes]:
+    """Per locale, the URL-encoded form of the message, all but its chat_id; `rows` is each
+    locale's button row (bot/broadcasts/preference_row.py)."""
     forms = {}
     for locale in SUPPORTED_LOCALES:
         text = content.text_for(locale)
         fields = (
             {"photo": content.photo, "caption": text} if content.photo else {"text": text}
         )
-        forms[locale] = urlencode({**fields, "parse_mode": "HTML"}).encode()
+        forms[locale] = urlencode(
+            {**fields, "parse_mode": "HTML", "reply_markup": rows[locale]}
+        ).encode()
     return forms

@@ -216,6 +216,8 @@ class Broadcast:
     finished_at: int = 0
     # When an organizer took it out of /updates; 0 while it is there.
     withdrawn_at: int = 0
+    # Subscribers who take digests, so got no message of it (bot/broadcasts/queue.py).
+    in_digests: int = 0
 
     @property
     def in_updates(self) -> bool:
@@ -338,6 +340,7 @@ class BroadcastStore:
             started_at=number("started_at"),
             finished_at=number("finished_at"),
             withdrawn_at=number("withdrawn_at"),
+            in_digests=number("digest"),
         )
 
     async def active_id(self) -> int | None:

@@ -6,8 +6,9 @@ PREFIX = "calais:"
 
 
 def user(user_id: int) -> str:
-    """Hash: locale, whether it was chosen, referral code, the need chosen to give for. No TTL;
-    deleted by /forget."""
+    """Hash: locale, whether it was chosen, referral code, the need chosen to give for, how often
+    they hear from the campaign (`cadence`) and their quiet hours (`quiet`). No TTL; deleted by
+    /forget."""
     return f"{PREFIX}user:{user_id}"
 
 
@@ -129,6 +130,13 @@ def subscribers(locale: str) -> str:
     since this release, kept on a language change). A subscriber is in at most one of these;
     blocked ones are in none. No TTL."""
     return f"{PREFIX}subscribers:{locale}"
+
+
+def digest_subscribers(cadence: str) -> str:
+    """Sorted set: the users who chose a `cadence` digest (daily, weekly), scored by when they
+    chose it (ms); moved with the user's `cadence` field (bot/broadcasts/preferences.py). Whether
+    they still subscribe is read from their hash. No TTL; /forget takes them off."""
+    return f"{PREFIX}subscribers:digest:{cadence}"
 
 
 def subscribers_clock() -> str:

@@ -10,6 +10,7 @@ help-text =
     /spending — what the money paid for, with receipts
     /subscribe — receive news from Calais
     /unsubscribe — stop receiving news
+    /settings — how often and when you get news
     /updates — read past news
     /share — your own link to share the campaign
     /language — change language

@@ -10,6 +10,7 @@ help-text =
     /spending — ce que l'argent a payé, avec les justificatifs
     /subscribe — recevoir les nouvelles de Calais
     /unsubscribe — ne plus recevoir les nouvelles
+    /settings — le rythme et les heures de vos nouvelles
     /updates — relire les nouvelles passées
     /share — votre lien personnel pour partager la collecte
     /language — changer de langue

@@ -1,0 +1,45 @@
+# How often and when a subscriber hears from the campaign: the row under every broadcast,
+# the cadence choice and /settings.
+command-settings = How often and when you get news
+settings-weekday-monday = Mondays
+settings-weekday-tuesday = Tuesdays
+settings-weekday-wednesday = Wednesdays
+settings-weekday-thursday = Thursdays
+settings-weekday-friday = Fridays
+settings-weekday-saturday = Saturdays
+settings-weekday-sunday = Sundays
+settings-button-fewer = 🔕 Fewer messages
+settings-button-stop = ✋ Stop
+settings-button-settings = ⚙️ Settings
+settings-button-follow-again = 🔔 Follow again
+settings-fewer-prompt = How often would you like news from Calais?
+settings-choice-instant = Every update
+settings-choice-daily = A daily digest
+settings-choice-weekly = A weekly digest
+settings-choice-stop = Stop
+settings-choice-current = ✓ { $label }
+settings-done-instant = You'll get every update as soon as it goes out.
+settings-done-daily = You'll get one message a day, at { $when }, with the day's news.
+settings-done-weekly = You'll get one message a week, on { $day } at { $when }, with the week's news.
+settings-title = ⚙️ <b>Your settings</b>
+settings-now-instant = News: every update, as soon as it goes out
+settings-now-daily = News: a daily digest at { $when }
+settings-now-weekly = News: a weekly digest, on { $day } at { $when }
+settings-quiet-line-default = Quiet hours: { $hours } (the campaign's default)
+settings-quiet-line-off-default = Quiet hours: none (the campaign's default)
+settings-quiet-line-own = Quiet hours: { $hours }
+settings-quiet-line-off = Quiet hours: off
+settings-quiet-hint = No news reaches you during your quiet hours: it waits until they end.
+settings-button-quiet-default = Default hours
+settings-button-quiet-off = No quiet hours
+settings-button-quiet-custom = Choose hours…
+settings-quiet-ask = Send your quiet hours as start-end in { $timezone } time, for example 22:30-07:00.
+settings-quiet-bad = I could not read that. Send two times as start-end, for example 22:30-07:00.
+settings-quiet-done-default = Quiet hours: { $hours }, the campaign's default.
+settings-quiet-done-off-default = No quiet hours, the campaign's default: news can arrive at any time.
+settings-quiet-done-off = No quiet hours: news can arrive at any time.
+settings-quiet-done-own = Quiet hours: { $hours }. News that comes out then waits until they end.
+settings-not-subscribed = You are not subscribed. Send /subscribe to follow the news, then /settings to choose how often.
+# Organizers: the delivery report and /stats.
+settings-report-digests = In digests (not sent now): { $count }
+settings-stats = By cadence: { $every } every update, { $daily } daily digest, { $weekly } weekly digest

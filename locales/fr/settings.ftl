@@ -1,0 +1,45 @@
+# À quel rythme et à quelles heures un abonné reçoit les nouvelles : la rangée sous chaque
+# message, le choix du rythme et /settings.
+command-settings = Le rythme et les heures de vos nouvelles
+settings-weekday-monday = le lundi
+settings-weekday-tuesday = le mardi
+settings-weekday-wednesday = le mercredi
+settings-weekday-thursday = le jeudi
+settings-weekday-friday = le vendredi
+settings-weekday-saturday = le samedi
+settings-weekday-sunday = le dimanche
+settings-button-fewer = 🔕 Moins de messages
+settings-button-stop = ✋ Arrêter
+settings-button-settings = ⚙️ Réglages
+settings-button-follow-again = 🔔 Suivre à nouveau
+settings-fewer-prompt = À quel rythme voulez-vous recevoir les nouvelles de Calais ?
+settings-choice-instant = Chaque nouvelle
+settings-choice-daily = Un résumé par jour
+settings-choice-weekly = Un résumé par semaine
+settings-choice-stop = Arrêter
+settings-choice-current = ✓ { $label }
+settings-done-instant = Vous recevrez chaque nouvelle dès qu'elle part.
+settings-done-daily = Vous recevrez un seul message par jour, à { $when }, avec les nouvelles du jour.
+settings-done-weekly = Vous recevrez un seul message par semaine, { $day } à { $when }, avec les nouvelles de la semaine.
+settings-title = ⚙️ <b>Vos réglages</b>
+settings-now-instant = Nouvelles : chacune, dès qu'elle part
+settings-now-daily = Nouvelles : un résumé par jour, à { $when }
+settings-now-weekly = Nouvelles : un résumé par semaine, { $day } à { $when }
+settings-quiet-line-default = Heures calmes : { $hours } (celles de la campagne)
+settings-quiet-line-off-default = Heures calmes : aucune (comme le veut la campagne)
+settings-quiet-line-own = Heures calmes : { $hours }
+settings-quiet-line-off = Heures calmes : désactivées
+settings-quiet-hint = Aucune nouvelle ne vous arrive pendant vos heures calmes : elle attend qu'elles se terminent.
+settings-button-quiet-default = Heures par défaut
+settings-button-quiet-off = Pas d'heures calmes
+settings-button-quiet-custom = Choisir mes heures…
+settings-quiet-ask = Envoyez vos heures calmes sous la forme début-fin, à l'heure de { $timezone }, par exemple 22:30-07:00.
+settings-quiet-bad = Je n'ai pas compris. Envoyez deux heures sous la forme début-fin, par exemple 22:30-07:00.
+settings-quiet-done-default = Heures calmes : { $hours }, celles de la campagne.
+settings-quiet-done-off-default = Pas d'heures calmes, comme le veut la campagne : les nouvelles peuvent arriver à toute heure.
+settings-quiet-done-off = Pas d'heures calmes : les nouvelles peuvent arriver à toute heure.
+settings-quiet-done-own = Heures calmes : { $hours }. Une nouvelle publiée pendant ce temps attend qu'elles se terminent.
+settings-not-subscribed = Vous n'êtes pas abonné·e. Envoyez /subscribe pour suivre les nouvelles, puis /settings pour choisir leur rythme.
+# Organisateurs : le rapport d'envoi et /stats.
+settings-report-digests = Dans les résumés (pas envoyé maintenant) : { $count }
+settings-stats = Par rythme : { $every } chaque nouvelle, { $daily } résumé quotidien, { $weekly } résumé hebdomadaire
