@@ -46,6 +46,8 @@ TAKEN_OVER_POLL_SECONDS = 0.1
 PROGRESS_EVERY_SECONDS = 3.0
 PROGRESS_TURN_MS = 2_500
 IDLE_POLL_SECONDS = 1.0
+# How often each process looks for recipients whose quiet hours have ended.
+RELEASE_EVERY_SECONDS = 1.0
 
 ReportCallback = Callable[[Broadcast, bool], Awaitable[None]]
 # How long stop() lets the sends on the wire finish and be recorded (a read times out in 5 s).
@@ -172,6 +174,7 @@ class BroadcastEngine:
                 group.create_task(self._feed(broadcast_id, over))
                 group.create_task(self._reclaim(job))
                 group.create_task(self._show_progress(broadcast_id, over))
+                group.create_task(self._release_held(broadcast_id, over))
                 for _ in range(SENDERS):
                     group.create_task(self._send_loop(job))
         finally:
@@ -232,6 +235,9 @@ class BroadcastEngine:
             over.set()
         elif current.finished_at:
             over.set()
+        elif current.held:
+            # Only the held wait, perhaps for hours: the senders look again now and then.
+            await self._sleep_while_on(over, IDLE_POLL_SECONDS)
 
     async def _reclaim(self, job: _Job) -> None:
         """Take over entries a crashed or stopped process had read but not finished."""
@@ -257,6 +263,15 @@ class BroadcastEngine:
                 continue
             full = len(recipients) == RECLAIM_BATCH
             job.taken_over.extend(recipients)
+
+    async def _release_held(self, broadcast_id: int, over: _Over) -> None:
+        """Put who was held for quiet hours back into the stream once their window ends; every
+        process does, each batch one script, so none is moved twice."""
+        while not self._finished(over):
+            await self._sleep_while_on(over, RELEASE_EVERY_SECONDS)
+            if not self._finished(over):
+                with contextlib.suppress(*StorageUnavailable):
+                    await self._queue.release_held(broadcast_id)
 
     async def _show_progress(self, broadcast_id: int, over: _Over) -> None:
         """One process at a time edits the organizer's progress message."""
@@ -300,7 +315,9 @@ class BroadcastEngine:
             if turn is None:
                 return done
             try:
-                answer = await self._step(job, Step(done, recipient.entry_id))
+                answer = await self._step(
+                    job, Step(done, recipient.entry_id, next_chat=recipient.chat_id)
+                )
                 done = None
                 if answer.claim is Claim.ABANDONED:
                     self._metrics.broadcast_messages.labels(Outcome.UNCERTAIN.value).inc()
