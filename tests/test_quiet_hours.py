@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from bot.broadcasts.preferences import DEFAULT_QUIET_HOURS, QuietHours, SubscriberPreferences
 from bot.broadcasts.queue import Claim, RecipientQueue, Step
-from bot.broadcasts.quiet import QuietClock
+from bot.broadcasts.quiet import PARKED_NOW, QuietClock
 from bot.broadcasts.store import BroadcastContent, BroadcastStore, Outcome, now_ms
 from bot.clock import Clock
 from bot.context import Services
@@ -96,8 +96,15 @@ async def hold_and_release(redis: Redis, redis_url: str) -> None:
     assert (waiting.held, waiting.total, waiting.counts["sent"]) == (3, 5, 2)
     assert not await store.finalize(broadcast_id)
 
+    # Only the held are left: the broadcast gives up its slot until a window ends.
+    assert await queues[0].park(broadcast_id) == PARKED_NOW
+    assert await queues[1].park(broadcast_id) == 1
+    assert await store.active_id() is None
+    assert await queues[1].resume_parked() is None
     # 07:00: the night owl's window is over, not the default one; both movers at once.
     set_clock(clock, MORNING.replace(hour=7))
+    assert await queues[1].resume_parked() == broadcast_id
+    assert await store.active_id() == broadcast_id
     moved = await asyncio.gather(*(queue.release_held(broadcast_id) for queue in queues))
     assert sorted(moved) == [0, 1]
     assert [r.chat_id for r in await queues[1].read(broadcast_id, "b", 10, 10) or []] == [4]
@@ -145,30 +152,15 @@ async def test_a_broadcast_at_night_waits_for_quiet_subscribers_across_a_restart
         summary = await compose(harness, "Night news #1", "Nouvelles de nuit #1")
         text = summary.rendered_text or ""
         assert "2 subscribers are in quiet hours now: they will get it from 08:00" in text
-        assert summary.button("Urgent: ignore quiet hours")
-        start = telegram.mark()
+        night = telegram.mark()
         harness.user(ADMIN_ID, "en").tap(summary, "Send now")
-        progress = await progress_with(telegram, "Held for quiet hours: 2", start)
+        progress = await progress_with(telegram, "Held for quiet hours: 2", night)
         assert "Sent 2" in (progress.rendered_text or "")
-        english = deliveries(telegram, "Night news #1", start)
-        french = deliveries(telegram, "Nouvelles de nuit #1", start)
-        assert (english, french) == ({7003: 1}, {7004: 1})
-    # Stopped while they are held; the next process takes over at the window's end.
-    async with running_bot(bot_env, telegram, stripe_server) as harness:
-        set_clock(services_of(harness.bot).clock, MORNING)
-        report = await progress_with(telegram, "is complete", start)
-        assert "Sent: 4" in (report.rendered_text or "")
-        assert "Not sent: 0 of 4" in (report.rendered_text or "")
-        english = deliveries(telegram, "Night news #1", start)
-        french = deliveries(telegram, "Nouvelles de nuit #1", start)
-        assert (english, french) == ({7001: 1, 7003: 1}, {7002: 1, 7004: 1})
-        assert all(call.at >= progress.at for call in telegram.calls[start:]
-                   if call.chat_id in (7001, 7002) and call.method == "sendMessage")
+        assert deliveries(telegram, "Night news #1", night) == {7003: 1}
+        assert deliveries(telegram, "Nouvelles de nuit #1", night) == {7004: 1}
 
-        # The next night, urgent: everyone at once, whatever their window.
-        set_clock(services_of(harness.bot).clock, EVENING + timedelta(days=1))
+        # Meanwhile an urgent one: everyone at once, without waiting for the first one's held.
         summary = await compose(harness, "Urgent news #2", "Nouvelles urgentes #2")
-        assert "2 subscribers are in quiet hours now" in (summary.rendered_text or "")
         mark = telegram.mark()
         harness.user(ADMIN_ID, "en").tap(summary, "Urgent: ignore quiet hours")
         urgent = await telegram.wait_for(
@@ -179,12 +171,22 @@ async def test_a_broadcast_at_night_waits_for_quiet_subscribers_across_a_restart
         assert urgent.button("Normal: respect quiet hours")
         start = telegram.mark()
         harness.user(ADMIN_ID, "en").tap(summary, "Send now")
-        report = await progress_with(telegram, "is complete", start)
+        report = await progress_with(telegram, "#2 is complete", start)
         assert "Sent: 4" in (report.rendered_text or "")
         assert deliveries(telegram, "Urgent news #2", start) == {7001: 1, 7003: 1}
         assert deliveries(telegram, "Nouvelles urgentes #2", start) == {7002: 1, 7004: 1}
+    # Stopped while they are held; the next process takes over at the window's end.
+    async with running_bot(bot_env, telegram, stripe_server) as harness:
+        morning = telegram.mark()
+        set_clock(services_of(harness.bot).clock, MORNING)
+        report = await progress_with(telegram, "#1 is complete", morning)
+        assert "Sent: 4" in (report.rendered_text or "")
+        assert "Not sent: 0 of 4" in (report.rendered_text or "")
+        assert deliveries(telegram, "Night news #1", night) == {7001: 1, 7003: 1}
+        assert deliveries(telegram, "Nouvelles de nuit #1", night) == {7002: 1, 7004: 1}
+        assert deliveries(telegram, "Night news #1", morning) == {7001: 1}
         redis = connect(bot_env["REDIS_URL"])
         try:
-            assert not await redis.exists(keys.broadcast_held(1), keys.broadcast_held(2))
+            assert not await redis.exists(keys.broadcast_held(1), keys.broadcast_parked())
         finally:
             await redis.aclose()

@@ -19,6 +19,7 @@ from yarl import URL
 from bot.botapi.send_rate import SendRate, Turn
 from bot.botapi.transport import BotApiRequest
 from bot.broadcasts.queue import RECLAIM_BATCH, Claim, Recipient, RecipientQueue, Step, StepAnswer
+from bot.broadcasts.quiet import PARKED_NOW
 from bot.broadcasts.sending import MessagePoster, Tries, message_forms
 from bot.broadcasts.store import Broadcast, BroadcastStatus, BroadcastStore, Outcome, now_ms
 from bot.broadcasts.subscribers import Subscribers
@@ -122,7 +123,10 @@ class BroadcastEngine:
     async def _run(self) -> None:
         while not self._stopping.is_set():
             try:
-                broadcast_id = await self._store.active_id() or await self._store.start_due()
+                broadcast_id = (
+                    await self._store.active_id() or await self._store.start_due()
+                    or await self._queue.resume_parked()
+                )
                 if broadcast_id is None:
                     await self._sleep(IDLE_POLL_SECONDS)
                     continue
@@ -235,9 +239,13 @@ class BroadcastEngine:
             over.set()
         elif current.finished_at:
             over.set()
-        elif current.held:
-            # Only the held wait, perhaps for hours: the senders look again now and then.
-            await self._sleep_while_on(over, IDLE_POLL_SECONDS)
+        elif current.held and (parked := await self._queue.park(broadcast_id)):
+            # Only the held are left, perhaps for hours: the next broadcast need not wait. The
+            # organizer sees who waits; the broadcast comes back when a window ends.
+            over.set()
+            waiting = await self._store.get(broadcast_id)
+            if parked == PARKED_NOW and waiting is not None:
+                await self._report(waiting, False)
 
     async def _reclaim(self, job: _Job) -> None:
         """Take over entries a crashed or stopped process had read but not finished."""
@@ -268,10 +276,10 @@ class BroadcastEngine:
         """Put who was held for quiet hours back into the stream once their window ends; every
         process does, each batch one script, so none is moved twice."""
         while not self._finished(over):
+            # First at once: a broadcast resumed for its held finds them queued.
+            with contextlib.suppress(*StorageUnavailable):
+                await self._queue.release_held(broadcast_id)
             await self._sleep_while_on(over, RELEASE_EVERY_SECONDS)
-            if not self._finished(over):
-                with contextlib.suppress(*StorageUnavailable):
-                    await self._queue.release_held(broadcast_id)
 
     async def _show_progress(self, broadcast_id: int, over: _Over) -> None:
         """One process at a time edits the organizer's progress message."""

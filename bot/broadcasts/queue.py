@@ -316,6 +316,19 @@ class RecipientQueue:
         await self._redis.srem(keys.broadcast_donors_reached(broadcast_id), chat_id)
         return int(removed) + await self._held.forget(broadcast_id, chat_id)
 
+    async def park(self, broadcast_id: int) -> int:
+        """Step aside while only held recipients are left (bot/broadcasts/quiet.py)."""
+        return await self._held.park(broadcast_id)
+
+    async def parked(self) -> list[int]:
+        return await self._held.parked()
+
+    async def resume_parked(self) -> int | None:
+        """A parked broadcast with work again, made the one being sent."""
+        if self._quiet is None:
+            return None
+        return await self._held.resume(wall_ms(self._quiet.now()))
+
     async def release_held(self, broadcast_id: int) -> int:
         """Put the recipients whose quiet hours have ended back into the stream."""
         if self._quiet is None:

@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from bot.broadcasts.preferences import QuietHours
 from bot.clock import Clock
 from bot.storage import keys
+from bot.storage.connection import as_text
 
 # The most held entries one mover call puts back; the next call takes the rest.
 RELEASE_BATCH = 500
@@ -61,6 +62,47 @@ return removed
 """
 
 
+# KEYS: active, parked, job, stream, in-flight, held set. ARGV: id.
+# A broadcast left with only held recipients steps aside, so the next one (an urgent one, say)
+# need not wait for the morning: the one-at-a-time slot is freed, the broadcast listed as parked.
+# Only once nothing is queued or in flight; answers 2 when this call parked it, 1 when it was
+# already, 0 when it goes on.
+_PARK = """
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 1 end
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call('HGET', KEYS[3], 'status') ~= 'sending' or redis.call('HGET', KEYS[3], 'fed') ~= '1'
+    or redis.call('XLEN', KEYS[4]) > 0 or redis.call('HLEN', KEYS[5]) > 0
+    or redis.call('ZCARD', KEYS[6]) == 0 then
+  return 0
+end
+redis.call('DEL', KEYS[1])
+redis.call('SADD', KEYS[2], ARGV[1])
+return 2
+"""
+
+# What parking answers: this call parked the broadcast (its process tells the organizer).
+PARKED_NOW = 2
+
+# KEYS: active, parked, then per parked broadcast its job, held set and stream. ARGV: wall-clock
+# now (ms), then the parked ids in that order. The first parked broadcast with work again (a
+# window ended, entries queued by a mover that ran as it was parked, or cancelled, to be
+# reported) takes the free slot back; its id, or 0.
+_RESUME = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+for i = 2, #ARGV do
+  local job, held, stream = KEYS[3 * i - 3], KEYS[3 * i - 2], KEYS[3 * i - 1]
+  if redis.call('SISMEMBER', KEYS[2], ARGV[i]) == 1 and (
+      redis.call('HGET', job, 'status') ~= 'sending' or redis.call('XLEN', stream) > 0
+      or #redis.call('ZRANGEBYSCORE', held, '-inf', ARGV[1], 'LIMIT', 0, 1) > 0) then
+    redis.call('SREM', KEYS[2], ARGV[i])
+    redis.call('SET', KEYS[1], ARGV[i])
+    return tonumber(ARGV[i])
+  end
+end
+return 0
+"""
+
+
 def wall_ms(moment: datetime) -> int:
     """An aware moment as its own wall-clock time read as UTC, in ms (the held set's scores)."""
     return int(moment.replace(tzinfo=UTC).timestamp() * 1000)
@@ -90,8 +132,42 @@ class HeldRecipients:
     """The held set of a broadcast: released when due, emptied of a chat for /forget."""
 
     def __init__(self, redis: Redis) -> None:
+        self._redis = redis
         self._release = redis.register_script(_RELEASE)
         self._forget = redis.register_script(_FORGET)
+        self._park = redis.register_script(_PARK)
+        self._resume = redis.register_script(_RESUME)
+
+    async def park(self, broadcast_id: int) -> int:
+        """Free the one-at-a-time slot while only held recipients are left: PARKED_NOW, 1 when
+        it was parked already, 0 when it goes on."""
+        return int(await self._park(
+            keys=[
+                keys.broadcast_active(), keys.broadcast_parked(), keys.broadcast(broadcast_id),
+                keys.broadcast_stream(broadcast_id), keys.broadcast_in_flight(broadcast_id),
+                keys.broadcast_held(broadcast_id),
+            ],
+            args=[broadcast_id],
+        ))
+
+    async def parked(self) -> list[int]:
+        return sorted(int(as_text(m) or 0) for m in await self._redis.smembers(
+            keys.broadcast_parked()
+        ))
+
+    async def resume(self, wall_now_ms: int) -> int | None:
+        """Make active again the first parked broadcast with work to do, if the slot is free."""
+        parked = await self.parked()
+        if not parked:
+            return None
+        resumed = int(await self._resume(
+            keys=[
+                keys.broadcast_active(), keys.broadcast_parked(),
+                *(key for broadcast_id in parked for key in _keys(broadcast_id)),
+            ],
+            args=[wall_now_ms, *parked],
+        ))
+        return resumed or None
 
     async def release_due(self, broadcast_id: int, wall_now_ms: int) -> int:
         """Put every entry whose window has ended back into the stream; returns how many."""

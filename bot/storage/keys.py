@@ -215,6 +215,13 @@ def broadcast_held(broadcast_id: int) -> str:
     return f"{PREFIX}broadcast:{broadcast_id}:held"
 
 
+def broadcast_parked() -> str:
+    """Set: ids of broadcasts left with only recipients held for quiet hours, which gave up the
+    one-at-a-time slot (bot/broadcasts/quiet.py) and take it back when one's window ends. No
+    TTL; each leaves it when resumed."""
+    return f"{PREFIX}broadcasts:parked"
+
+
 def quiet_custom() -> str:
     """Set: users whose quiet hours are their own window or off (bot/broadcasts/preferences.py),
     so the organizer's preview reads these few and counts everyone else by the default window.
