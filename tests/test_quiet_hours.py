@@ -175,6 +175,33 @@ async def test_a_broadcast_at_night_waits_for_quiet_subscribers_across_a_restart
         assert "Sent: 4" in (report.rendered_text or "")
         assert deliveries(telegram, "Urgent news #2", start) == {7001: 1, 7003: 1}
         assert deliveries(telegram, "Nouvelles urgentes #2", start) == {7002: 1, 7004: 1}
+
+        # Scheduled, the preview counts who will be in quiet hours at the chosen time.
+        summary = await compose(harness, "Later news #3")
+        admin = harness.user(ADMIN_ID, "en")
+        mark = telegram.mark()
+        admin.tap(summary, "Send at")
+        await telegram.wait_for_message(ADMIN_ID, after=mark)
+        mark = telegram.mark()
+        admin.send(f"{EVENING + timedelta(hours=-10):%Y-%m-%d %H:%M}")
+        daytime = await telegram.wait_for(
+            lambda call: "It will go out on" in (call.rendered_text or ""), after=mark
+        )
+        # At 13:00 only 7004's own lunchtime window holds.
+        assert "1 subscriber will be in quiet hours then: they will get it from 14:00" in (
+            daytime.rendered_text or ""
+        )
+        mark = telegram.mark()
+        admin.tap(daytime, "Send at")
+        await telegram.wait_for_message(ADMIN_ID, after=mark)
+        mark = telegram.mark()
+        admin.send(f"{EVENING:%Y-%m-%d %H:%M}")
+        scheduled = await telegram.wait_for(
+            lambda call: "It will go out on" in (call.rendered_text or ""), after=mark
+        )
+        assert "2 subscribers will be in quiet hours then: they will get it from 08:00" in (
+            scheduled.rendered_text or ""
+        )
     # Stopped while they are held; the next process takes over at the window's end.
     async with running_bot(bot_env, telegram, stripe_server) as harness:
         morning = telegram.mark()
