@@ -20,7 +20,7 @@ from bot.context import Services
 from bot.storage import keys
 from bot.storage.connection import connect
 from tests.broadcast_steps import add_subscribers, compose, deliveries
-from tests.conftest import ADMIN_ID, running_bot
+from tests.conftest import ADMIN_ID, Harness, running_bot
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.telegram import ApiCall, FakeBotAPI
 from tests.script_keys import undeclared_keys
@@ -130,6 +130,19 @@ def services_of(bot: object) -> Services:
     return services
 
 
+async def schedule(harness: Harness, summary: ApiCall, moment: datetime) -> ApiCall:
+    """Send at… `moment`: the preview's summary for that time."""
+    admin, telegram = harness.user(ADMIN_ID, "en"), harness.telegram
+    mark = telegram.mark()
+    admin.tap(summary, "Send at")
+    await telegram.wait_for_message(ADMIN_ID, after=mark)
+    mark = telegram.mark()
+    admin.send(f"{moment:%Y-%m-%d %H:%M}")
+    return await telegram.wait_for(
+        lambda call: "It will go out on" in (call.rendered_text or ""), after=mark
+    )
+
+
 async def progress_with(telegram: FakeBotAPI, text: str, after: int) -> ApiCall:
     return await telegram.wait_for(
         lambda call: call.method == "editMessageText" and call.chat_id == ADMIN_ID
@@ -176,29 +189,14 @@ async def test_a_broadcast_at_night_waits_for_quiet_subscribers_across_a_restart
         assert deliveries(telegram, "Urgent news #2", start) == {7001: 1, 7003: 1}
         assert deliveries(telegram, "Nouvelles urgentes #2", start) == {7002: 1, 7004: 1}
 
-        # Scheduled, the preview counts who will be in quiet hours at the chosen time.
+        # Scheduled, the preview counts who will be in quiet hours at the chosen time: at
+        # 13:00 only 7004's own lunchtime window holds.
         summary = await compose(harness, "Later news #3")
-        admin = harness.user(ADMIN_ID, "en")
-        mark = telegram.mark()
-        admin.tap(summary, "Send at")
-        await telegram.wait_for_message(ADMIN_ID, after=mark)
-        mark = telegram.mark()
-        admin.send(f"{EVENING + timedelta(hours=-10):%Y-%m-%d %H:%M}")
-        daytime = await telegram.wait_for(
-            lambda call: "It will go out on" in (call.rendered_text or ""), after=mark
-        )
-        # At 13:00 only 7004's own lunchtime window holds.
+        daytime = await schedule(harness, summary, EVENING + timedelta(hours=-10))
         assert "1 subscriber will be in quiet hours then: they will get it from 14:00" in (
             daytime.rendered_text or ""
         )
-        mark = telegram.mark()
-        admin.tap(daytime, "Send at")
-        await telegram.wait_for_message(ADMIN_ID, after=mark)
-        mark = telegram.mark()
-        admin.send(f"{EVENING:%Y-%m-%d %H:%M}")
-        scheduled = await telegram.wait_for(
-            lambda call: "It will go out on" in (call.rendered_text or ""), after=mark
-        )
+        scheduled = await schedule(harness, daytime, EVENING)
         assert "2 subscribers will be in quiet hours then: they will get it from 08:00" in (
             scheduled.rendered_text or ""
         )
