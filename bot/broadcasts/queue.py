@@ -59,7 +59,8 @@ local function window_of(text)
   return start, finish
 end
 local function hold(step, entry, fields)
-  if urgent or not wall_now or redis.call('SISMEMBER', KEYS[4], entry) == 1 then return false end
+  if urgent or not wall_now or quiet_users[step] == held then return false end
+  if redis.call('SISMEMBER', KEYS[4], entry) == 1 then return false end
   local own = redis.call('HGET', quiet_users[step], 'quiet')
   if own == 'off' then return false end
   local start, finish = window_of(own)
