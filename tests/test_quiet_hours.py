@@ -20,7 +20,7 @@ from bot.context import Services
 from bot.storage import keys
 from bot.storage.connection import connect
 from tests.broadcast_steps import add_subscribers, compose, deliveries
-from tests.conftest import ADMIN_ID, Harness, running_bot
+from tests.conftest import ADMIN_ID, ROOT, Harness, running_bot
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.telegram import ApiCall, FakeBotAPI
 from tests.script_keys import undeclared_keys
@@ -156,6 +156,8 @@ async def test_a_broadcast_at_night_waits_for_quiet_subscribers_across_a_restart
 ) -> None:
     audience = {7001: "en", 7002: "fr", 7003: "en", 7004: "fr"}
     await add_subscribers(bot_env["REDIS_URL"], audience)
+    # The repository's campaign file, with its default window (the suite's has none).
+    bot_env = {**bot_env, "CAMPAIGN_FILE": str(ROOT / "campaign.toml")}
     async with running_bot(bot_env, telegram, stripe_server) as harness:
         services = services_of(harness.bot)
         set_clock(services.clock, EVENING)
