@@ -23,6 +23,7 @@ from tests.broadcast_steps import add_subscribers, compose, deliveries
 from tests.conftest import ADMIN_ID, ROOT, Harness, running_bot
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.telegram import ApiCall, FakeBotAPI
+from tests.forget_steps import forget
 from tests.script_keys import undeclared_keys
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -154,7 +155,7 @@ async def progress_with(telegram: FakeBotAPI, text: str, after: int) -> ApiCall:
 async def test_a_broadcast_at_night_waits_for_quiet_subscribers_across_a_restart(
     bot_env: dict[str, str], telegram: FakeBotAPI, stripe_server: FakeStripe,
 ) -> None:
-    audience = {7001: "en", 7002: "fr", 7003: "en", 7004: "fr"}
+    audience = {7001: "en", 7002: "fr", 7003: "en", 7004: "fr", 7005: "en"}
     await add_subscribers(bot_env["REDIS_URL"], audience)
     # The repository's campaign file, with its default window (the suite's has none).
     bot_env = {**bot_env, "CAMPAIGN_FILE": str(ROOT / "campaign.toml")}
@@ -166,10 +167,10 @@ async def test_a_broadcast_at_night_waits_for_quiet_subscribers_across_a_restart
         await services.preferences.set_quiet(7004, LUNCH)
         summary = await compose(harness, "Night news #1", "Nouvelles de nuit #1")
         text = summary.rendered_text or ""
-        assert "2 subscribers are in quiet hours now: they will get it from 08:00" in text
+        assert "3 subscribers are in quiet hours now: they will get it from 08:00" in text
         night = telegram.mark()
         harness.user(ADMIN_ID, "en").tap(summary, "Send now")
-        progress = await progress_with(telegram, "Held for quiet hours: 2", night)
+        progress = await progress_with(telegram, "Held for quiet hours: 3", night)
         assert "Sent 2" in (progress.rendered_text or "")
         assert deliveries(telegram, "Night news #1", night) == {7003: 1}
         assert deliveries(telegram, "Nouvelles de nuit #1", night) == {7004: 1}
@@ -187,9 +188,19 @@ async def test_a_broadcast_at_night_waits_for_quiet_subscribers_across_a_restart
         start = telegram.mark()
         harness.user(ADMIN_ID, "en").tap(summary, "Send now")
         report = await progress_with(telegram, "#2 is complete", start)
-        assert "Sent: 4" in (report.rendered_text or "")
-        assert deliveries(telegram, "Urgent news #2", start) == {7001: 1, 7003: 1}
+        assert "Sent: 5" in (report.rendered_text or "")
+        assert deliveries(telegram, "Urgent news #2", start) == {7001: 1, 7003: 1, 7005: 1}
         assert deliveries(telegram, "Nouvelles urgentes #2", start) == {7002: 1, 7004: 1}
+
+        # /forget while held: the waiting broadcast holds the chat no more.
+        await forget(harness, harness.user(7005, "en"))
+        redis = connect(bot_env["REDIS_URL"])
+        try:
+            assert not any("7005" in member for member in await redis.zrange(
+                keys.broadcast_held(1), 0, -1
+            ))
+        finally:
+            await redis.aclose()
 
         # Scheduled, the preview counts who will be in quiet hours at the chosen time: at
         # 13:00 only 7004's own lunchtime window holds.
@@ -208,10 +219,12 @@ async def test_a_broadcast_at_night_waits_for_quiet_subscribers_across_a_restart
         set_clock(services_of(harness.bot).clock, MORNING)
         report = await progress_with(telegram, "#1 is complete", morning)
         assert "Sent: 4" in (report.rendered_text or "")
+        # 7005 left while held: out of the total, never sent.
         assert "Not sent: 0 of 4" in (report.rendered_text or "")
         assert deliveries(telegram, "Night news #1", night) == {7001: 1, 7003: 1}
         assert deliveries(telegram, "Nouvelles de nuit #1", night) == {7002: 1, 7004: 1}
         assert deliveries(telegram, "Night news #1", morning) == {7001: 1}
+        assert 7005 not in deliveries(telegram, "Night news #1", night)
         redis = connect(bot_env["REDIS_URL"])
         try:
             assert not await redis.exists(keys.broadcast_held(1), keys.broadcast_parked())
