@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from bench.fake_api import FLOOD_RETRY_AFTER, LeanBotAPI
 from bot.broadcasts.store import BroadcastContent, BroadcastStatus, BroadcastStore
 from bot.storage import keys
+from tests.campaign_files import campaign_text
 from tests.fakes.stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.fakes.telegram import TEST_TOKEN
 
@@ -126,6 +127,13 @@ class Bench:
             await asyncio.sleep(0.01)
             self.harness_lag = max(self.harness_lag, loop.time() - expected)
 
+    def campaign_file(self) -> Path:
+        """The repository's campaign file without default quiet hours: a run at night would
+        hold every message until the morning."""
+        path = self.workdir / "campaign.toml"
+        path.write_text(campaign_text(), encoding="utf-8")
+        return path
+
     def env(self, **extra: str) -> dict[str, str]:
         """A complete bot configuration pointing at the fakes and the shared Redis."""
         return {
@@ -140,7 +148,7 @@ class Bench:
             "ADMIN_IDS": str(ADMIN_ID),
             "HTTP_HOST": "127.0.0.1",
             "HTTP_PORT": str(free_port()),
-            "CAMPAIGN_FILE": str(ROOT / "campaign.toml"),
+            "CAMPAIGN_FILE": str(self.campaign_file()),
             "BROADCAST_RATE": "0",
             "METRICS_TOKEN": METRICS_TOKEN,
             **extra,

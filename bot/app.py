@@ -27,6 +27,7 @@ from bot.broadcasts.engine import SENDERS, BroadcastEngine
 from bot.broadcasts.preference_row import preference_rows
 from bot.broadcasts.preferences import SubscriberPreferences
 from bot.broadcasts.queue import RecipientQueue
+from bot.broadcasts.quiet import QuietClock
 from bot.broadcasts.report import BroadcastReporter
 from bot.broadcasts.store import BroadcastStore
 from bot.broadcasts.subscribers import Subscribers
@@ -211,7 +212,11 @@ class CampaignBot:
         self._broadcast_request = BotApiRequest(connections=SENDERS * 2, metrics=metrics)
         await self._broadcast_request.initialize()
         self.broadcast_engine = BroadcastEngine(
-            services.broadcasts, RecipientQueue(self.redis), self._broadcast_request,
+            services.broadcasts,
+            RecipientQueue(self.redis, QuietClock(
+                services.clock, settings.campaign.timezone, settings.campaign.quiet_hours
+            )),
+            self._broadcast_request,
             application.bot.base_url, services.subscribers, services.send_rate,
             services.reporter, metrics, preference_rows(services.l10n),
             recovery_ms=settings.broadcast.recovery_seconds * 1000,

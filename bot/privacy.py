@@ -71,6 +71,9 @@ class Erasure:
         active = await self.broadcasts.active_id()
         if active is not None:
             await self.recipients.remove(active, user_id)
+        # Nor do broadcasts waiting for quiet hours to end (bot/broadcasts/quiet.py).
+        for parked in await self.recipients.parked():
+            await self.recipients.remove(parked, user_id)
         await self.drafts.discard(user_id)
         # An organizer's half-written spending entry goes; the recorded entries stay: they are
         # the campaign's account of its money and name no one (bot/donations/spending.py).

@@ -7,9 +7,11 @@ exactly the answer an unknown command gets, so the feature is invisible to them.
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from telegram import (
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -20,6 +22,7 @@ from telegram.error import BadRequest
 from telegram.ext import CommandHandler
 
 from bot.botapi.callback_data import CallbackFormat
+from bot.broadcasts.drafts import Draft
 from bot.broadcasts.preference_row import preference_row
 from bot.broadcasts.report import STOP
 from bot.broadcasts.store import BroadcastContent
@@ -38,6 +41,7 @@ from handlers.broadcast_confirm import (
     stop,
 )
 from handlers.broadcast_fit import length_refusal
+from handlers.broadcast_quiet import URGENT, quiet_line, urgent_button
 from handlers.close_preview import closing_preview
 
 AWAITING = "broadcast:"
@@ -186,6 +190,14 @@ async def send_preview(context: CampaignContext, admin_id: int, locale: str) -> 
         text, markup = closing_preview(context, locale, draft, sum(counts.values()), monthly)
         await context.bot.send_message(admin_id, text, reply_markup=markup)
         return
+    text, markup = await _summary(context, locale, draft, counts)
+    await context.bot.send_message(admin_id, text, reply_markup=markup)
+
+
+async def _summary(
+    context: CampaignContext, locale: str, draft: Draft, counts: dict[str, int]
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The preview's last message: who gets it and when, and its buttons."""
     lines = [context.text(
         locale, "broadcast-preview-summary", total=sum(counts.values()),
         en=counts.get("en", 0), fr=counts.get("fr", 0),
@@ -195,6 +207,8 @@ async def send_preview(context: CampaignContext, admin_id: int, locale: str) -> 
             locale, "broadcast-preview-when", when=show_time(context, draft.send_at),
             timezone=str(context.settings.campaign.timezone),
         ))
+    quiet = await quiet_line(context, locale, draft, sum(counts.values()))
+    lines += [quiet] if quiet else []
     confirm = "broadcast-button-confirm-scheduled" if draft.send_at else "broadcast-button-confirm"
     buttons = [
         [InlineKeyboardButton(
@@ -214,23 +228,51 @@ async def send_preview(context: CampaignContext, admin_id: int, locale: str) -> 
             ),
         ],
     ]
-    await context.bot.send_message(
-        admin_id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons)
-    )
+    buttons.insert(1, [urgent_button(context, locale, draft)])
+    return "\n".join(lines), InlineKeyboardMarkup(buttons)
 
 
-async def ask_when(update: Update, context: CampaignContext) -> None:
-    """Ask for the date and time to send at."""
+async def _tapped_draft(
+    update: Update, context: CampaignContext
+) -> tuple[CallbackQuery, str, Draft] | None:
+    """The tap's query, locale and draft, answered; None (the tap told what became of its
+    draft) when the button is not the organizer's current draft's."""
     query = update.callback_query
     if query is None:
-        return
+        return None
     locale = await context.locale_for(update)
     token = context.matched("draft")
     draft = await context.drafts.get(query.from_user.id)
     if draft is None or draft.token != token:
         await answer_settled(query, context, locale, await context.drafts.settled(token))
-        return
+        return None
     await query.answer()
+    return query, locale, draft
+
+
+async def toggle_urgent(update: Update, context: CampaignContext) -> None:
+    """Urgent (quiet hours ignored) or back to normal, shown on the same summary."""
+    tapped = await _tapped_draft(update, context)
+    if tapped is None:
+        return
+    query, locale, draft = tapped
+    await context.drafts.update(query.from_user.id, urgent=0 if draft.urgent else 1)
+    toggled = replace(draft, urgent=not draft.urgent)
+    text, markup = await _summary(context, locale, toggled, await context.subscribers.counts())
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as exc:
+        # A double tap that lands after the first one's edit: the summary already says it.
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+async def ask_when(update: Update, context: CampaignContext) -> None:
+    """Ask for the date and time to send at."""
+    tapped = await _tapped_draft(update, context)
+    if tapped is None:
+        return
+    query, locale, _ = tapped
     await context.users.expect_input(query.from_user.id, f"{AWAITING}{WHEN}")
     await context.bot.send_message(query.from_user.id, context.text(
         locale, "broadcast-ask-when", timezone=str(context.settings.campaign.timezone),
@@ -282,6 +324,6 @@ def register(application: CampaignApplication, settings: Settings) -> None:
     application.add_handler(CommandHandler("cancel", cancel, filters=admins))
     for callback, button in (
         (same_text, SAME), (confirm, CONFIRM), (ask_when, SCHEDULE), (edit, EDIT),
-        (discard, DISCARD), (stop, STOP),
+        (discard, DISCARD), (stop, STOP), (toggle_urgent, URGENT),
     ):
         application.add_handler(UserCallbackQueryHandler(callback, button.pattern, admins))

@@ -56,6 +56,7 @@ async def confirm(update: Update, context: CampaignContext) -> None:
         settlement = await context.broadcasts.create_from_draft(
             token, content, created_by=query.from_user.id, admin_locale=locale,
             progress_chat=chat, progress_message=message, send_at=draft.send_at,
+            urgent=draft.urgent,
         )
     if not settlement.now or settlement.broadcast_id is None:
         await answer_settled(query, context, locale, settlement)

@@ -21,6 +21,7 @@ from bot.app import CampaignBot
 from bot.config import Settings, load_settings
 from bot.donations.ledger import Totals
 from bot.storage.embedded_valkey import valkey_server_process
+from tests.campaign_files import campaign_text
 from tests.fakes.stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.fakes.telegram import TEST_TOKEN, FakeBotAPI, FakeUser
 
@@ -126,6 +127,8 @@ def bot_env(
     telegram: FakeBotAPI, stripe_server: FakeStripe, redis_url: str, tmp_path: Path
 ) -> dict[str, str]:
     """A complete, valid environment pointing every outside service at the local fakes."""
+    suite_campaign = tmp_path / "suite-campaign.toml"
+    suite_campaign.write_text(campaign_text(), encoding="utf-8")
     return {
         "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
         "TELEGRAM_API_URL": telegram.url,
@@ -137,7 +140,7 @@ def bot_env(
         "ADMIN_IDS": str(ADMIN_ID),
         "HTTP_HOST": "127.0.0.1",
         "HTTP_PORT": str(free_port()),
-        "CAMPAIGN_FILE": str(ROOT / "campaign.toml"),
+        "CAMPAIGN_FILE": str(suite_campaign),
         # Telegram's one message a second per chat made a test of a long conversation wait
         # seconds for nothing; tests/test_flood_control.py runs the deployed pace.
         "TELEGRAM_CHAT_PACE_SECONDS": "0",

@@ -21,7 +21,8 @@ from bot.storage import keys
 from bot.storage.connection import connect
 from handlers.donate import PRESET
 from tests.broadcast_steps import add_subscribers, deliveries
-from tests.conftest import ADMIN_ID, ROOT, Harness
+from tests.campaign_files import campaign_text
+from tests.conftest import ADMIN_ID, Harness
 from tests.donation_steps import normalise
 from tests.fakes.telegram import ApiCall, FakeUser
 from tests.forget_steps import forget
@@ -43,9 +44,7 @@ fr = "{POINTER_FR}"
 def campaign_file(folder: Path, top: str, tables: str = AFTER_END) -> Path:
     """The repository's campaign file with `top` before its first table and `tables` after."""
     path = folder / "campaign.toml"
-    text = (ROOT / "campaign.toml").read_text()
-    text = text.replace('photo = "assets/', f'photo = "{ROOT}/assets/')
-    path.write_text(top + "\n" + text + tables)
+    path.write_text(top + "\n" + campaign_text() + tables)
     return path
 
 

@@ -28,6 +28,7 @@ from bot.donations.stripe_client import Frequency, Pledge, ReturnUrls
 from bot.storage import keys
 from bot.storage.connection import as_text
 from bot.storage.job_runs import JobRuns
+from tests.campaign_files import campaign_text
 from tests.conftest import ADMIN_ID, ROOT, free_port, settings_from, stop_processes
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.telegram import FakeBotAPI
@@ -39,9 +40,8 @@ PARIS = ZoneInfo("Europe/Paris")  # the campaign file's time zone
 
 def campaign_file(folder: Path, summary_at: time) -> Path:
     """The repository's campaign with its daily summary at `summary_at`."""
-    text = (ROOT / "campaign.toml").read_text()
+    text = campaign_text()
     text = text.replace('daily_summary = "20:00"', f'daily_summary = "{summary_at:%H:%M}"')
-    text = text.replace('"assets/', f'"{ROOT}/assets/')
     path = folder / "campaign.toml"
     path.write_text(text)
     return path

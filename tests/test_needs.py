@@ -11,6 +11,7 @@ import pytest
 
 from bot.campaign import CampaignFileError, load_campaign
 from tests.broadcast_steps import add_subscribers, deliveries
+from tests.campaign_files import QUIET_OFF, campaign_text
 from tests.conftest import ADMIN_ID, ROOT, Harness, running_bot
 from tests.donation_steps import (
     normalise,
@@ -47,12 +48,9 @@ photo = "PHOTO"
 
 def campaign_file(tmp_path: Path, needs: str) -> Path:
     """The repository's campaign file with these needs in place of its own."""
-    text = (ROOT / "campaign.toml").read_text(encoding="utf-8")
-    text = text.split("# The needs board")[0].replace(
-        'photo = "assets/campaign-photo.png"', f'photo = "{ROOT / "assets/campaign-photo.png"}"'
-    )
+    text = campaign_text().split("# The needs board")[0]
     path = tmp_path / "campaign.toml"
-    path.write_text(text + needs, encoding="utf-8")
+    path.write_text(f"{text}{needs}\n[quiet_hours]\n{QUIET_OFF}\n", encoding="utf-8")
     return path
 
 

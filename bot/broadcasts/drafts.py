@@ -48,6 +48,8 @@ class Draft:
     token: str = ""
     # The closing report's (handlers/close): the lines the bot wrote above the organizer's text.
     head: dict[str, str] = field(default_factory=dict)
+    # Ignores quiet hours (bot/broadcasts/quiet.py): the organizer's toggle on the preview.
+    urgent: bool = False
 
     @property
     def closing(self) -> bool:
@@ -163,4 +165,5 @@ def _draft(fields: dict[str, str]) -> Draft | None:
             name.removeprefix("head:"): value
             for name, value in fields.items() if name.startswith("head:") and value
         },
+        urgent=fields.get("urgent") == "1",
     )

@@ -19,6 +19,7 @@ from yarl import URL
 from bot.botapi.send_rate import SendRate, Turn
 from bot.botapi.transport import BotApiRequest
 from bot.broadcasts.queue import RECLAIM_BATCH, Claim, Recipient, RecipientQueue, Step, StepAnswer
+from bot.broadcasts.quiet import PARKED_NOW
 from bot.broadcasts.sending import MessagePoster, Tries, message_forms
 from bot.broadcasts.store import Broadcast, BroadcastStatus, BroadcastStore, Outcome, now_ms
 from bot.broadcasts.subscribers import Subscribers
@@ -46,6 +47,8 @@ TAKEN_OVER_POLL_SECONDS = 0.1
 PROGRESS_EVERY_SECONDS = 3.0
 PROGRESS_TURN_MS = 2_500
 IDLE_POLL_SECONDS = 1.0
+# How often each process looks for recipients whose quiet hours have ended.
+RELEASE_EVERY_SECONDS = 1.0
 
 ReportCallback = Callable[[Broadcast, bool], Awaitable[None]]
 # How long stop() lets the sends on the wire finish and be recorded (a read times out in 5 s).
@@ -122,7 +125,10 @@ class BroadcastEngine:
     async def _run(self) -> None:
         while not self._stopping.is_set():
             try:
-                broadcast_id = await self._store.active_id() or await self._store.start_due()
+                broadcast_id = (
+                    await self._store.active_id() or await self._store.start_due()
+                    or await self._queue.resume_parked()
+                )
                 if broadcast_id is None:
                     await self._sleep(IDLE_POLL_SECONDS)
                     continue
@@ -174,6 +180,7 @@ class BroadcastEngine:
                 group.create_task(self._feed(broadcast_id, over))
                 group.create_task(self._reclaim(job))
                 group.create_task(self._show_progress(broadcast_id, over))
+                group.create_task(self._release_held(broadcast_id, over))
                 for _ in range(SENDERS):
                     group.create_task(self._send_loop(job))
         finally:
@@ -234,6 +241,13 @@ class BroadcastEngine:
             over.set()
         elif current.finished_at:
             over.set()
+        elif current.held and (parked := await self._queue.park(broadcast_id)):
+            # Only the held are left, perhaps for hours: the next broadcast need not wait. The
+            # organizer sees who waits; the broadcast comes back when a window ends.
+            over.set()
+            waiting = await self._store.get(broadcast_id)
+            if parked == PARKED_NOW and waiting is not None:
+                await self._report(waiting, False)
 
     async def _reclaim(self, job: _Job) -> None:
         """Take over entries a crashed or stopped process had read but not finished."""
@@ -259,6 +273,15 @@ class BroadcastEngine:
                 continue
             full = len(recipients) == RECLAIM_BATCH
             job.taken_over.extend(recipients)
+
+    async def _release_held(self, broadcast_id: int, over: _Over) -> None:
+        """Put who was held for quiet hours back into the stream once their window ends; every
+        process does, each batch one script, so none is moved twice."""
+        while not self._finished(over):
+            # First at once: a broadcast resumed for its held finds them queued.
+            with contextlib.suppress(*StorageUnavailable):
+                await self._queue.release_held(broadcast_id)
+            await self._sleep_while_on(over, RELEASE_EVERY_SECONDS)
 
     async def _show_progress(self, broadcast_id: int, over: _Over) -> None:
         """One process at a time edits the organizer's progress message."""
@@ -302,7 +325,9 @@ class BroadcastEngine:
             if turn is None:
                 return done
             try:
-                answer = await self._step(job, Step(done, recipient.entry_id))
+                answer = await self._step(
+                    job, Step(done, recipient.entry_id, next_chat=recipient.chat_id)
+                )
                 done = None
                 if answer.claim is Claim.ABANDONED:
                     self._metrics.broadcast_messages.labels(Outcome.UNCERTAIN.value).inc()

@@ -141,10 +141,29 @@ class SubscriberPreferences:
     async def set_quiet(self, user_id: int, window: QuietHours | None) -> None:
         """A window of the subscriber's own, or None for no quiet hours."""
         value = QUIET_OFF if window is None else str(window)
-        await self._redis.hset(keys.user(user_id), "quiet", value)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(keys.user(user_id), "quiet", value)
+            # Listed, so a preview reads these few and counts the rest by the default window.
+            pipe.sadd(keys.quiet_custom(), user_id)
+            await pipe.execute()
 
     async def use_default_quiet(self, user_id: int) -> None:
-        await self._redis.hdel(keys.user(user_id), "quiet")
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hdel(keys.user(user_id), "quiet")
+            pipe.srem(keys.quiet_custom(), user_id)
+            await pipe.execute()
+
+    async def custom_quiet(self) -> dict[int, QuietHours | None]:
+        """The users with a window of their own (None: off), by user id."""
+        members = [int(as_text(m) or 0) for m in await self._redis.smembers(keys.quiet_custom())]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for member in members:
+                pipe.hget(keys.user(member), "quiet")
+            fields = await pipe.execute()
+        return {
+            member: read_preferences(None, as_text(field), self._default_quiet).quiet
+            for member, field in zip(members, fields, strict=True)
+        }
 
     async def digest_counts(self) -> dict[Cadence, int]:
         """How many chose each digest (the rest of the subscribers take every update)."""
@@ -166,10 +185,11 @@ class SubscriberPreferences:
         return {cadence: sum(int(next(counts)) for _ in SUPPORTED_LOCALES) for cadence in DIGESTS}
 
     async def forget(self, user_id: int) -> None:
-        """For /forget: off the digest lists (the hash goes with the user's record)."""
+        """For /forget: off the digest and quiet lists (the hash goes with the user's record)."""
         async with self._redis.pipeline(transaction=True) as pipe:
             for cadence in DIGESTS:
                 pipe.zrem(keys.digest_subscribers(cadence), user_id)
+            pipe.srem(keys.quiet_custom(), user_id)
             await pipe.execute()
 
 

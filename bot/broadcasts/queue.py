@@ -22,6 +22,7 @@ from redis.exceptions import ResponseError
 from bot.broadcasts.closing import FEED_DONORS, donor_feed_args, donor_feed_keys
 from bot.broadcasts.feeding import FEED, REMOVE
 from bot.broadcasts.preferences import DIGESTS
+from bot.broadcasts.quiet import NO_QUIET_ARGS, HeldRecipients, QuietClock, wall_ms
 from bot.broadcasts.store import CONSUMER_GROUP, Outcome, now_ms
 from bot.i18n import SUPPORTED_LOCALES
 from bot.storage import keys
@@ -40,6 +41,45 @@ from bot.storage.connection import text_of
 # under its new id only).
 # Recording one send and marking the next in one call halves the round trips of a broadcast.
 _STEP = """
+-- Quiet hours (bot/broadcasts/quiet.py): after the donors come the held set and, per step, the
+-- hash of the user it sends to next (the held set again when none); after the steps, ARGV holds
+-- the campaign's wall-clock time now (ms; '' for no quiet hours) and the default window ('' for
+-- none). Taken off both lists here, so the lines below read them as they always did. An entry
+-- about to be marked for the first time, whose user is inside their window and the broadcast not
+-- urgent, is moved to the held set instead, scored by the window's end: never sent before then.
+local quiet_default = table.remove(ARGV)
+local wall_now = tonumber(table.remove(ARGV))
+local quiet_users = {}
+for j = (#ARGV - 3) / 3, 1, -1 do quiet_users[j] = table.remove(KEYS) end
+local held = table.remove(KEYS)
+local urgent = redis.call('HGET', KEYS[2], 'urgent') == '1'
+local function window_of(text)
+  local a, b, c, d = string.match(text or '', '^(%d%d):(%d%d)%-(%d%d):(%d%d)$')
+  if not a then return nil end
+  local start, finish = a * 60 + b, c * 60 + d
+  if a + 0 > 23 or c + 0 > 23 or b + 0 > 59 or d + 0 > 59 or start == finish then return nil end
+  return start, finish
+end
+local function hold(step, entry, fields)
+  if urgent or not wall_now or quiet_users[step] == held then return false end
+  if redis.call('SISMEMBER', KEYS[4], entry) == 1 then return false end
+  local own = redis.call('HGET', quiet_users[step], 'quiet')
+  if own == 'off' then return false end
+  local start, finish = window_of(own)
+  if not start then start, finish = window_of(quiet_default) end
+  if not start then return false end
+  local minute = math.floor(wall_now / 60000) % 1440
+  local inside = minute >= start or minute < finish
+  if start < finish then inside = minute >= start and minute < finish end
+  if not inside then return false end
+  local ends = wall_now - wall_now % 86400000 + finish * 60000
+  if finish <= minute then ends = ends + 86400000 end
+  redis.call('ZADD', held, ends, cjson.encode({entry, fields}))
+  redis.call('HINCRBY', KEYS[2], 'held', 1)
+  redis.call('XACK', KEYS[3], ARGV[3], entry)
+  redis.call('XDEL', KEYS[3], entry)
+  return true
+end
 local sending = redis.call('HGET', KEYS[2], 'status') == 'sending'
 -- Digest subscribers (bot/broadcasts/preferences.py) get no immediate broadcast: the last two
 -- KEYS are the daily and weekly lists, each scored by when its member chose it. Who chose
@@ -127,6 +167,8 @@ for i = 4, #ARGV, 3 do
     redis.call('XACK', KEYS[3], ARGV[3], entry)
     redis.call('XDEL', KEYS[3], entry)
     answers[#answers + 1] = 3
+  elseif not deadline and hold((i - 1) / 3, entry, queued[2]) then
+    answers[#answers + 1] = 4
   elseif not deadline then
     redis.call('HSET', KEYS[1], entry, ARGV[2])
     answers[#answers + 1] = 1
@@ -161,6 +203,8 @@ class Claim(Enum):
     # Dropped unsent: the broadcast was cancelled, the chat left the lists since it started, or
     # it takes a digest instead.
     DROPPED = 3
+    # Moved to the held set: the subscriber is in quiet hours (bot/broadcasts/quiet.py).
+    HELD = 4
 
 
 @dataclass(frozen=True)
@@ -171,6 +215,8 @@ class Step:
     done: tuple[str, Outcome] | None
     next_entry: str | None
     release: str | None = None
+    # The next entry's chat, whose quiet hours the step reads.
+    next_chat: int | None = None
 
 
 @dataclass(frozen=True)
@@ -193,8 +239,11 @@ class Recipient:
 class RecipientQueue:
     """Feeds, reads and reclaims a broadcast's stream; records each send with one script."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, quiet: QuietClock | None = None) -> None:
         self._redis = redis
+        # Without it (a queue that never sends), nobody is held.
+        self._quiet = quiet
+        self._held = HeldRecipients(redis)
         self._feed = redis.register_script(FEED)
         self._feed_donors = redis.register_script(FEED_DONORS)
         self._step = redis.register_script(_STEP)
@@ -259,16 +308,22 @@ class RecipientQueue:
         """Record finished sends (or give marks back) and mark the next ones in flight until
         `deadline_ms`."""
         args: list[str | int] = [now_ms(), deadline_ms, CONSUMER_GROUP]
+        held = keys.broadcast_held(broadcast_id)
+        users: list[str] = []
         for step in steps:
             done, outcome = (step.done[0], step.done[1].value) if step.done else ("", "")
             args += [done or step.release or "", outcome, step.next_entry or ""]
+            users.append(held if step.next_chat is None else keys.user(step.next_chat))
+        args += self._quiet.step_args() if self._quiet else NO_QUIET_ARGS
         answers = await self._step(
             keys=[
                 keys.broadcast_in_flight(broadcast_id), keys.broadcast(broadcast_id),
                 keys.broadcast_stream(broadcast_id), keys.broadcast_retried(broadcast_id),
                 *(keys.subscribers(locale) for locale in SUPPORTED_LOCALES),
+                # The digest lists, then the quiet hours' keys: the script takes them off
+                # the end in the opposite order.
                 keys.broadcast_donors_reached(broadcast_id),
-                *(keys.digest_subscribers(cadence) for cadence in DIGESTS),
+                *(keys.digest_subscribers(cadence) for cadence in DIGESTS), held, *users,
             ],
             args=args,
         )
@@ -294,7 +349,26 @@ class RecipientQueue:
         )
         # After its entries left the stream: a closing report never holds the chat again.
         await self._redis.srem(keys.broadcast_donors_reached(broadcast_id), chat_id)
-        return int(removed)
+        return int(removed) + await self._held.forget(broadcast_id, chat_id)
+
+    async def park(self, broadcast_id: int) -> int:
+        """Step aside while only held recipients are left (bot/broadcasts/quiet.py)."""
+        return await self._held.park(broadcast_id)
+
+    async def parked(self) -> list[int]:
+        return await self._held.parked()
+
+    async def resume_parked(self) -> int | None:
+        """A parked broadcast with work again, made the one being sent."""
+        if self._quiet is None:
+            return None
+        return await self._held.resume(wall_ms(self._quiet.now()))
+
+    async def release_held(self, broadcast_id: int) -> int:
+        """Put the recipients whose quiet hours have ended back into the stream."""
+        if self._quiet is None:
+            return 0
+        return await self._held.release_due(broadcast_id, wall_ms(self._quiet.now()))
 
 
 def _sources(broadcast_id: int) -> list[str]:

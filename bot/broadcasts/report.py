@@ -36,7 +36,8 @@ class BroadcastReporter:
         if not rate:
             elapsed = max(1, now_ms() - broadcast.started_at) / 1000
             rate = max(1.0, broadcast.handled / elapsed)
-        return int(broadcast.remaining / rate + 0.999)
+        # Who is held for quiet hours goes out when their window ends, not at this pace.
+        return int(max(0, broadcast.remaining - broadcast.held) / rate + 0.999)
 
     async def __call__(self, broadcast: Broadcast, final: bool) -> None:
         locale = broadcast.admin_locale
@@ -53,6 +54,9 @@ class BroadcastReporter:
             text = self._l10n.format(
                 locale, "broadcast-progress", eta=self._eta_seconds(broadcast), **counts
             )
+            if broadcast.held:
+                # Counted apart until their quiet hours end, then as sent, failed or blocked.
+                text += "\n" + self._l10n.format(locale, "quiet-held", count=broadcast.held)
             markup = InlineKeyboardMarkup([[InlineKeyboardButton(
                 self._l10n.format(locale, "broadcast-button-stop"),
                 callback_data=STOP.data(broadcast=broadcast.broadcast_id),

@@ -90,8 +90,8 @@ return 1
 """
 
 # KEYS: job, stream, in-flight, active, entries tried again, then the recipients snapshots of a
-# broadcast the release before this one started, and the donors a closing report queued.
-# ARGV: id, now (ms).
+# broadcast the release before this one started, the donors a closing report queued, and the
+# recipients held for their quiet hours. ARGV: id, now (ms).
 # Ends a broadcast once nothing is left to feed, queued or in flight (or it was cancelled and
 # nothing is in flight). Exactly one caller gets 1 and sends the report.
 _FINALIZE = """
@@ -100,12 +100,16 @@ if redis.call('HEXISTS', KEYS[1], 'finished_at') == 1 then return 0 end
 if status == 'sending' then
   if redis.call('HGET', KEYS[1], 'fed') ~= '1' then return 0 end
   if redis.call('XLEN', KEYS[2]) > 0 then return 0 end
+  -- Recipients held for their quiet hours (KEYS[#KEYS], bot/broadcasts/quiet.py) are still to
+  -- be sent; a cancelled broadcast drops them (deleted below), and they leave the count.
+  if redis.call('ZCARD', KEYS[#KEYS]) > 0 then return 0 end
   status = 'done'
 elseif status ~= 'cancelled' then
   return 0
 end
 if redis.call('HLEN', KEYS[3]) > 0 then return 0 end
 redis.call('HSET', KEYS[1], 'status', status, 'finished_at', ARGV[2])
+redis.call('HDEL', KEYS[1], 'held')
 if redis.call('GET', KEYS[4]) == ARGV[1] then redis.call('DEL', KEYS[4]) end
 for i = 2, #KEYS do
   if i ~= 4 then redis.call('DEL', KEYS[i]) end
@@ -218,6 +222,9 @@ class Broadcast:
     withdrawn_at: int = 0
     # Subscribers who take digests, so got no message of it (bot/broadcasts/queue.py).
     in_digests: int = 0
+    # Quiet hours (bot/broadcasts/quiet.py): ignored when urgent; `held` wait for theirs to end.
+    urgent: bool = False
+    held: int = 0
 
     @property
     def in_updates(self) -> bool:
@@ -241,7 +248,7 @@ def _creation_keys() -> list[str]:
 
 def _creation(
     content: BroadcastContent, created_by: int, admin_locale: str,
-    progress_chat: int, progress_message: int, send_at: int | None,
+    progress_chat: int, progress_message: int, send_at: int | None, urgent: bool = False,
 ) -> tuple[list[str | int], list[str | int]]:
     """The creation script's first arguments (prefix, created, due), and the fields."""
     created = now_ms()
@@ -257,6 +264,9 @@ def _creation(
         "photo": content.photo or "",
         **{f"text:{locale}": text for locale, text in content.texts.items()},
     }
+    if urgent:
+        # Ignores quiet hours (bot/broadcasts/quiet.py).
+        fields["urgent"] = 1
     pairs = [item for pair in fields.items() for item in pair]
     return [keys.broadcast_prefix(), created, send_at or created], pairs
 
@@ -286,23 +296,25 @@ class BroadcastStore:
     async def create_from_draft(
         self, token: str, content: BroadcastContent, *, created_by: int, admin_locale: str,
         progress_chat: int, progress_message: int, send_at: int | None = None,
+        urgent: bool = False,
     ) -> Settlement:
         """The broadcast of the draft with this token, created by the first of any number of
         taps or retries; the others get the same broadcast id back (`now` False)."""
         return await self.create_once(
             keys.broadcast_draft(created_by), token, content, created_by=created_by,
             admin_locale=admin_locale, progress_chat=progress_chat,
-            progress_message=progress_message, send_at=send_at,
+            progress_message=progress_message, send_at=send_at, urgent=urgent,
         )
 
     async def create_once(
         self, marker: str, token: str, content: BroadcastContent, *, created_by: int,
         admin_locale: str, progress_chat: int, progress_message: int, send_at: int | None = None,
+        urgent: bool = False,
     ) -> Settlement:
         """The broadcast a durable marker stands for (a hash whose `token` field is `token`: a
         draft, or a need just filled), created once: the marker is deleted in the same step."""
         head, fields = _creation(
-            content, created_by, admin_locale, progress_chat, progress_message, send_at
+            content, created_by, admin_locale, progress_chat, progress_message, send_at, urgent
         )
         answer = await self._create(
             keys=[*_creation_keys(), marker, keys.broadcast_draft_outcome(token)],
@@ -341,6 +353,8 @@ class BroadcastStore:
             finished_at=number("finished_at"),
             withdrawn_at=number("withdrawn_at"),
             in_digests=number("digest"),
+            urgent=fields.get("urgent") == "1",
+            held=number("held"),
         )
 
     async def active_id(self) -> int | None:
@@ -379,7 +393,7 @@ class BroadcastStore:
                 keys.broadcast(broadcast_id), keys.broadcast_stream(broadcast_id),
                 keys.broadcast_in_flight(broadcast_id), keys.broadcast_active(),
                 keys.broadcast_retried(broadcast_id), *snapshots,
-                keys.broadcast_donors_reached(broadcast_id),
+                keys.broadcast_donors_reached(broadcast_id), keys.broadcast_held(broadcast_id),
             ],
             args=[broadcast_id, now_ms()],
         )

@@ -207,6 +207,28 @@ def broadcast_retried(broadcast_id: int) -> str:
     return f"{PREFIX}broadcast:{broadcast_id}:retried"
 
 
+def broadcast_held(broadcast_id: int) -> str:
+    """Sorted set: a broadcast's recipients held for their quiet hours (bot/broadcasts/quiet.py),
+    each its stream entry's id and fields as JSON, scored by when their window ends (the
+    campaign's wall-clock time read as UTC, ms); put back into the stream when due. Deleted when
+    the broadcast ends."""
+    return f"{PREFIX}broadcast:{broadcast_id}:held"
+
+
+def broadcast_parked() -> str:
+    """Set: ids of broadcasts left with only recipients held for quiet hours, which gave up the
+    one-at-a-time slot (bot/broadcasts/quiet.py) and take it back when one's window ends. No
+    TTL; each leaves it when resumed."""
+    return f"{PREFIX}broadcasts:parked"
+
+
+def quiet_custom() -> str:
+    """Set: users whose quiet hours are their own window or off (bot/broadcasts/preferences.py),
+    so the organizer's preview reads these few and counts everyone else by the default window.
+    No TTL; /forget takes them off."""
+    return f"{PREFIX}subscribers:quiet-custom"
+
+
 def broadcast_donors_reached(broadcast_id: int) -> str:
     """Set: the chats a closing report queued as donors (bot/broadcasts/closing.py), so each
     is queued once and not again as a subscriber; /forget takes a chat out. Deleted when the
