@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
@@ -25,6 +25,9 @@ from bot.broadcasts.store import CONSUMER_GROUP, Outcome, now_ms
 from bot.i18n import SUPPORTED_LOCALES
 from bot.storage import keys
 from bot.storage.connection import text_of
+
+if TYPE_CHECKING:
+    from bot.broadcasts.digest_delivery import DigestDelivery
 
 # KEYS: in-flight hash, job, stream, entries tried again, then the subscriber set of each
 # locale, and the donors a closing report queued. ARGV: now (ms), deadline (ms), group, then
@@ -39,6 +42,7 @@ from bot.storage.connection import text_of
 # Recording one send and marking the next in one call halves the round trips of a broadcast.
 _STEP = """
 local sending = redis.call('HGET', KEYS[2], 'status') == 'sending'
+local digest = redis.call('HMGET', KEYS[2], 'audience', 'cut', 'run', 'user-prefix')
 local function subscribed(fields)
   for j = 1, #fields, 2 do
     if fields[j] == 'chat' then
@@ -97,6 +101,31 @@ for i = 4, #ARGV, 3 do
     redis.call('XACK', KEYS[3], ARGV[3], entry)
     redis.call('XDEL', KEYS[3], entry)
     answers[#answers + 1] = 3
+  -- A digest run (bot/broadcasts/digest_delivery.py): the recipient's last-digest marks move
+  -- to the run's cut in the step that marks the send, so a crash can neither repeat nor drop
+  -- an update; a chat this run reached already (fed twice) is dropped, unless this is a send
+  -- of it tried again (whose content the marks before this run still give).
+  elseif not deadline and digest[1] == 'digest' then
+    local user = digest[4]
+    for j = 1, #queued[2], 2 do
+      if queued[2][j] == 'chat' then user = user .. queued[2][j + 1] end
+    end
+    local marks = redis.call('HMGET', user, 'digest_at', 'digest_run')
+    if marks[2] == digest[3] and redis.call('SISMEMBER', KEYS[4], entry) == 0 then
+      redis.call('HINCRBY', KEYS[2], 'total', -1)
+      redis.call('XACK', KEYS[3], ARGV[3], entry)
+      redis.call('XDEL', KEYS[3], entry)
+      answers[#answers + 1] = 3
+    else
+      if marks[2] ~= digest[3] then
+        redis.call(
+          'HSET', user, 'digest_prev', marks[1] or '', 'digest_at', digest[2],
+          'digest_run', digest[3]
+        )
+      end
+      redis.call('HSET', KEYS[1], entry, ARGV[2])
+      answers[#answers + 1] = 1
+    end
   elseif not deadline then
     redis.call('HSET', KEYS[1], entry, ARGV[2])
     answers[#answers + 1] = 1
@@ -162,8 +191,9 @@ class Recipient:
 class RecipientQueue:
     """Feeds, reads and reclaims a broadcast's stream; records each send with one script."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, digests: DigestDelivery | None = None) -> None:
         self._redis = redis
+        self._digests = digests
         self._feed = redis.register_script(FEED)
         self._feed_donors = redis.register_script(FEED_DONORS)
         self._step = redis.register_script(_STEP)
@@ -172,6 +202,11 @@ class RecipientQueue:
     async def feed(self, broadcast_id: int, chunk: int) -> int | None:
         """Queue up to `chunk` more of the audience; 0 once everyone was queued, None once the
         broadcast stopped. A closing report's donors come before its subscribers."""
+        # A digest run (bot/broadcasts/digest_delivery.py) is fed from its digest list instead.
+        if self._digests is not None:
+            digest, fed = await self._digests.feed(broadcast_id, chunk)
+            if digest:
+                return fed
         while True:
             queued, done = await self._feed_donors(
                 keys=donor_feed_keys(broadcast_id), args=donor_feed_args(chunk)

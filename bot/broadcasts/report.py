@@ -39,6 +39,9 @@ class BroadcastReporter:
         return int(broadcast.remaining / rate + 0.999)
 
     async def __call__(self, broadcast: Broadcast, final: bool) -> None:
+        if not broadcast.progress_chat:
+            # A digest run (bot/broadcasts/digests.py): no organizer follows it.
+            return
         locale = broadcast.admin_locale
         counts = {
             "id": broadcast.broadcast_id, "total": broadcast.total,
