@@ -21,7 +21,7 @@ from bot.broadcasts.digest_content import Part, digest_parts
 from bot.broadcasts.digests import AUDIENCE, DIGEST
 from bot.broadcasts.feeding import _PLACES
 from bot.broadcasts.queue import Recipient
-from bot.broadcasts.store import CONSUMER_GROUP, Broadcast, BroadcastStore
+from bot.broadcasts.store import CONSUMER_GROUP, Broadcast, BroadcastStore, now_ms
 from bot.i18n import SUPPORTED_LOCALES, Localizer
 from bot.storage import keys
 from bot.storage.connection import as_text, text_of
@@ -64,12 +64,21 @@ redis.call('HINCRBY', KEYS[1], 'total', queued)
 return {queued, 0}
 """
 
-# KEYS: job, stream, in-flight. ARGV: entry, group. A recipient with nothing new: out of the
-# run unsent and out of its total, unless a send of it is on the wire.
+# KEYS: job, stream, in-flight. ARGV: entry, group, now (ms). A recipient with nothing new:
+# out of the run unsent and out of its total. A send of it still on the wire is left to its
+# sender (0); one whose mark outlived its deadline (its sender died) is counted uncertain, as
+# the step script would, so the entry never waits for a content it can no longer have.
 _DROP = """
-if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return 0 end
+local deadline = redis.call('HGET', KEYS[3], ARGV[1])
+if deadline and tonumber(deadline) > tonumber(ARGV[3]) then return 0 end
 redis.call('XACK', KEYS[2], ARGV[2], ARGV[1])
-if redis.call('XDEL', KEYS[2], ARGV[1]) == 1 then redis.call('HINCRBY', KEYS[1], 'total', -1) end
+local removed = redis.call('XDEL', KEYS[2], ARGV[1]) == 1
+if deadline then
+  redis.call('HDEL', KEYS[3], ARGV[1])
+  if removed then redis.call('HINCRBY', KEYS[1], 'uncertain', 1) end
+elseif removed then
+  redis.call('HINCRBY', KEYS[1], 'total', -1)
+end
 return 1
 """
 
@@ -129,7 +138,7 @@ class DigestDelivery:
                         keys.broadcast(broadcast_id), keys.broadcast_stream(broadcast_id),
                         keys.broadcast_in_flight(broadcast_id),
                     ],
-                    args=[recipient.entry_id, CONSUMER_GROUP],
+                    args=[recipient.entry_id, CONSUMER_GROUP, now_ms()],
                 )
                 return None
             key = (recipient.locale, len(fresh))
