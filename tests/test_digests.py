@@ -153,8 +153,10 @@ async def test_a_digest_run_killed_midway_gives_each_subscriber_one_digest_after
     redis = connect(bot_env["REDIS_URL"])
     try:
         preferences = SubscriberPreferences(redis, None)
+        # A second ago: an update of the same millisecond as the choice would not be in it.
+        chosen = now_ms() - 1_000
         for chat in audience:
-            await preferences.set_cadence(chat, Cadence.DAILY, now_ms())
+            await preferences.set_cadence(chat, Cadence.DAILY, chosen)
         for n in 1, 2, 3:
             await went_out(redis, f"Update {n} EN", f"Nouvelle {n} FR")
         # The digest time two minutes ago: the bot catches the run up as it starts.

@@ -161,13 +161,11 @@ class DigestDelivery:
     async def _since(self, recipient: Recipient, cadence: str, run: str) -> int:
         """The start (ms) of what the recipient's digest holds: their last digest's cut, or
         the mark before it for a send of this run tried again; else when they chose the
-        digest; never before they (last) subscribed."""
+        digest. (Not when they joined: join scores run ahead of the clock in a burst.)"""
         chat = recipient.chat_id
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.hmget(keys.user(chat), "digest_at", "digest_prev", "digest_run")
             pipe.zscore(keys.digest_subscribers(cadence), chat)
-            pipe.zscore(keys.subscribers(recipient.locale), chat)
-            (last, previous, last_run), chosen, joined = await pipe.execute()
+            (last, previous, last_run), chosen = await pipe.execute()
         mark = previous if as_text(last_run) == run else last
-        since = int(text_of(mark)) if mark else int(chosen or 0)
-        return max(since, int(joined or 0))
+        return int(text_of(mark)) if mark else int(chosen or 0)
