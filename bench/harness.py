@@ -80,7 +80,7 @@ SMOKE = Sizes(
     burst_users=20, burst_spread=0.25, answer_quiet=FLOOD_RETRY_AFTER + 0.5, progress_users=10,
     progress_donations=50,
     processes_subscribers=300, processes_events=100, processes_rounds=1,
-    digest_subscribers=200,
+    digest_subscribers=60,
 )
 
 
