@@ -61,6 +61,8 @@ class Sizes:
     processes_subscribers: int
     processes_events: int
     processes_rounds: int
+    # Daily subscribers the digest run reaches (bench/digests.py).
+    digest_subscribers: int
 
 
 FULL = Sizes(
@@ -69,6 +71,7 @@ FULL = Sizes(
     burst_users=500, burst_spread=1.0, answer_quiet=FLOOD_RETRY_AFTER + 2.0, progress_users=200,
     progress_donations=10_000,
     processes_subscribers=100_000, processes_events=10_000, processes_rounds=2,
+    digest_subscribers=100_000,
 )
 SMOKE = Sizes(
     throughput=300, naive=100, repeats=1, rate_subscribers=40, webhook_events=100,
@@ -78,6 +81,7 @@ SMOKE = Sizes(
     burst_users=20, burst_spread=0.25, answer_quiet=FLOOD_RETRY_AFTER + 0.5, progress_users=10,
     progress_donations=50,
     processes_subscribers=300, processes_events=100, processes_rounds=1,
+    digest_subscribers=60,
 )
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.burst import cpu_seconds, measure_burst, measure_progress
+from bench.digests import measure_digests
 from bench.fake_api import LeanBotAPI
 from bench.harness import (
     FULL,
@@ -53,6 +54,7 @@ from tests.fakes.stripe import WEBHOOK_SECRET, FakeStripe
 
 MEASURES = (
     "throughput", "rate", "webhook", "rss", "startup", "burst", "progress", "processes",
+    "digests",
 )
 
 
@@ -437,6 +439,7 @@ MEASURE_FUNCTIONS: dict[str, Callable[[Bench], Awaitable[None]]] = {
     "burst": measure_burst,
     "progress": measure_progress,
     "processes": measure_processes,
+    "digests": measure_digests,
 }
 
 

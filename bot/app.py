@@ -22,6 +22,8 @@ from bot.botapi.profile import publish_bot_profile
 from bot.botapi.send_rate import SendRate
 from bot.botapi.transport import BotApiRequest
 from bot.broadcasts.closing import ClosingReports
+from bot.broadcasts.digest_delivery import DigestDelivery
+from bot.broadcasts.digests import DigestRuns
 from bot.broadcasts.drafts import BroadcastDrafts
 from bot.broadcasts.engine import SENDERS, BroadcastEngine
 from bot.broadcasts.preference_row import preference_rows
@@ -215,11 +217,12 @@ class CampaignBot:
             services.broadcasts,
             RecipientQueue(self.redis, QuietClock(
                 services.clock, settings.campaign.timezone, settings.campaign.quiet_hours
-            )),
+            ), services.digest_delivery),
             self._broadcast_request,
             application.bot.base_url, services.subscribers, services.send_rate,
             services.reporter, metrics, preference_rows(services.l10n),
             recovery_ms=settings.broadcast.recovery_seconds * 1000,
+            digests=services.digest_delivery,
         )
         self.broadcast_engine.start()
         self._ready = True
@@ -353,6 +356,8 @@ def build_services(
         preferences=preferences,
         closing=ClosingReports(redis),
         monthly_stop=MonthlyStopper(redis, ledger, payments, campaign, clock, runs),
+        digests=DigestRuns(redis, broadcasts, campaign, clock, runs),
+        digest_delivery=DigestDelivery(redis, broadcasts, l10n, campaign.timezone),
         rate_limit=rate_limit,
         checkout_cap=CheckoutCap(redis, settings.stripe.checkout_sessions_per_minute, clock),
     )

@@ -11,6 +11,8 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.botapi.campaign_photo import photo_key
 from bot.botapi.send_rate import SendRate
 from bot.broadcasts.closing import ClosingReports
+from bot.broadcasts.digest_delivery import DigestDelivery
+from bot.broadcasts.digests import DigestRuns
 from bot.broadcasts.drafts import BroadcastDrafts
 from bot.broadcasts.preferences import SubscriberPreferences
 from bot.broadcasts.report import BroadcastReporter
@@ -84,6 +86,9 @@ class Services:
     closing: ClosingReports
     # Once the campaign is over, the monthly gifts cancelled at Stripe.
     monthly_stop: MonthlyStopper
+    # The daily and weekly digests: each period's run, and each recipient's content.
+    digests: DigestRuns
+    digest_delivery: DigestDelivery
 
 
 class BotData:

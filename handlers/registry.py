@@ -14,6 +14,7 @@ from handlers import (
     broadcast_compose,
     callbacks,
     close,
+    digests,
     donate,
     errors,
     fallback,
@@ -79,6 +80,7 @@ def register_handlers(application: CampaignApplication, settings: Settings) -> N
     spent.register(application, settings)
     forget.register(application)
     beneficiary.register(application)
+    digests.register(application)
     reconcile.register(application)
     monthly_end.register(application)
     help.register(application)

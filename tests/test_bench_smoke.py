@@ -29,6 +29,7 @@ def test_bench_smoke_prints_every_measure() -> None:
         "burst: 20 × /start + /donate", "burst: time to answer p50 / p95 / p99",
         "burst: ERROR lines in the log", "/start burst, 20 within 0.25 s, no 429",
         "then 12 amount taps within 0.25 s: tap → Checkout link", "/progress burst, 10 at once",
+        "digest run msg/s, BROADCAST_RATE=30",
     ):
         assert measure in table, table
     # Both the bot and the floor answer every /start and every tap, at any size.

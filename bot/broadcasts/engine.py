@@ -18,6 +18,7 @@ from yarl import URL
 
 from bot.botapi.send_rate import SendRate, Turn
 from bot.botapi.transport import BotApiRequest
+from bot.broadcasts.digest_delivery import Compose, DigestDelivery
 from bot.broadcasts.queue import RECLAIM_BATCH, Claim, Recipient, RecipientQueue, Step, StepAnswer
 from bot.broadcasts.quiet import PARKED_NOW
 from bot.broadcasts.sending import MessagePoster, Tries, message_forms
@@ -76,6 +77,8 @@ class _Job:
     # Entries the reclaimer took over from a stopped or crashed process, for the senders to
     # share: one task sending them in turn took minutes for what a process had read ahead.
     taken_over: deque[Recipient]
+    # A digest run's content, built per recipient (bot/broadcasts/digest_delivery.py).
+    compose: Compose | None = None
 
 
 class BroadcastEngine:
@@ -85,9 +88,11 @@ class BroadcastEngine:
         self, store: BroadcastStore, queue: RecipientQueue, request: BotApiRequest, api_url: str,
         subscribers: Subscribers, rate: SendRate, report: ReportCallback, metrics: Metrics,
         rows: Mapping[str, str], recovery_ms: int = DEFAULT_RECOVERY_MS,
+        digests: DigestDelivery | None = None,
     ) -> None:
         # Per locale, the "Fewer messages" / "Stop" row every message carries.
         self._rows = rows
+        self._digests = digests
         self._recovery_ms = recovery_ms
         self._metrics = metrics
         # Posts the sends straight to the Bot API at `api_url`.
@@ -171,9 +176,11 @@ class BroadcastEngine:
             return await self._queue.step(broadcast_id, steps, now_ms() + self._recovery_ms)
 
         method = "sendPhoto" if broadcast.content.photo else "sendMessage"
+        compose = await self._digests.composer(broadcast_id) if self._digests else None
         job = _Job(
             broadcast, over, CallBatcher(step), URL(f"{self._api_url}/{method}"),
-            message_forms(broadcast.content, self._rows), deque(),
+            message_forms(broadcast.content, self._rows) if compose is None else {}, deque(),
+            compose,
         )
         try:
             async with asyncio.TaskGroup() as group:
@@ -319,6 +326,9 @@ class BroadcastEngine:
         the engine stopped first). A mark exists only while the message is on the wire: the
         turn's slot is reserved first, the mark (recording `done`) comes in the moments before
         it and the POST at it, and a send that must wait again gives its mark back first."""
+        parts = await self._parts(job, recipient)
+        if not parts:
+            return done
         tries = Tries(recipient.chat_id)
         while True:
             turn = await self._turn()
@@ -340,16 +350,45 @@ class BroadcastEngine:
                     continue
             finally:
                 turn.settle()
-            result = await self._poster.post(
-                job.endpoint, job.forms[recipient.locale], recipient.locale, tries
-            )
+            result = await self._poster.post(*parts[0], recipient.locale, tries)
             if isinstance(result, Outcome):
+                if result is Outcome.SENT:
+                    await self._post_rest(parts[1:], recipient, tries)
                 return recipient.entry_id, result
             # Refused (429, migrated chat) or failed as a retry is made for (5xx, connection):
             # nothing is on the wire while the send waits for its next turn.
             await self._step(job, Step(None, None, release=recipient.entry_id))
             if result:
                 await self._sleep(result)
+
+    async def _parts(self, job: _Job, recipient: Recipient) -> list[tuple[URL, bytes]]:
+        """The calls that deliver the message to `recipient`: one, but for a digest, which
+        may be cut in several or have nothing new for them (none: dropped unsent)."""
+        if job.compose is None:
+            return [(job.endpoint, job.forms[recipient.locale])]
+        composed = await job.compose(recipient) or []
+        return [(URL(f"{self._api_url}/{method}"), form) for method, form in composed]
+
+    async def _post_rest(
+        self, parts: list[tuple[URL, bytes]], recipient: Recipient, tries: Tries
+    ) -> None:
+        """A digest's later parts, each at a send turn of its own; the mark stays held, since
+        the first part arrived: a crash meanwhile counts it uncertain, never sends it again."""
+        for endpoint, form in parts:
+            while True:
+                turn = await self._turn()
+                if turn is None:
+                    return
+                try:
+                    if not await turn.go():
+                        continue
+                finally:
+                    turn.settle()
+                result = await self._poster.post(endpoint, form, recipient.locale, tries)
+                if isinstance(result, Outcome):
+                    break
+                if result:
+                    await self._sleep(result)
 
     async def _turn(self) -> Turn | None:
         """The next send turn; None once the engine stops, even while waiting for it."""

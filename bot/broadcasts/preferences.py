@@ -112,6 +112,11 @@ redis.call('HSET', KEYS[1], 'cadence', ARGV[2])
 for i = 2, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
 if ARGV[2] == 'daily' then redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1]) end
 if ARGV[2] == 'weekly' then redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1]) end
+-- Back to every update: the last digest's marks go, so a digest chosen later starts then
+-- (bot/broadcasts/digest_delivery.py).
+if ARGV[2] == 'instant' then
+  redis.call('HDEL', KEYS[1], 'digest_at', 'digest_prev', 'digest_run')
+end
 return 1
 """
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
@@ -27,6 +27,9 @@ from bot.broadcasts.store import CONSUMER_GROUP, Outcome, now_ms
 from bot.i18n import SUPPORTED_LOCALES
 from bot.storage import keys
 from bot.storage.connection import text_of
+
+if TYPE_CHECKING:
+    from bot.broadcasts.digest_delivery import DigestDelivery
 
 # KEYS: in-flight hash, job, stream, entries tried again, then the subscriber set of each
 # locale, the donors a closing report queued, the daily and weekly digest lists.
@@ -102,6 +105,7 @@ local function in_digest(fields)
   end
   return false
 end
+local digest = redis.call('HMGET', KEYS[2], 'audience', 'cut', 'run')
 local function subscribed(fields)
   for j = 1, #fields, 2 do
     if fields[j] == 'chat' then
@@ -160,6 +164,29 @@ for i = 4, #ARGV, 3 do
     redis.call('XACK', KEYS[3], ARGV[3], entry)
     redis.call('XDEL', KEYS[3], entry)
     answers[#answers + 1] = 3
+  -- A digest run (bot/broadcasts/digest_delivery.py): the recipient's last-digest marks move
+  -- to the run's cut in the step that marks the send, so a crash can neither repeat nor drop
+  -- an update; a chat this run reached already (fed twice) is dropped, unless this is a send
+  -- of it tried again (whose content the marks before this run still give).
+  elseif not deadline and digest[1] == 'digest' then
+    -- The recipient's hash comes in KEYS with the quiet hours' (one per step).
+    local user = quiet_users[(i - 1) / 3]
+    local marks = redis.call('HMGET', user, 'digest_at', 'digest_run')
+    if marks[2] == digest[3] and redis.call('SISMEMBER', KEYS[4], entry) == 0 then
+      redis.call('HINCRBY', KEYS[2], 'total', -1)
+      redis.call('XACK', KEYS[3], ARGV[3], entry)
+      redis.call('XDEL', KEYS[3], entry)
+      answers[#answers + 1] = 3
+    else
+      if marks[2] ~= digest[3] then
+        redis.call(
+          'HSET', user, 'digest_prev', marks[1] or '', 'digest_at', digest[2],
+          'digest_run', digest[3]
+        )
+      end
+      redis.call('HSET', KEYS[1], entry, ARGV[2])
+      answers[#answers + 1] = 1
+    end
   elseif not deadline and redis.call('SISMEMBER', KEYS[4], entry) == 0
       and in_digest(queued[2]) then
     redis.call('HINCRBY', KEYS[2], 'digest', 1)
@@ -239,11 +266,15 @@ class Recipient:
 class RecipientQueue:
     """Feeds, reads and reclaims a broadcast's stream; records each send with one script."""
 
-    def __init__(self, redis: Redis, quiet: QuietClock | None = None) -> None:
+    def __init__(
+        self, redis: Redis, quiet: QuietClock | None = None,
+        digests: DigestDelivery | None = None,
+    ) -> None:
         self._redis = redis
         # Without it (a queue that never sends), nobody is held.
         self._quiet = quiet
         self._held = HeldRecipients(redis)
+        self._digests = digests
         self._feed = redis.register_script(FEED)
         self._feed_donors = redis.register_script(FEED_DONORS)
         self._step = redis.register_script(_STEP)
@@ -252,6 +283,11 @@ class RecipientQueue:
     async def feed(self, broadcast_id: int, chunk: int) -> int | None:
         """Queue up to `chunk` more of the audience; 0 once everyone was queued, None once the
         broadcast stopped. A closing report's donors come before its subscribers."""
+        # A digest run (bot/broadcasts/digest_delivery.py) is fed from its digest list instead.
+        if self._digests is not None:
+            digest, fed = await self._digests.feed(broadcast_id, chunk)
+            if digest:
+                return fed
         while True:
             queued, done = await self._feed_donors(
                 keys=donor_feed_keys(broadcast_id), args=donor_feed_args(chunk)

@@ -40,6 +40,9 @@ class BroadcastReporter:
         return int(max(0, broadcast.remaining - broadcast.held) / rate + 0.999)
 
     async def __call__(self, broadcast: Broadcast, final: bool) -> None:
+        if not broadcast.progress_chat:
+            # A digest run (bot/broadcasts/digests.py): no organizer follows it.
+            return
         locale = broadcast.admin_locale
         counts = {
             "id": broadcast.broadcast_id, "total": broadcast.total,

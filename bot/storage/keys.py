@@ -7,8 +7,9 @@ PREFIX = "calais:"
 
 def user(user_id: int) -> str:
     """Hash: locale, whether it was chosen, referral code, the need chosen to give for, how often
-    they hear from the campaign (`cadence`) and their quiet hours (`quiet`). No TTL; deleted by
-    /forget."""
+    they hear from the campaign (`cadence`) and their quiet hours (`quiet`); for a digest, the
+    cut of the last one (`digest_at`, ms), the mark before it (`digest_prev`) and its run
+    (`digest_run`). No TTL; deleted by /forget."""
     return f"{PREFIX}user:{user_id}"
 
 
@@ -137,6 +138,18 @@ def digest_subscribers(cadence: str) -> str:
     chose it (ms); moved with the user's `cadence` field (bot/broadcasts/preferences.py). Whether
     they still subscribe is read from their hash. No TTL; /forget takes them off."""
     return f"{PREFIX}subscribers:digest:{cadence}"
+
+
+def digest_run(cadence: str, period: str) -> str:
+    """String: the id of the digest run (a broadcast, bot/broadcasts/digests.py) of a cadence for
+    a period (the day, or the day of the week's digest), so it is created once. TTL 8 days."""
+    return f"{PREFIX}digest-run:{cadence}:{period}"
+
+
+def digest_cut(cadence: str) -> str:
+    """String: the cut (ms) of the last digest run of a cadence; a run is created only when an
+    update went out since. No TTL."""
+    return f"{PREFIX}digest-cut:{cadence}"
 
 
 def subscribers_clock() -> str:
