@@ -100,6 +100,9 @@ async def test_digests_come_once_at_their_time_with_every_update_since_the_last(
     assert text.startswith("Vos nouvelles de Calais du jour — 3 nouvelles")
     assert long_date(today.date(), "fr") in text
     assert text.index("Les tentes") < text.index("La photo") < text.index("Merci à tous")
+    # Like every broadcast, a digest carries the row to hear less, in the reader's language.
+    assert english.button("Fewer messages") and english.button("Stop")
+    assert french.button("Moins de messages")
 
     # Sunday, the digests' weekday, with no update since: the weekly ones only.
     sent = await digest_time(digests, saturday + timedelta(days=1))
@@ -120,6 +123,7 @@ async def test_digests_come_once_at_their_time_with_every_update_since_the_last(
     assert text.startswith("Your daily news from Calais — 2 updates")
     assert "Tents" not in text and text.index("Blankets") < text.index("The new van")
     assert text.endswith("📷 The photos are in /updates")
+    assert english.button("Fewer messages")
     assert (to(sent, DAILY_FR)[0].rendered_text or "").endswith(
         "📷 Les photos sont dans /updates"
     )

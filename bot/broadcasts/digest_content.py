@@ -16,9 +16,11 @@ Part = tuple[str, bytes]
 
 
 def digest_parts(
-    l10n: Localizer, locale: str, cadence: str, updates: list[Broadcast], zone: ZoneInfo
+    l10n: Localizer, locale: str, cadence: str, updates: list[Broadcast], zone: ZoneInfo,
+    row: str,
 ) -> list[Part]:
-    """The calls that deliver `updates` (oldest first) as one digest.
+    """The calls that deliver `updates` (oldest first) as one digest, the button row `row`
+    (reply_markup JSON) under its last message.
 
     Several photos go as a line pointing to /updates rather than an album: an album is a call
     of its own whose parts Telegram may accept in part, which no single mark could record."""
@@ -30,10 +32,15 @@ def digest_parts(
     text = "\n\n".join(blocks)
     photos = [update.content.photo for update in updates if update.content.photo]
     if len(photos) == 1 and telegram_length(text) <= TELEGRAM_CAPTION_LIMIT:
-        return [("sendPhoto", _form(photo=photos[0], caption=text))]
+        return [("sendPhoto", _form(photo=photos[0], caption=text, reply_markup=row))]
     if photos:
         text += "\n\n" + l10n.format(locale, "digest-photos", count=len(photos))
-    return [("sendMessage", _form(text=part)) for part in split_message(text)]
+    parts = split_message(text)
+    return [
+        ("sendMessage", _form(text=part, reply_markup=row) if n == len(parts) - 1 else
+         _form(text=part))
+        for n, part in enumerate(parts)
+    ]
 
 
 def _form(**fields: str) -> bytes:

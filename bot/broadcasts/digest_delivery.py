@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from bot.broadcasts.digest_content import Part, digest_parts
 from bot.broadcasts.digests import AUDIENCE, DIGEST
 from bot.broadcasts.feeding import _PLACES
+from bot.broadcasts.preference_row import preference_rows
 from bot.broadcasts.queue import Recipient
 from bot.broadcasts.store import CONSUMER_GROUP, Broadcast, BroadcastStore, now_ms
 from bot.i18n import SUPPORTED_LOCALES, Localizer
@@ -93,6 +94,8 @@ class DigestDelivery:
         self._broadcasts = broadcasts
         self._l10n = l10n
         self._zone = zone
+        # Every broadcast's "Fewer messages" / "Stop" row, under each digest's last message.
+        self._rows = preference_rows(l10n)
         self._feed = redis.register_script(FEED_DIGEST)
         self._drop = redis.register_script(_DROP)
 
@@ -144,7 +147,8 @@ class DigestDelivery:
             key = (recipient.locale, len(fresh))
             if key not in built:
                 built[key] = digest_parts(
-                    self._l10n, recipient.locale, cadence_text, fresh, self._zone
+                    self._l10n, recipient.locale, cadence_text, fresh, self._zone,
+                    self._rows[recipient.locale],
                 )
             return built[key]
 
