@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, User
 
 from bot.botapi.callback_data import CallbackFormat
 from bot.context import CampaignContext
-from bot.donations.needs import NEED_ID, Need, find_need
+from bot.donations.needs import NEED_ID, Need, NeedsBoard, find_need
 from bot.donations.stripe_client import Frequency
 
 FREQUENCY = "|".join(option.value for option in Frequency)
@@ -28,24 +28,32 @@ def tapped_need(context: CampaignContext) -> tuple[bool, Need | None]:
     return need_id == GENERAL or need is not None, need
 
 
-async def chosen_need(context: CampaignContext, user: User) -> Need | None:
+async def chosen_need(
+    context: CampaignContext, user: User, board: NeedsBoard | None = None
+) -> Need | None:
     """The need the supporter's next gift is for; None for where it helps most, also when the
     campaign file no longer lists the one they chose, or when it is filled (its gifts would go
-    to the general pool anyway: ledger_scripts.py RECORD)."""
+    to the general pool anyway: ledger_scripts.py RECORD). `board`: already read, if it was."""
     needs = context.settings.campaign.needs
     if not needs:
         return None
     # Read with the update's other records (bot/storage/update_state): no round trip of its own.
     need = find_need(needs, (await context.state_of(user)).need)
-    if need is None or await is_filled(context, need):
+    if need is None:
         return None
-    return need
+    if board is None:
+        board = await context.needs.board()
+    return None if filled_on(board, need) else need
+
+
+def filled_on(board: NeedsBoard, need: Need) -> bool:
+    """Whether the board shows this need filled."""
+    return any(progress.filled for progress in board.needs if progress.need == need)
 
 
 async def is_filled(context: CampaignContext, need: Need) -> bool:
-    """Whether the board shows this need filled."""
-    board = await context.needs.board()
-    return any(progress.filled for progress in board.needs if progress.need == need)
+    """Whether the board, read now, shows this need filled."""
+    return filled_on(await context.needs.board(), need)
 
 
 async def need_row(

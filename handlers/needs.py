@@ -132,8 +132,8 @@ async def open_picker(update: Update, context: CampaignContext) -> None:
     await query.answer()
     locale = await context.locale_for(update)
     frequency = context.matched("frequency")
-    chosen = await chosen_need(context, query.from_user)
     board = await context.needs.board()
+    chosen = await chosen_need(context, query.from_user, board)
 
     def choice(label: str, need_id: str, selected: bool) -> list[InlineKeyboardButton]:
         if selected:
